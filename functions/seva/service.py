@@ -1,0 +1,49 @@
+"""Composition: build the real adapters for each function from its settings (called at invoke time)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from seva.polling import CycleReport, PollCycle
+from seva.settings import PollSettings
+from seva.tweets import TweetEnvelope
+
+SEARCH_ENDPOINT = "GET /2/tweets/search/recent"
+
+
+def poll_once(settings: PollSettings, on_ingested: Callable[[TweetEnvelope], None] | None = None) -> CycleReport:
+    from seva.clients.secrets import get_json_secret
+    from seva.clients.x import XSearch, make_client
+    from seva.dal.complaints import DynamoComplaintStore
+    from seva.dal.cursors import DynamoCursorStore
+    from seva.registry import load_registry
+
+    cursors = DynamoCursorStore(settings.state_table, settings.aws_region)
+    blocked_until = cursors.rate_limited_until(SEARCH_ENDPOINT)
+    if blocked_until and blocked_until > time.time():
+        # Never sleep in Lambda waiting for a reset: skip this cycle, the cursor keeps our place.
+        return CycleReport(stopped="rate_limited", rate_limit_reset=blocked_until)
+    secret = get_json_secret(settings.x_secret_name)
+    client = make_client(
+        bearer_token=secret["bearer_token"],
+        base_url=settings.x_api_base_url,
+        timeout=settings.x_timeout_seconds,
+    )
+    cycle = PollCycle(
+        registry=load_registry(settings.handle_registry_path),
+        searcher=XSearch(client, max_retries=settings.x_max_retries, retry_base_seconds=settings.x_retry_base_seconds),
+        store=DynamoComplaintStore(settings.complaints_table, settings.aws_region),
+        cursors=cursors,
+        now=lambda: datetime.now(UTC),
+        backfill=timedelta(minutes=settings.backfill_minutes),
+        max_pages=settings.max_pages_per_cycle,
+        max_query_length=settings.max_query_length,
+        on_ingested=on_ingested,
+    )
+    report = cycle.run()
+    if report.stopped == "rate_limited":
+        # Unknown reset: X's window is 15 minutes.
+        cursors.set_rate_limited_until(SEARCH_ENDPOINT, report.rate_limit_reset or int(time.time()) + 900)
+    return report

@@ -1,0 +1,40 @@
+"""Typed settings per function, read from the environment at invoke time (never at import)."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class _Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    aws_region: str = Field(default="ap-south-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"))
+    complaints_table: str
+    state_table: str
+
+    @classmethod
+    def load(cls) -> Self:
+        """Read the environment now (at invoke time); a missing or invalid variable raises a clear error."""
+        return cls()  # type: ignore[call-arg]  # values come from the environment
+
+
+class PollSettings(_Settings):
+    """Settings of the poll function (EventBridge schedule)."""
+
+    x_secret_name: str
+    """Secrets Manager name/ARN of the JSON secret holding ``bearer_token``."""
+    x_api_base_url: str | None = None
+    """Only for the local cloud or a proxy: rewrite ``https://api.twitter.com`` to this base URL."""
+    handle_registry_path: str | None = None
+    """Override the bundled handle registry (defaults to ``seva/data/handles.json``)."""
+    backfill_minutes: int = Field(default=1440, ge=1, le=7 * 24 * 60 - 5)
+    """How far back a query that has never been polled looks (X recent search covers 7 days)."""
+    max_pages_per_cycle: int = Field(default=300, ge=1)
+    """Bounds one invocation; a window left open is resumed from its cursor next cycle."""
+    x_max_retries: int = Field(default=2, ge=0, le=5)
+    x_retry_base_seconds: float = Field(default=0.5, ge=0)
+    x_timeout_seconds: float = Field(default=10.0, gt=0)
+    max_query_length: int = Field(default=512, ge=64)

@@ -1,0 +1,111 @@
+"""AWS on loopback: a moto server behind a WSGI middleware that counts requests per ``service.Operation``
+(ground truth for the demo report) and injects throttling / 5xx faults into the handlers' traffic.
+
+The local cloud's own clients (emulator, demo) identify themselves with ``INFRA_AGENT`` in the User-Agent:
+their requests are counted apart and never faulted, as AWS's own event-source pollers are not part of the
+function's bill.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from collections import Counter
+from urllib.parse import parse_qs
+
+import boto3
+from botocore.config import Config
+
+from sevalocal.faults import FaultPlan
+
+INFRA_AGENT = "seva-localcloud"
+REGION = "ap-south-1"
+CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+_TARGET_PREFIX = {
+    "DynamoDB_20120810": "dynamodb",
+    "DynamoDBStreams_20120810": "dynamodbstreams",
+    "secretsmanager": "secretsmanager",
+    "AmazonSQS": "sqs",
+}
+_JSON_SERVICES = {"dynamodb", "dynamodbstreams", "secretsmanager", "sqs"}
+
+
+class AwsMiddleware:
+    def __init__(self, app, faults: FaultPlan):  # type: ignore[no-untyped-def]
+        self.app = app
+        self.faults = faults
+        self.requests: Counter = Counter()
+        self.infra_requests: Counter = Counter()
+        self._lock = threading.Lock()
+
+    def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
+        service, operation = self._identify(environ)
+        infra = INFRA_AGENT in environ.get("HTTP_USER_AGENT", "")
+        with self._lock:
+            (self.infra_requests if infra else self.requests)[f"{service}.{operation}"] += 1
+        if not infra:
+            fault = self.faults.draw(f"aws:{service}")
+            if fault is not None:
+                throttle = fault.random() < 0.5
+                self.faults.record("aws_throttle" if throttle else "aws_5xx")
+                return self._error(service, throttle, start_response)
+        return self.app(environ, start_response)
+
+    @staticmethod
+    def _identify(environ) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if "." in target:
+            prefix, op = target.split(".", 1)
+            return _TARGET_PREFIX.get(prefix, prefix.lower()), op
+        auth = environ.get("HTTP_AUTHORIZATION", "")
+        service = "unknown"
+        if "Credential=" in auth:
+            scope = auth.split("Credential=", 1)[1].split(",", 1)[0].split("/")
+            if len(scope) >= 4:
+                service = scope[3]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        action = parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
+        if not action:
+            action = parse_qs(environ.get("QUERY_STRING", "")).get("Action", ["?"])[0]
+        return service, action
+
+    @staticmethod
+    def _error(service: str, throttle: bool, start_response):  # type: ignore[no-untyped-def]
+        if service in _JSON_SERVICES:
+            code = "ThrottlingException" if throttle else "InternalServerError"
+            body = json.dumps(
+                {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "injected fault"}
+            ).encode()
+            headers = [("Content-Type", "application/x-amz-json-1.0")]
+        else:
+            code = "Throttling" if throttle else "InternalFailure"
+            kind = "Sender" if throttle else "Receiver"
+            body = (
+                f"<ErrorResponse><Error><Type>{kind}</Type><Code>{code}</Code><Message>injected fault</Message></Error>"
+                "<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
+            ).encode()
+            headers = [("Content-Type", "text/xml")]
+        status = "400 Bad Request" if throttle else "500 Internal Server Error"
+        start_response(status, [*headers, ("Content-Length", str(len(body)))])
+        return [body]
+
+
+def moto_app(faults: FaultPlan) -> AwsMiddleware:
+    from moto.server import DomainDispatcherApplication, create_backend_app
+
+    return AwsMiddleware(DomainDispatcherApplication(create_backend_app), faults)
+
+
+def infra_client(service: str, endpoint: str):  # type: ignore[no-untyped-def]
+    """A boto3 client for the local cloud's own use (never faulted, counted apart)."""
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        config=Config(user_agent_extra=INFRA_AGENT, retries={"mode": "standard", "max_attempts": 5}),
+        **CREDENTIALS,
+    )

@@ -1,0 +1,286 @@
+"""``seva demo``: run a scenario through the real handlers on the local cloud and report from ground truth
+(what the fake X server published and received, what the store holds), never from the pipeline's counters."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sevalocal.aws import CREDENTIALS, REGION, infra_client, moto_app
+from sevalocal.emulator import Emulator, InvokeResult
+from sevalocal.fakex import SEARCH, FakeX, ServerThread
+from sevalocal.faults import FaultPlan
+from sevalocal.scenario import DEFAULT_SCENARIO, ScenarioTweet, load_scenario, matching_ids
+from sevalocal.template import Deployment, deploy
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+REGISTRY = ROOT / "infra" / "data" / "handles.json"
+PYNAMO_TIME = "%Y-%m-%dT%H:%M:%S.%f%z"
+
+
+@dataclass
+class DemoOptions:
+    scenario: Path = DEFAULT_SCENARIO
+    speed: float = 60.0
+    faults: float = 0.0
+    seed: int = 0
+    report: Path | None = None
+    template: Path = TEMPLATE
+    registry: Path = REGISTRY
+    quiet: bool = False
+    settle_minutes: float = 15.0  # scenario minutes allowed after the last tweet for the pipeline to catch up
+    log_dir: Path = ROOT / ".localcloud" / "logs"
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"p50": 0.0, "p95": 0.0, "max": 0.0}
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {"p50": round(statistics.median(ordered), 3), "p95": round(p95, 3), "max": round(ordered[-1], 3)}
+
+
+class LocalCloud:
+    """moto server + fake X + the template deployed + the emulator, for the demo and the e2e tests."""
+
+    def __init__(self, options: DemoOptions):
+        self.options = options
+        self.faults = FaultPlan(options.faults, options.seed)
+        self.aws_app = moto_app(self.faults)
+        self.aws = ServerThread(self.aws_app).__enter__()
+        self.fakex = FakeX(speed=options.speed, faults=self.faults)
+        self.x = ServerThread(self.fakex.wsgi).__enter__()
+        self.deployment: Deployment = deploy(options.template, self.aws.url)
+        registry = json.loads(Path(options.registry).read_text(encoding="utf-8"))
+        self.handles = [h["username"] for h in registry["handles"]]
+        for i, username in enumerate(self.handles):
+            self.fakex.add_user({"id": str(900_000_000 + i), "username": username, "name": username})
+        self.sm = infra_client("secretsmanager", self.aws.url)
+        for logical, arn in self.deployment.secrets.items():
+            if logical == "XApiSecret":
+                self.sm.put_secret_value(
+                    SecretId=arn, SecretString=json.dumps({"bearer_token": self.fakex.bearer_token})
+                )
+        lambda_env = {
+            "AWS_ENDPOINT_URL": self.aws.url,
+            "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "X_API_BASE_URL": self.x.url,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "HANDLE_REGISTRY_PATH": str(options.registry),
+        }
+        for spec in self.deployment.functions:
+            spec.env.update(
+                lambda_env,
+                AWS_LAMBDA_FUNCTION_NAME=spec.name,
+                AWS_LAMBDA_FUNCTION_MEMORY_SIZE=str(spec.memory_mb),
+            )
+        self.emulator = Emulator(
+            self.deployment, self.aws.url, speed=options.speed, faults=self.faults, log_dir=options.log_dir
+        )
+        self.ddb = infra_client("dynamodb", self.aws.url)
+        self.sqs = infra_client("sqs", self.aws.url)
+
+    def publish(self, items: list[ScenarioTweet]) -> None:
+        t0 = self.emulator.started
+        for item in items:
+            self.fakex.publish(item.tweet, item.author, item.place, t0 + item.at / self.options.speed)
+
+    def stored(self) -> list[dict[str, Any]]:
+        table = self.deployment.tables["ComplaintsTable"]
+        items: list[dict[str, Any]] = []
+        for page in self.ddb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
+            items.extend(page["Items"])
+        return items
+
+    def dlq_depth(self) -> int:
+        total = 0
+        for url in self.deployment.queues.values():
+            attrs = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+            total += int(attrs["Attributes"]["ApproximateNumberOfMessages"])
+        return total
+
+    def close(self) -> None:
+        self.emulator.close()
+        self.x.__exit__()
+        self.aws.__exit__()
+
+
+def _parse_time(value: str) -> float:
+    return datetime.strptime(value, PYNAMO_TIME).timestamp()
+
+
+def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
+    wall_start = time.time()
+    items = load_scenario(options.scenario)
+    say = (lambda *a: None) if options.quiet else (lambda *a: print(*a, flush=True))
+    say(
+        f"seva demo: {len(items)} tweets from {options.scenario.name}, speed x{options.speed:g}, "
+        f"faults {options.faults:g} (seed {options.seed})"
+    )
+    cloud = LocalCloud(options)
+    try:
+        emulator = cloud.emulator
+        emulator.wait_ready()
+        cloud.publish(items)
+        matching = matching_ids(items, set(cloud.handles))
+        last_at = max((s.at for s in items), default=0.0)
+        poll_cycles: list[int] = []
+        seen = {"search": 0}
+
+        def on_poll(event: dict[str, Any], result: InvokeResult) -> None:
+            now_count = cloud.fakex.requests[SEARCH]
+            poll_cycles.append(now_count - seen["search"])
+            seen["search"] = now_count
+
+        for logical, invoker in emulator.async_invokers.items():
+            if logical == "PollFunction":
+                invoker.on_result = on_poll
+
+        state = {"next_check": 0.0, "ingested": 0, "next_print": 60.0}
+
+        def done() -> bool:
+            now = time.time()
+            t = emulator.scenario_seconds()
+            if t >= state["next_print"]:
+                state["next_print"] += 60.0
+                stored = {i["tweet_id"]["S"] for i in cloud.stored()}
+                state["ingested"] = len(stored & matching)
+                published = sum(1 for s in items if s.at <= t)
+                say(
+                    f"  [{int(t // 60):02d}:{int(t % 60):02d}] published {published:>5}/{len(items)}  "
+                    f"ingested {state['ingested']:>5}/{len(matching)}  polls {len(poll_cycles):>3}  "
+                    f"x requests {sum(cloud.fakex.requests.values()):>5}  faults {sum(cloud.faults.injected.values())}"
+                )
+            if t < last_at + 60 or now < state["next_check"]:
+                return False
+            state["next_check"] = now + 0.25
+            if not emulator.idle:
+                return False
+            stored = {i["tweet_id"]["S"] for i in cloud.stored()}
+            return matching <= stored
+
+        timeout = (last_at + options.settle_minutes * 60) / options.speed + 30
+        emulator.run_until(done, timeout=timeout)
+        report = build_report(cloud, items, matching, poll_cycles, wall_start)
+    finally:
+        cloud.close()
+    say(render_summary(report))
+    if options.report:
+        Path(options.report).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        say(f"report written to {options.report}")
+    return report, (1 if report["tweets"]["lost"] else 0)
+
+
+def build_report(
+    cloud: LocalCloud,
+    items: list[ScenarioTweet],
+    matching: set[str],
+    poll_cycles: list[int],
+    wall_start: float,
+) -> dict[str, Any]:
+    stored = cloud.stored()
+    ids = Counter(i["tweet_id"]["S"] for i in stored)
+    ingested = matching & set(ids)
+    published_at = {s.id: p.visible_at for s in items if (p := cloud.fakex.tweets.get(int(s.id)))}
+    tweet_to_ingested = [
+        _parse_time(i["ingested_at"]["S"]) - published_at[i["tweet_id"]["S"]]
+        for i in stored
+        if i["tweet_id"]["S"] in published_at
+    ]
+    statuses = Counter(i.get("status", {}).get("S") for i in stored)
+    busy = [c for c in poll_cycles if c > 0]
+    report: dict[str, Any] = {
+        "tweets": {
+            "published": len(published_at),
+            "matching": len(matching),
+            "ingested": len(ingested),
+            "lost": len(matching - ingested),
+            "unexpected": len(set(ids) - matching),
+        },
+        "complaints": {
+            "total": len(ids),
+            "noise": statuses.get("NOISE", 0),
+            "routed": sum(v for k, v in statuses.items() if k not in ("RECEIVED", "NOISE")),
+            "notified": 0,
+            "replied": 0,
+            "duplicates": sum(n - 1 for n in ids.values() if n > 1),
+        },
+        "notifications": {"sms": 0, "email": 0, "duplicates": 0},
+        "replies": {"posted": 0, "duplicates": 0, "failed": 0},
+        "dlq": cloud.dlq_depth(),
+        "x_requests": dict(sorted(cloud.fakex.requests.items())),
+        "aws_requests": dict(sorted(cloud.aws_app.requests.items())),
+        "latency_s": {"tweet_to_ingested": percentiles(tweet_to_ingested)},
+        "poll": {
+            "cycles": len(poll_cycles),
+            "search_requests_per_cycle": {
+                "mean": round(statistics.mean(poll_cycles), 2) if poll_cycles else 0,
+                "max": max(poll_cycles, default=0),
+                "min_nonzero": min(busy, default=0),
+            },
+        },
+        "aws_requests_per_ingested_tweet": round(sum(cloud.aws_app.requests.values()) / max(1, len(ingested)), 3),
+        "faults_injected": dict(cloud.faults.injected),
+        "functions": dict(sorted(cloud.emulator.stats.items())),
+        "speed": cloud.options.speed,
+        "wall_s": round(time.time() - wall_start, 2),
+    }
+    return report
+
+
+def render_summary(report: dict[str, Any]) -> str:
+    t, c, n, r = report["tweets"], report["complaints"], report["notifications"], report["replies"]
+    lat = report["latency_s"]["tweet_to_ingested"]
+    rows = [
+        (
+            "tweets",
+            f"published {t['published']}  matching {t['matching']}  ingested {t['ingested']}  "
+            f"lost {t['lost']}  unexpected {t['unexpected']}",
+        ),
+        (
+            "complaints",
+            f"total {c['total']}  noise {c['noise']}  routed {c['routed']}  notified {c['notified']}  "
+            f"replied {c['replied']}  duplicates {c['duplicates']}",
+        ),
+        ("notifications", f"sms {n['sms']}  email {n['email']}  duplicates {n['duplicates']}"),
+        ("replies", f"posted {r['posted']}  duplicates {r['duplicates']}  failed {r['failed']}"),
+        ("dlq", str(report["dlq"])),
+        (
+            "poll",
+            f"cycles {report['poll']['cycles']}  search requests/cycle "
+            f"mean {report['poll']['search_requests_per_cycle']['mean']} "
+            f"max {report['poll']['search_requests_per_cycle']['max']}",
+        ),
+        ("x requests", "  ".join(f"{k} {v}" for k, v in report["x_requests"].items())),
+        (
+            "aws requests",
+            f"{sum(report['aws_requests'].values())} ({report['aws_requests_per_ingested_tweet']} per ingested tweet)",
+        ),
+        ("latency (s)", f"tweet→ingested p50 {lat['p50']}  p95 {lat['p95']}  max {lat['max']}"),
+        ("faults", "  ".join(f"{k} {v}" for k, v in sorted(report["faults_injected"].items())) or "none"),
+        ("wall", f"{report['wall_s']} s"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    lines = ["", "Summary", "-" * 72] + [f"{k:<{width}}  {v}" for k, v in rows] + ["-" * 72]
+    verdict = "OK: nothing lost" if not t["lost"] else f"FAILED: {t['lost']} matching tweets lost"
+    return "\n".join([*lines, verdict])
+
+
+def main(options: DemoOptions) -> int:
+    _, status = run_demo(options)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(DemoOptions()))

@@ -1,0 +1,76 @@
+"""Demo scenarios: JSON Lines, one published tweet per line:
+``{"at": <seconds from start>, "tweet": <X v2 Tweet>, "author": <X v2 User>, "place": <X v2 Place, optional>}``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sevalocal.fakex import is_retweet, mentions_of
+
+DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "default.jsonl"
+
+
+class ScenarioError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ScenarioTweet:
+    at: float
+    tweet: dict[str, Any]
+    author: dict[str, Any]
+    place: dict[str, Any] | None = None
+
+    @property
+    def id(self) -> str:
+        return str(self.tweet["id"])
+
+
+def load_scenario(path: str | Path) -> list[ScenarioTweet]:
+    items: list[ScenarioTweet] = []
+    seen: set[str] = set()
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                raw = json.loads(line)
+                at = float(raw["at"])
+                tweet, author = dict(raw["tweet"]), dict(raw["author"])
+                tweet_id = str(tweet["id"])
+                if not tweet_id.isdigit():
+                    raise ValueError(f"tweet id must be numeric, got {tweet_id!r}")
+                for key in ("id", "username", "name"):
+                    if not author.get(key):
+                        raise ValueError(f"author.{key} is required")
+                if "text" not in tweet:
+                    raise ValueError("tweet.text is required")
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ScenarioError(f"{path}:{lineno}: {exc}") from exc
+            if at < 0:
+                raise ScenarioError(f"{path}:{lineno}: 'at' must be >= 0")
+            if tweet_id in seen:
+                raise ScenarioError(f"{path}:{lineno}: tweet {tweet_id} published twice")
+            seen.add(tweet_id)
+            tweet["id"], author["id"] = tweet_id, str(author["id"])
+            tweet.setdefault("author_id", author["id"])
+            items.append(ScenarioTweet(at, tweet, author, raw.get("place")))
+    items.sort(key=lambda s: (s.at, int(s.id)))
+    return items
+
+
+def matching_ids(items: list[ScenarioTweet], registered: set[str]) -> set[str]:
+    """Ground truth: tweets the poller must ingest (mention a registered handle in any letter case, not a
+    retweet, not authored by a registered handle)."""
+    lower = {u.lower() for u in registered}
+    return {
+        s.id
+        for s in items
+        if not is_retweet(s.tweet)
+        and s.author["username"].lower() not in lower
+        and any(m in lower for m in mentions_of(s.tweet))
+    }

@@ -1,0 +1,266 @@
+"""Read ``template.yaml`` (cfn-lint's CloudFormation YAML loader), create its resources in the local cloud
+and describe its functions and event sources with every ``!Ref`` / ``!GetAtt`` / ``!Sub`` resolved."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sevalocal.aws import REGION, infra_client
+
+ACCOUNT = "123456789012"
+
+
+@dataclass
+class StreamSource:
+    name: str
+    stream_arn: str
+    starting_position: str = "LATEST"
+    batch_size: int = 100
+    filters: list[str] = field(default_factory=list)  # EventBridge patterns (JSON)
+    bisect: bool = False
+    max_retries: int = -1  # -1: until the record expires
+    report_failures: bool = False
+    on_failure_arn: str | None = None
+    enabled: bool = True
+
+
+@dataclass
+class ScheduleSource:
+    name: str
+    period_s: float
+    enabled: bool = True
+
+
+@dataclass
+class FunctionSpec:
+    logical_id: str
+    name: str
+    handler: str
+    code_uri: str
+    env: dict[str, str]
+    timeout_s: float
+    memory_mb: int
+    schedules: list[ScheduleSource] = field(default_factory=list)
+    streams: list[StreamSource] = field(default_factory=list)
+    async_max_retries: int = 2
+    async_on_failure_arn: str | None = None
+
+
+@dataclass
+class Deployment:
+    stack: str
+    physical: dict[str, str]  # logical id -> Ref value
+    attributes: dict[tuple[str, str], str]
+    functions: list[FunctionSpec]
+    queues: dict[str, str]  # logical id -> url
+    topics: dict[str, str]  # logical id -> arn
+    tables: dict[str, str]  # logical id -> name
+    secrets: dict[str, str]  # logical id -> arn
+    parameters: dict[str, str]
+
+
+def load_template(path: str | Path) -> dict[str, Any]:
+    from cfnlint.decode import cfn_yaml
+
+    return json.loads(json.dumps(cfn_yaml.load(str(path))))  # plain dicts/str, not cfn-lint node types
+
+
+_RATE = re.compile(r"rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)")
+
+
+def rate_seconds(expression: str) -> float:
+    m = _RATE.fullmatch(expression.strip())
+    if not m:
+        raise ValueError(f"only rate() schedules are emulated, got {expression!r}")
+    unit = {"minute": 60, "hour": 3600, "day": 86400}[m.group(2).rstrip("s")]
+    return int(m.group(1)) * unit
+
+
+class Resolver:
+    def __init__(self, stack: str, parameters: dict[str, str]):
+        self.stack = stack
+        self.parameters = parameters
+        self.physical: dict[str, str] = {}
+        self.attributes: dict[tuple[str, str], str] = {}
+
+    def pseudo(self, name: str) -> str | None:
+        return {
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT,
+            "AWS::StackName": self.stack,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+        }.get(name)
+
+    def ref(self, name: str) -> str:
+        value = self.pseudo(name) or self.parameters.get(name) or self.physical.get(name)
+        if value is None:
+            raise KeyError(f"!Ref {name}: not a parameter or a created resource")
+        return value
+
+    def getatt(self, logical: str, attribute: str) -> str:
+        try:
+            return self.attributes[(logical, attribute)]
+        except KeyError:
+            raise KeyError(f"!GetAtt {logical}.{attribute}: not emulated") from None
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            ((key, arg),) = value.items()
+            if key == "Ref":
+                return self.ref(arg)
+            if key == "Fn::GetAtt":
+                logical, attribute = arg if isinstance(arg, list) else arg.split(".", 1)
+                return self.getatt(logical, attribute)
+            if key == "Fn::Sub":
+                template, extra = (arg, {}) if isinstance(arg, str) else (arg[0], self.resolve(arg[1]))
+                return re.sub(r"\$\{([^}!]+)\}", lambda m: self._sub(m.group(1), extra), template)
+            if key == "Fn::Join":
+                sep, items = arg
+                return sep.join(str(i) for i in self.resolve(items))
+            if key == "Fn::Select":
+                index, items = arg
+                return self.resolve(items)[int(self.resolve(index))]
+        return {k: self.resolve(v) for k, v in value.items()}
+
+    def _sub(self, name: str, extra: dict[str, Any]) -> str:
+        if name in extra:
+            return str(extra[name])
+        if "." in name:
+            return self.getatt(*name.split(".", 1))
+        return self.ref(name)
+
+
+def deploy(
+    template_path: str | Path,
+    endpoint: str,
+    stack: str = "seva-local",
+    parameter_overrides: dict[str, str] | None = None,
+) -> Deployment:
+    template_path = Path(template_path)
+    tpl = load_template(template_path)
+    params = {k: str(v.get("Default", "")) for k, v in (tpl.get("Parameters") or {}).items()}
+    params.update(parameter_overrides or {})
+    r = Resolver(stack, params)
+    resources: dict[str, Any] = tpl.get("Resources") or {}
+    ddb, sqs, sns, sm = (infra_client(s, endpoint) for s in ("dynamodb", "sqs", "sns", "secretsmanager"))
+    queues: dict[str, str] = {}
+    topics: dict[str, str] = {}
+    tables: dict[str, str] = {}
+    secret_arns: dict[str, str] = {}
+
+    for logical, res in resources.items():
+        kind = res.get("Type")
+        props = r.resolve(res.get("Properties") or {}) if kind != "AWS::Serverless::Function" else {}
+        if kind == "AWS::DynamoDB::Table":
+            name = props.get("TableName") or f"{stack}-{logical}"
+            args: dict[str, Any] = {
+                "TableName": name,
+                "AttributeDefinitions": props["AttributeDefinitions"],
+                "KeySchema": props["KeySchema"],
+                "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+            }
+            if props.get("GlobalSecondaryIndexes"):
+                args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+            if props.get("StreamSpecification"):
+                args["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+            desc = ddb.create_table(**args)["TableDescription"]
+            ttl = props.get("TimeToLiveSpecification")
+            if ttl and ttl.get("Enabled"):
+                ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+            r.physical[logical] = name
+            r.attributes[(logical, "Arn")] = desc["TableArn"]
+            if desc.get("LatestStreamArn"):
+                r.attributes[(logical, "StreamArn")] = desc["LatestStreamArn"]
+            tables[logical] = name
+        elif kind == "AWS::SQS::Queue":
+            name = props.get("QueueName") or f"{stack}-{logical}"
+            url = sqs.create_queue(QueueName=name)["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            r.physical[logical], r.attributes[(logical, "Arn")] = url, arn
+            r.attributes[(logical, "QueueName")] = name
+            queues[logical] = url
+        elif kind == "AWS::SNS::Topic":
+            name = props.get("TopicName") or f"{stack}-{logical}"
+            arn = sns.create_topic(Name=name)["TopicArn"]
+            r.physical[logical], r.attributes[(logical, "TopicName")] = arn, name
+            r.attributes[(logical, "TopicArn")] = arn
+            topics[logical] = arn
+        elif kind == "AWS::SecretsManager::Secret":
+            name = props.get("Name") or f"{stack}-{logical}"
+            value = props.get("SecretString")
+            gen = props.get("GenerateSecretString")
+            if value is None and gen:
+                base = json.loads(gen.get("SecretStringTemplate") or "{}")
+                base[gen.get("GenerateStringKey", "password")] = secrets.token_urlsafe(16)
+                value = json.dumps(base)
+            arn = sm.create_secret(Name=name, SecretString=value or "{}")["ARN"]
+            r.physical[logical] = arn
+            secret_arns[logical] = arn
+    functions: list[FunctionSpec] = []
+    globals_fn = (tpl.get("Globals") or {}).get("Function") or {}
+    for logical, res in resources.items():
+        if res.get("Type") == "AWS::Serverless::Function":
+            r.physical[logical] = f"{stack}-{logical}"
+            r.attributes[(logical, "Arn")] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{stack}-{logical}"
+    for logical, res in resources.items():
+        if res.get("Type") == "AWS::Serverless::Function":
+            functions.append(_function(logical, res.get("Properties") or {}, globals_fn, r, template_path.parent))
+    return Deployment(stack, r.physical, r.attributes, functions, queues, topics, tables, secret_arns, params)
+
+
+def _function(logical: str, props: dict[str, Any], glob: dict[str, Any], r: Resolver, root: Path) -> FunctionSpec:
+    def prop(name: str, default: Any = None) -> Any:
+        return props.get(name, glob.get(name, default))
+
+    env = dict(r.resolve((glob.get("Environment") or {}).get("Variables") or {}))
+    env.update(r.resolve((props.get("Environment") or {}).get("Variables") or {}))
+    spec = FunctionSpec(
+        logical_id=logical,
+        name=r.physical[logical],
+        handler=prop("Handler"),
+        code_uri=str((root / prop("CodeUri", ".")).resolve()),
+        env={k: str(v) for k, v in env.items()},
+        timeout_s=float(r.resolve(prop("Timeout", 3))),
+        memory_mb=int(r.resolve(prop("MemorySize", 128))),
+    )
+    invoke_cfg = r.resolve(props.get("EventInvokeConfig") or {})
+    spec.async_max_retries = int(invoke_cfg.get("MaximumRetryAttempts", 2))
+    spec.async_on_failure_arn = ((invoke_cfg.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+    for ev_name, ev in (props.get("Events") or {}).items():
+        ev_props = r.resolve(ev.get("Properties") or {})
+        if ev.get("Type") == "Schedule":
+            spec.schedules.append(
+                ScheduleSource(ev_name, rate_seconds(ev_props["Schedule"]), bool(ev_props.get("Enabled", True)))
+            )
+        elif ev.get("Type") == "DynamoDB":
+            filters = [f["Pattern"] for f in (ev_props.get("FilterCriteria") or {}).get("Filters") or []]
+            types = ev_props.get("FunctionResponseTypes") or []
+            spec.streams.append(
+                StreamSource(
+                    name=ev_name,
+                    stream_arn=ev_props["Stream"],
+                    starting_position=ev_props.get("StartingPosition", "LATEST"),
+                    batch_size=int(ev_props.get("BatchSize", 100)),
+                    filters=filters,
+                    bisect=bool(ev_props.get("BisectBatchOnFunctionError", False)),
+                    max_retries=int(ev_props.get("MaximumRetryAttempts", -1)),
+                    report_failures="ReportBatchItemFailures" in types,
+                    on_failure_arn=((ev_props.get("DestinationConfig") or {}).get("OnFailure") or {}).get(
+                        "Destination"
+                    ),
+                    enabled=bool(ev_props.get("Enabled", True)),
+                )
+            )
+        else:
+            raise ValueError(f"{logical}.{ev_name}: event type {ev.get('Type')} is not emulated")
+    return spec
