@@ -94,11 +94,12 @@ class _PageBudgetSpent(Exception):
 
 
 def derive_cursor(query: SearchQuery, known: Iterable[Cursor]) -> Cursor:
-    """Start position for a query the registry change has just created.
+    """Start position for a query that a registry change has just created.
 
-    Each handle's safe position is the highest ``since_id`` of any earlier query that covered it; the new
-    query starts from the lowest of those, so none of its handles can have a gap. Tweets seen again are
-    rejected by the store's conditional put. With no known position at all, the query backfills.
+    Each handle's safe position is the highest ``since_id`` of any earlier query that covered it. If every
+    handle of the new query has one, the query starts from the lowest, so none of them can have a gap. If any
+    handle is new, the query backfills (``backfill`` window) so the new handle's recent mentions are picked
+    up too. Either way tweets seen again are rejected by the store's conditional put.
     """
     positions: dict[str, int] = {}
     for cursor in known:
@@ -106,9 +107,9 @@ def derive_cursor(query: SearchQuery, known: Iterable[Cursor]) -> Cursor:
             continue
         for handle in cursor.handles:
             positions[handle] = max(positions.get(handle, 0), cursor.since_id)
-    known_positions = [positions[h] for h in query.handles if h in positions]
-    since = min(known_positions) if known_positions else None
-    return Cursor(key=query.key, handles=query.handles, since_id=since)
+    if not query.handles or any(h not in positions for h in query.handles):
+        return Cursor(key=query.key, handles=query.handles, since_id=None)
+    return Cursor(key=query.key, handles=query.handles, since_id=min(positions[h] for h in query.handles))
 
 
 @dataclass
@@ -123,22 +124,33 @@ class PollCycle:
     max_query_length: int = 512
     on_ingested: Callable[[TweetEnvelope], None] | None = None
     report: CycleReport = field(default_factory=CycleReport)
+    _query_budget: int = 0
+    _query_pages: int = 0
 
     def run(self) -> CycleReport:
         queries = pack_queries(self.registry.usernames, self.max_query_length)
         known = self.cursors.load_all()
         by_key = {c.key: c for c in known}
         self.report.queries = len(queries)
+        # Each query gets its share of the page budget, so a burst on one cannot starve the others.
+        self._query_budget = max(1, self.max_pages // max(1, len(queries)))
         try:
             for query in queries:
-                cursor = by_key.get(query.key) or derive_cursor(query, known)
-                self._poll_query(query, cursor)
+                cursor = by_key.get(query.key)
+                if cursor is None:
+                    cursor = derive_cursor(query, known)
+                    if cursor.since_id is not None:
+                        # Persist the carried-over position first: later conditional writes build on it.
+                        self.cursors.commit(cursor, cursor.since_id)
+                self._query_pages = 0
+                try:
+                    self._poll_query(query, cursor)
+                except _PageBudgetSpent:
+                    self.report.stopped = "page_budget"  # the open window resumes next cycle
         except RateLimited as exc:
             self.report.stopped, self.report.rate_limit_reset = "rate_limited", exc.reset_at
         except XUnavailable:
             self.report.stopped = "x_unavailable"
-        except _PageBudgetSpent:
-            self.report.stopped = "page_budget"
         return self.report
 
     def _poll_query(self, query: SearchQuery, cursor: Cursor) -> None:
@@ -151,8 +163,9 @@ class PollCycle:
         start_time = None if cursor.since_id is not None else self.now() - self.backfill
         token: str | None = None
         while True:
-            if self.report.pages >= self.max_pages:
+            if self._query_pages >= self._query_budget:
                 raise _PageBudgetSpent
+            self._query_pages += 1
             self.report.requests += 1
             page = self.searcher.search(
                 query.text,

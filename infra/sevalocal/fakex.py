@@ -93,6 +93,8 @@ def compile_query(query: str):  # type: ignore[no-untyped-def]
 
     def take() -> str:
         nonlocal pos
+        if pos >= len(toks):
+            raise QueryError("unexpected end of query")
         pos += 1
         return toks[pos - 1]
 
@@ -187,6 +189,8 @@ class FakeX:
     requests: Counter = field(default_factory=Counter)
     request_log: list[dict[str, Any]] = field(default_factory=list)
     keep_request_log: bool = False
+    limits: dict[str, tuple[int, int]] = field(default_factory=lambda: dict(LIMITS))
+    scripted: list[int] = field(default_factory=list)  # statuses (429/503) to answer next, for tests
     _windows: dict[tuple[str, str], tuple[float, int]] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _next_id: int = 0
@@ -257,6 +261,12 @@ class FakeX:
         principal = self._authenticate(endpoint, auth)
         if isinstance(principal, Response):
             return principal
+        scripted = self.scripted.pop(0) if self.scripted else None
+        if scripted == 429:
+            reset = math.ceil(self.clock() + 60 / self.speed)
+            return self._with_limits(_problem(429, "Too Many Requests", "Too Many Requests"), 0, 0, reset)
+        if scripted is not None:
+            return _problem(scripted, "Service Unavailable", "Service Unavailable (scripted)")
         fault = self.faults.draw("x")
         if fault is not None:
             if fault.random() < 0.5:
@@ -297,7 +307,7 @@ class FakeX:
         return _problem(401, "Unauthorized", "Unauthorized")
 
     def _consume(self, endpoint: str, principal: str) -> tuple[int, int, int]:
-        limit, window = LIMITS[endpoint]
+        limit, window = self.limits[endpoint]
         wall_window = window / self.speed
         now = self.clock()
         with self._lock:

@@ -1,0 +1,112 @@
+"""The poll function's handler over real HTTP: tweepy → fake X, PynamoDB/boto3 → moto server."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from sevalocal.fakex import SEARCH
+
+from tests.integration.conftest import cursors, invoke_poll, stored_ids
+
+
+def test_burst_of_3000_tweets_between_two_polls_is_ingested_completely(poll_env, stack, publish, fake_x):
+    # Given a first poll has set the cursors
+    first = [publish.tweet(f"@lucknowpolice first {i}") for i in range(5)]
+    assert invoke_poll()["ingested"] == 5
+    requests_before = fake_x.requests[SEARCH]
+    # When 3,000 tweets arrive before the next poll
+    burst = [publish.tweet(f"@{['agrapolice', 'Uppolice', 'LUCKNOWPOLICE'][i % 3]} burst {i}") for i in range(3000)]
+    report = invoke_poll()
+    # Then every one is stored once, in one cycle of ~1 request per 100 tweets
+    assert report["stopped"] is None
+    ids = stored_ids(stack)
+    assert sorted(ids) == sorted(first + burst)
+    assert len(ids) == len(set(ids))
+    assert 30 <= fake_x.requests[SEARCH] - requests_before <= 32
+    # And the cursor stands at the newest tweet
+    assert max(cursors(stack).values()) == max(int(i) for i in burst)
+
+
+def test_redelivered_poll_stores_nothing_twice(poll_env, stack, publish):
+    ids = [publish.tweet(f"@agrapolice theft report {i}") for i in range(7)]
+    assert invoke_poll()["ingested"] == 7
+    # When the same schedule event is delivered again (Lambda retry, EventBridge at-least-once)
+    again = invoke_poll()
+    # Then nothing new is stored
+    assert again["ingested"] == 0
+    assert sorted(stored_ids(stack)) == sorted(ids)
+
+
+def test_rate_limit_ends_the_cycle_cleanly_and_later_cycles_catch_up(poll_env, stack, publish, fake_x):
+    # Given X allows 3 searches per (shrunk) window and 550 tweets wait: 6 pages on one query
+    fake_x.speed = 180.0  # the 15-minute window lasts 5 s of wall time
+    fake_x.limits[SEARCH] = (3, 900)
+    ids = [publish.tweet(f"@Uppolice complaint {i}") for i in range(550)]
+    # When polled
+    first = invoke_poll()
+    # Then the cycle stops at the limit without a single 429, storing what it paged
+    assert first["stopped"] == "rate_limited"
+    assert 0 < len(stored_ids(stack)) < 550
+    # And a cycle before the reset makes no request at all (no sleeping in Lambda)
+    before = fake_x.requests[SEARCH]
+    assert invoke_poll()["stopped"] == "rate_limited"
+    assert fake_x.requests[SEARCH] == before
+    # And later cycles catch up (polled with a deadline)
+    deadline = time.time() + 30
+    while len(stored_ids(stack)) < 550 and time.time() < deadline:
+        invoke_poll()
+    assert sorted(stored_ids(stack)) == sorted(ids)
+
+
+def test_429_from_x_ends_the_cycle_and_the_next_cycle_resumes(poll_env, stack, publish, fake_x):
+    fake_x.speed = 3600.0  # the injected 429's reset is one X minute away = ~17 ms
+    ids = [publish.tweet(f"@agrapolice item {i}") for i in range(250)]
+    fake_x.scripted = [429]  # the very first search is refused
+    first = invoke_poll()
+    assert first["stopped"] == "rate_limited" and first["ingested"] == 0
+    deadline = time.time() + 20
+    while len(stored_ids(stack)) < 250 and time.time() < deadline:
+        invoke_poll()
+    assert sorted(stored_ids(stack)) == sorted(ids)
+
+
+def test_5xx_gets_bounded_retries_then_a_clean_stop(poll_env, stack, publish, fake_x):
+    ids = [publish.tweet(f"@lucknowpolice x {i}") for i in range(3)]
+    fake_x.scripted = [503, 503, 503]
+    before = fake_x.requests[SEARCH]
+    report = invoke_poll()
+    assert report["stopped"] == "x_unavailable"
+    assert fake_x.requests[SEARCH] - before == 3  # one try + X_MAX_RETRIES (2)
+    assert cursors(stack) == {}
+    assert invoke_poll()["stopped"] is None
+    assert sorted(stored_ids(stack)) == sorted(ids)
+
+
+def test_own_tweets_and_retweets_are_not_complaints(poll_env, stack, publish):
+    complaint = publish.tweet("@Uppolice my phone was stolen")
+    publish.tweet("@Uppolice road safety week starts today", author="LucknowPolice")  # a registered handle
+    publish.tweet("RT @someone: @Uppolice help", referenced_tweets=[{"type": "retweeted", "id": complaint}])
+    publish.tweet("@DelhiPolice not ours")
+    report = invoke_poll()
+    assert stored_ids(stack) == [complaint]
+    assert report["skipped_self"] == 1
+
+
+def test_registry_change_loses_and_doubles_nothing(poll_env, stack, publish, registry_file, monkeypatch):
+    # Given polling with a small registry
+    ids = [publish.tweet(f"@agrapolice a{i}") for i in range(20)]
+    invoke_poll()
+    # When the registry gains handles (new packing) while tweets keep coming, including to the new handle
+    doc = json.loads(registry_file.read_text())
+    doc["handles"] += [{"username": f"newhandle{i:02d}", "name": "n", "kind": "unit"} for i in range(40)]
+    bigger = registry_file.with_name("bigger.json")
+    bigger.write_text(json.dumps(doc))
+    monkeypatch.setenv("HANDLE_REGISTRY_PATH", str(bigger))
+    early_to_new = publish.tweet("@newhandle07 written before the handle was registered")
+    ids += [publish.tweet(f"@{['agrapolice', 'newhandle03', 'Uppolice'][i % 3]} b{i}") for i in range(30)]
+    invoke_poll()
+    invoke_poll()
+    # Then every tweet to a registered handle is stored exactly once
+    stored = stored_ids(stack)
+    assert sorted(stored) == sorted([*ids, early_to_new])

@@ -1,0 +1,283 @@
+"""Poll-cycle invariants, with in-memory ports: nothing lost, nothing doubled, cursors only move forward and
+never pass an unstored tweet — under arbitrary bursts, page sizes, 429s, 5xx and crashes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from seva.polling import Cursor, PollCycle, RateLimited, XUnavailable, derive_cursor
+from seva.querypack import pack_queries
+from seva.registry import Handle, HandleRegistry
+from seva.tweets import SearchPage, TweetEnvelope
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+class Crash(Exception):
+    """The Lambda process dies mid-invocation."""
+
+
+@dataclass
+class FakeX:
+    page_size: int = 5
+    tweets: list[dict] = field(default_factory=list)  # visible tweets
+    failures: dict[int, Exception] = field(default_factory=dict)  # call number -> error
+    calls: int = 0
+
+    def search(self, query, *, since_id, until_id, start_time, next_token):
+        self.calls += 1
+        if self.calls in self.failures:
+            raise self.failures[self.calls]
+        handles = set(re.findall(r"@(\w+)", query))
+        hits = [
+            t
+            for t in self.tweets
+            if {m.lower() for m in t["mentions"]} & handles
+            and not t["retweet"]
+            and (since_id is None or t["id"] > since_id)
+            and (until_id is None or t["id"] < until_id)
+            and (next_token is None or t["id"] < int(next_token))
+        ]
+        hits.sort(key=lambda t: t["id"], reverse=True)
+        page, rest = hits[: self.page_size], hits[self.page_size :]
+        envelopes = [
+            TweetEnvelope(
+                {
+                    "id": str(t["id"]),
+                    "text": " ".join("@" + m for m in t["mentions"]),
+                    "entities": {"mentions": [{"username": m} for m in t["mentions"]]},
+                    "created_at": NOW.isoformat(),
+                    **({"referenced_tweets": [{"type": "retweeted", "id": "1"}]} if t["retweet"] else {}),
+                },
+                {"id": "u", "username": t["author"], "name": t["author"]},
+            )
+            for t in page
+        ]
+        return SearchPage(
+            envelopes,
+            newest_id=page[0]["id"] if page else None,
+            oldest_id=page[-1]["id"] if page else None,
+            next_token=str(page[-1]["id"]) if rest else None,
+        )
+
+
+@dataclass
+class FakeStore:
+    crash_at: set[int] = field(default_factory=set)
+    adds: int = 0
+    stored: dict[str, int] = field(default_factory=dict)  # tweet id -> times created
+
+    def add(self, envelope, registered_mentions, now):
+        self.adds += 1
+        if self.adds in self.crash_at:
+            raise Crash
+        if envelope.id in self.stored:
+            return False
+        self.stored[envelope.id] = 1
+        return True
+
+
+@dataclass
+class FakeCursors:
+    x: FakeX
+    store: FakeStore
+    registry: HandleRegistry
+    items: dict[str, Cursor] = field(default_factory=dict)
+    history: list[tuple[str, int]] = field(default_factory=list)
+
+    def load_all(self):
+        return [
+            Cursor(c.key, c.handles, c.since_id, c.pending_newest_id, c.pending_until_id) for c in self.items.values()
+        ]
+
+    def _item(self, cursor):
+        return self.items.setdefault(cursor.key, Cursor(cursor.key, cursor.handles))
+
+    def set_pending(self, cursor, newest_id, until_id):
+        item = self._item(cursor)
+        assert item.since_id == cursor.since_id
+        assert item.pending_until_id is None or until_id < item.pending_until_id
+        item.pending_newest_id, item.pending_until_id = newest_id, until_id
+        self._check_stored(cursor.handles, lambda tid: until_id <= tid <= newest_id)
+
+    def commit(self, cursor, since_id):
+        item = self._item(cursor)
+        assert item.since_id is None or since_id > item.since_id, "cursor moved back"
+        item.since_id, item.pending_newest_id, item.pending_until_id = since_id, None, None
+        self.history.append((cursor.key, since_id))
+        self._check_stored(cursor.handles, lambda tid: tid <= since_id)
+
+    def _check_stored(self, handles, in_range):
+        for t in self.x.tweets:
+            if in_range(t["id"]) and matching(t, self.registry) and {m.lower() for m in t["mentions"]} & set(handles):
+                assert str(t["id"]) in self.store.stored, f"cursor passed unstored tweet {t['id']}"
+
+
+def matching(t, registry):
+    return (
+        not t["retweet"]
+        and not registry.is_registered(t["author"])
+        and any(registry.is_registered(m) for m in t["mentions"])
+    )
+
+
+def registry_of(names):
+    return HandleRegistry(tuple(Handle(n, n, "district") for n in names))
+
+
+HANDLES = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"]
+
+
+def make_cycle(registry, x, store, cursors, max_pages=1000, max_query_length=40):
+    return PollCycle(
+        registry=registry,
+        searcher=x,
+        store=store,
+        cursors=cursors,
+        now=lambda: NOW,
+        backfill=timedelta(days=1),
+        max_pages=max_pages,
+        max_query_length=max_query_length,
+    )
+
+
+def run_until_settled(registry, x, store, cursors, cycles=60, **kw):
+    for _ in range(cycles):
+        try:
+            make_cycle(registry, x, store, cursors, **kw).run()
+        except Crash:
+            continue  # Lambda retries; the next invocation starts from the stored cursors
+
+
+tweet_st = st.fixed_dictionaries(
+    {
+        "mentions": st.lists(st.sampled_from([*HANDLES, "ALPHA", "Bravo", "stranger"]), min_size=1, max_size=3),
+        "author": st.sampled_from(["citizen1", "citizen2", "alpha", "citizen3"]),
+        "retweet": st.booleans(),
+    }
+)
+
+
+@settings(
+    max_examples=int(__import__("os").environ.get("SEVA_HYPOTHESIS_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    batches=st.lists(st.lists(tweet_st, max_size=25), min_size=1, max_size=4),
+    page_size=st.integers(1, 7),
+    failure_calls=st.dictionaries(st.integers(1, 40), st.sampled_from(["429", "5xx"]), max_size=6),
+    crash_at=st.sets(st.integers(1, 80), max_size=5),
+    max_pages=st.integers(1, 8),
+)
+def test_no_tweet_is_lost_or_doubled_and_cursors_hold(batches, page_size, failure_calls, crash_at, max_pages):
+    # Given a registry packed into several small queries and X that fails and rate-limits at random
+    registry = registry_of(HANDLES)
+    x = FakeX(
+        page_size=page_size,
+        failures={n: RateLimited(None) if kind == "429" else XUnavailable("503") for n, kind in failure_calls.items()},
+    )
+    store = FakeStore(crash_at=crash_at)
+    cursors = FakeCursors(x, store, registry)
+    next_id = 1000
+    # When tweets arrive in bursts between poll cycles (and some cycles crash)
+    for batch in batches:
+        for t in batch:
+            next_id += 1
+            x.tweets.append({**t, "id": next_id})
+        run_until_settled(registry, x, store, cursors, cycles=3, max_pages=max_pages)
+    run_until_settled(registry, x, store, cursors, max_pages=max_pages)
+    # Then every matching tweet is stored exactly once, and nothing else is
+    expected = {str(t["id"]) for t in x.tweets if matching(t, registry)}
+    assert set(store.stored) == expected
+    assert all(n == 1 for n in store.stored.values())
+
+
+def test_burst_of_3000_between_two_polls_is_fully_paged():
+    registry = registry_of(HANDLES)
+    x = FakeX(page_size=100)
+    store = FakeStore()
+    cursors = FakeCursors(x, store, registry)
+    x.tweets = [{"id": i, "mentions": ["alpha"], "author": "c", "retweet": False} for i in range(1, 11)]
+    make_cycle(registry, x, store, cursors).run()
+    x.tweets += [{"id": i, "mentions": [HANDLES[i % 6]], "author": "c", "retweet": False} for i in range(11, 3011)]
+    report = make_cycle(registry, x, store, cursors).run()
+    assert report.stopped is None
+    assert len(store.stored) == 3010
+    assert report.ingested == 3000
+
+
+def test_rate_limit_stops_the_cycle_and_the_next_cycle_catches_up():
+    registry = registry_of(HANDLES)
+    x = FakeX(page_size=2, failures={3: RateLimited(1234)})
+    store, cursors = FakeStore(), None
+    cursors = FakeCursors(x, store, registry)
+    x.tweets = [{"id": i, "mentions": ["alpha"], "author": "c", "retweet": False} for i in range(1, 10)]
+    first = make_cycle(registry, x, store, cursors).run()
+    assert first.stopped == "rate_limited" and first.rate_limit_reset == 1234
+    assert 0 < len(store.stored) < 9
+    second = make_cycle(registry, x, store, cursors).run()
+    assert second.stopped is None
+    assert set(store.stored) == {str(i) for i in range(1, 10)}
+
+
+def test_self_authored_tweets_and_retweets_are_skipped():
+    registry = registry_of(HANDLES)
+    x = FakeX(page_size=10)
+    x.tweets = [
+        {"id": 1, "mentions": ["alpha"], "author": "Bravo", "retweet": False},  # a police handle's own tweet
+        {"id": 2, "mentions": ["alpha"], "author": "citizen", "retweet": True},
+        {"id": 3, "mentions": ["alpha"], "author": "citizen", "retweet": False},
+    ]
+    store = FakeStore()
+    report = make_cycle(registry, x, store, FakeCursors(x, store, registry)).run()
+    assert set(store.stored) == {"3"}
+    assert report.skipped_self == 1
+
+
+def test_registry_change_repacks_without_loss_or_double():
+    # Given cursors built under one packing
+    before = registry_of(HANDLES[:3])
+    x = FakeX(page_size=3)
+    store = FakeStore()
+    cursors = FakeCursors(x, store, before)
+    x.tweets = [{"id": i, "mentions": [HANDLES[i % 6]], "author": "c", "retweet": False} for i in range(1, 40)]
+    make_cycle(before, x, store, cursors).run()
+    # When the registry grows (new packing) and more tweets arrive
+    after = registry_of(HANDLES)
+    cursors.registry = after
+    x.tweets += [{"id": i, "mentions": [HANDLES[i % 6]], "author": "c", "retweet": False} for i in range(40, 80)]
+    make_cycle(after, x, store, cursors).run()
+    # Then every tweet to every registered handle is stored once
+    expected = {str(t["id"]) for t in x.tweets if matching(t, after)}
+    assert set(store.stored) == expected
+
+
+def test_derived_cursor_starts_from_the_lowest_safe_position():
+    queries = pack_queries(["aa", "bb", "cc"], max_length=512)
+    known = [
+        Cursor("old1", ("aa",), since_id=50),
+        Cursor("old2", ("bb",), since_id=70),
+        Cursor("old3", ("aa", "bb"), since_id=60),
+    ]
+    assert derive_cursor(queries[0], known).since_id is None  # cc is new: backfill so its mentions are seen
+    known.append(Cursor("old4", ("cc",), since_id=90))
+    assert derive_cursor(queries[0], known).since_id == 60  # aa safe to 60, bb to 70, cc to 90: from 60
+    assert derive_cursor(queries[0], []).since_id is None  # nothing known: backfill
+
+
+@pytest.mark.parametrize("error", [RateLimited(99), XUnavailable("down")])
+def test_errors_before_any_page_leave_cursors_untouched(error):
+    registry = registry_of(HANDLES)
+    x = FakeX(failures={1: error})
+    x.tweets = [{"id": 5, "mentions": ["alpha"], "author": "c", "retweet": False}]
+    store = FakeStore()
+    cursors = FakeCursors(x, store, registry)
+    report = make_cycle(registry, x, store, cursors).run()
+    assert report.stopped in ("rate_limited", "x_unavailable")
+    assert cursors.history == []
