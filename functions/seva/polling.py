@@ -125,6 +125,7 @@ class PollCycle:
     on_ingested: Callable[[TweetEnvelope], None] | None = None
     report: CycleReport = field(default_factory=CycleReport)
     _query_budget: int = 0
+    _seen: set[str] = field(default_factory=set)
     _query_pages: int = 0
 
     def run(self) -> CycleReport:
@@ -196,6 +197,9 @@ class PollCycle:
 
     def _store_page(self, page: SearchPage) -> None:
         for envelope in page.envelopes:
+            if envelope.id in self._seen:
+                continue  # mentions handles of two queries: one conditional put is enough
+            self._seen.add(envelope.id)
             if is_retweet(envelope.tweet):
                 self.report.skipped_retweet += 1
                 continue

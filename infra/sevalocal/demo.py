@@ -7,6 +7,7 @@ import json
 import statistics
 import sys
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +38,7 @@ class DemoOptions:
     registry: Path = REGISTRY
     quiet: bool = False
     settle_minutes: float = 15.0  # scenario minutes allowed after the last tweet for the pipeline to catch up
+    grace_s: float = 30.0  # wall seconds on top, for handlers (which run at real speed) under heavy faults
     log_dir: Path = ROOT / ".localcloud" / "logs"
 
 
@@ -58,7 +60,8 @@ class LocalCloud:
         self.aws = ServerThread(self.aws_app).__enter__()
         self.fakex = FakeX(speed=options.speed, faults=self.faults)
         self.x = ServerThread(self.fakex.wsgi).__enter__()
-        self.deployment: Deployment = deploy(options.template, self.aws.url)
+        # moto's backends are per process: each local cloud gets its own stack (and so its own names).
+        self.deployment: Deployment = deploy(options.template, self.aws.url, stack=f"seva-{uuid.uuid4().hex[:6]}")
         registry = json.loads(Path(options.registry).read_text(encoding="utf-8"))
         self.handles = [h["username"] for h in registry["handles"]]
         for i, username in enumerate(self.handles):
@@ -170,7 +173,7 @@ def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
             stored = {i["tweet_id"]["S"] for i in cloud.stored()}
             return matching <= stored
 
-        timeout = (last_at + options.settle_minutes * 60) / options.speed + 30
+        timeout = (last_at + options.settle_minutes * 60) / options.speed + options.grace_s
         emulator.run_until(done, timeout=timeout)
         report = build_report(cloud, items, matching, poll_cycles, wall_start)
     finally:

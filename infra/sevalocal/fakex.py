@@ -526,7 +526,9 @@ def _invalid(parameter: str, message: str) -> Response:
             "title": "Invalid Request",
             "detail": "One or more parameters to your request was invalid.",
             "type": "https://api.twitter.com/2/problems/invalid-request",
+            "status": 400,
         },
+        "application/problem+json",
     )
 
 

@@ -1,0 +1,148 @@
+"""The event-source emulator wires handlers as the template says, with Lambda's stream semantics, and builds
+events shaped like the real samples."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sevalocal.aws import infra_client, moto_app
+from sevalocal.emulator import Emulator, scheduled_event, to_lambda_record
+from sevalocal.fakex import ServerThread
+from sevalocal.faults import FaultPlan
+from sevalocal.template import deploy
+
+from tests.conftest import shared_file
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def shape(value):
+    """The structure of a JSON value: keys and types, not values."""
+    if isinstance(value, dict):
+        return {k: shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shape(value[0])] if value else []
+    return type(value).__name__
+
+
+@pytest.fixture(scope="module")
+def aws():
+    with ServerThread(moto_app(FaultPlan())) as server:
+        yield server.url
+
+
+def test_scheduled_event_matches_the_real_sample_shape():
+    sam_sample = json.loads(shared_file("events", "sam-cli", "ScheduledEvent.json").read_text())
+    full_sample = json.loads(shared_file("events", "powertools", "eventBridgeEvent.json").read_text())
+    ours = scheduled_event("arn:aws:events:ap-south-1:123456789012:rule/x", datetime.now(UTC))
+    # Every field of the SAM CLI sample, same types; nothing EventBridge would not send
+    assert {k: shape(ours[k]) for k in sam_sample} == shape(sam_sample)
+    assert set(ours) <= set(full_sample)
+    assert ours["version"] == full_sample["version"]
+    from aws_lambda_powertools.utilities.parser import parse
+    from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+
+    assert parse(event=ours, model=EventBridgeModel).detail_type == "Scheduled Event"
+
+
+def test_stream_records_match_the_real_sample_shape(aws):
+    sample = json.loads(shared_file("events", "sam-cli", "DynamoDBUpdate.json").read_text())["Records"]
+    deployment = deploy(FIXTURES / "probe_template.yaml", aws, stack="shape")
+    table = deployment.tables["SourceTable"]
+    ddb, streams = infra_client("dynamodb", aws), infra_client("dynamodbstreams", aws)
+    ddb.put_item(TableName=table, Item={"id": {"S": "1"}, "v": {"S": "a"}})
+    ddb.put_item(TableName=table, Item={"id": {"S": "1"}, "v": {"S": "b"}})
+    arn = deployment.attributes[("SourceTable", "StreamArn")]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    records = [to_lambda_record(r, arn) for r in streams.get_records(ShardIterator=it)["Records"]]
+    by_name = {r["eventName"]: r for r in records}
+    for sample_record in sample:
+        if sample_record["eventName"] in by_name:
+            ours = by_name[sample_record["eventName"]]
+            assert set(ours) == set(sample_record)
+            assert set(ours["dynamodb"]) == set(sample_record["dynamodb"])
+            assert {k: shape(v) for k, v in ours.items() if k != "dynamodb"} == {
+                k: shape(v) for k, v in sample_record.items() if k != "dynamodb"
+            }
+    from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
+
+    event = DynamoDBStreamEvent({"Records": records})
+    assert [r.event_name.name for r in event.records] == ["INSERT", "MODIFY"]
+    assert next(iter(event.records)).dynamodb.new_image["v"] == "a"
+
+
+def test_stream_mappings_filter_bisect_retry_and_send_failures_to_the_destination(aws, tmp_path):
+    # Given the probe template: a bisecting function (retries 1) and a partial-batch function (retries 2)
+    deployment = deploy(FIXTURES / "probe_template.yaml", aws, stack="probe")
+    env = {
+        "AWS_ENDPOINT_URL": aws,
+        "AWS_ACCESS_KEY_ID": "t",
+        "AWS_SECRET_ACCESS_KEY": "t",
+        "AWS_REGION": "ap-south-1",
+        "AWS_DEFAULT_REGION": "ap-south-1",
+    }
+    for spec in deployment.functions:
+        spec.env.update(env)
+    emulator = Emulator(deployment, aws, speed=60, log_dir=tmp_path)
+    try:
+        emulator.wait_ready()
+        ddb = infra_client("dynamodb", aws)
+        table = deployment.tables["SourceTable"]
+        # When 12 items are inserted (item 4 poisons any batch, item 7 is reported as failed) and one modified
+        for i in range(12):
+            mode = {4: "poison", 7: "report"}.get(i, "ok")
+            ddb.put_item(TableName=table, Item={"id": {"S": str(i)}, "kind": {"S": "probe"}, "mode": {"S": mode}})
+        ddb.put_item(TableName=table, Item={"id": {"S": "0"}, "kind": {"S": "probe"}, "mode": {"S": "ok"}})
+        assert emulator.run_until(lambda: emulator.idle and _dlq(aws, deployment) >= 2, timeout=60)
+    finally:
+        emulator.close()
+    seen = _seen(aws, deployment)
+    # Then the filter delivered INSERTs only, batch sizes were respected
+    assert {e for (_, _, e, _) in seen} == {"INSERT"}
+    assert max(b for (p, _, _, b) in seen if p == "bisect") <= 8
+    assert max(b for (p, _, _, b) in seen if p == "report") <= 5
+    # And the bisecting function isolated the poison record: everything else succeeded
+    bisect_ok = {i for (p, i, _, _) in seen if p == "bisect"}
+    assert bisect_ok == {str(i) for i in range(12)}
+    # And the reporting function retried from the reported record only: records before it in its batch ran once
+    report_counts = Counter(i for (p, i, _, _) in seen if p == "report")
+    assert report_counts["7"] == 3  # first try + MaximumRetryAttempts 2
+    assert report_counts["5"] == report_counts["6"] == 1
+    # And the destination received one record per exhausted batch, in Lambda's on-failure format:
+    # the poison record alone (bisected down to it), and the reporting function's batch from record 7 on
+    messages = _dlq_messages(aws, deployment)
+    assert sorted(m["DDBStreamBatchInfo"]["batchSize"] for m in messages) == [1, 5]
+    assert {m["requestContext"]["condition"] for m in messages} == {"RetryAttemptsExhausted"}
+    stream_arn = deployment.attributes[("SourceTable", "StreamArn")]
+    assert all(m["DDBStreamBatchInfo"]["streamArn"] == stream_arn for m in messages)
+
+
+def _seen(aws, deployment):
+    ddb = infra_client("dynamodb", aws)
+    items = ddb.scan(TableName=deployment.tables["SeenTable"], ConsistentRead=True)["Items"]
+    return [(i["pk"]["S"].split("#")[0], i["id"]["S"], i["event"]["S"], int(i["batch"]["N"])) for i in items]
+
+
+def _dlq(aws, deployment) -> int:
+    sqs = infra_client("sqs", aws)
+    url = deployment.queues["ProbeDLQ"]
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    return int(attrs["Attributes"]["ApproximateNumberOfMessages"])
+
+
+def _dlq_messages(aws, deployment):
+    sqs = infra_client("sqs", aws)
+    url = deployment.queues["ProbeDLQ"]
+    out, deadline = [], time.time() + 10
+    while time.time() < deadline:
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        if not batch:
+            break
+        out += [json.loads(m["Body"]) for m in batch]
+    return out
