@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -23,6 +24,34 @@ def _demo(args: argparse.Namespace) -> int:
     return status
 
 
+def classify_lines(lines, out) -> int:  # type: ignore[no-untyped-def]
+    """JSON Lines in (``{"tweet", "author", "place"}``), one triage JSON object per line out."""
+    from seva.triage import default_triager
+
+    triager = default_triager()
+    dumps, loads = json.dumps, json.loads
+    count = 0
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            record = loads(line)
+            if not isinstance(record, dict):
+                raise ValueError("each line must be a JSON object")
+        except ValueError as exc:
+            out.write(dumps({"error": f"invalid input line: {exc}"}) + "\n")
+            continue
+        result = triager.classify(record.get("tweet"), record.get("author"), record.get("place"))
+        out.write(dumps(result.as_dict(), ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def _classify(args: argparse.Namespace) -> int:
+    classify_lines(sys.stdin, sys.stdout)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="seva", description="Seva: tweets to the UP police, as complaints.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -34,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--report", help="write the JSON report here")
     demo.add_argument("--quiet", action="store_true", help="no progress lines")
     demo.set_defaults(func=_demo)
+    classify = sub.add_parser(
+        "classify", help="triage JSON Lines from stdin ({tweet, author, place}) to JSON Lines on stdout"
+    )
+    classify.set_defaults(func=_classify)
     return parser
 
 

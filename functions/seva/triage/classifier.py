@@ -1,0 +1,194 @@
+"""Triage of one tweet: complaint or noise, district, category, priority, language — and why.
+
+Pure and total: any input (missing fields, malformed entities, any Unicode) yields a result, never an
+exception. Data (gazetteer, lexicon, handle registry) is loaded once per warm container.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from seva.registry import HandleRegistry, load_registry
+from seva.triage.gazetteer import Gazetteer, PlaceHit, resolve_district
+from seva.triage.lexicon import Lexicon
+from seva.triage.text import has_devanagari, stems, tokens
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+CATEGORIES = (
+    "emergency",
+    "violent_crime",
+    "theft",
+    "women_safety",
+    "cyber_fraud",
+    "traffic",
+    "public_nuisance",
+    "police_conduct",
+    "missing_person",
+    "land_property",
+    "other",
+)
+P2_CATEGORIES = {"violent_crime", "theft", "women_safety", "cyber_fraud", "missing_person", "emergency"}
+_SHOUTED_HELP = re.compile(r"\bHELP\b|\bhelp\s*!|\bSOS\b|\bBACHAO\b|बचाओ", re.UNICODE)
+_MAX_TEXT = 4000  # a tweet is at most 4,000 characters (long posts); more is not a tweet
+
+
+@dataclass
+class Triage:
+    id: str
+    is_complaint: bool
+    district_code: int | None
+    district: str | None
+    category: str
+    priority: str | None
+    language: str
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "is_complaint": self.is_complaint,
+            "district_code": self.district_code,
+            "district": self.district,
+            "category": self.category,
+            "priority": self.priority,
+            "language": self.language,
+            "evidence": self.evidence,
+        }
+
+
+@dataclass
+class Triager:
+    registry: HandleRegistry
+    gazetteer: Gazetteer
+    lexicon: Lexicon
+
+    def classify(self, tweet: Any, author: Any = None, place: Any = None) -> Triage:
+        tweet = tweet if isinstance(tweet, dict) else {}
+        author = author if isinstance(author, dict) else {}
+        place = place if isinstance(place, dict) else {}
+        text = _str(tweet.get("text"))[:_MAX_TEXT]
+        words = tokens(text)
+        lex = self.lexicon
+
+        # district
+        handle_codes = []
+        for username in _mentions(tweet, text):
+            handle = self.registry.get(username)
+            if handle and handle.district_code is not None:
+                handle_codes.append((handle.username, handle.district_code))
+        handle_codes = list(dict.fromkeys(handle_codes))
+        place_text = " ".join(_str(place.get(k)) for k in ("full_name", "name"))
+        resolution = resolve_district(
+            handle_codes,
+            self.gazetteer.find_words(words),
+            self.gazetteer.find(place_text) if place_text.strip() else [],
+            self._profile_hits(_str(author.get("location"))),
+        )
+
+        # category
+        found = lex.index.scan(stems(words), text, words)
+        scores: dict[str, float] = {}
+        hits_by_category: dict[str, list[str]] = {}
+        strong = 0.0
+        for category in lex.categories:
+            hits = found.get(f"cat:{category}")
+            if hits:
+                scores[category] = sum(hits.values())
+                hits_by_category[category] = list(hits)
+                strong += sum(w for w in hits.values() if w >= 2)
+        p1_hits = [p for p, w in found.get("p1", {}).items() if w >= 2]
+        urgent = "p1_urgency" in found and "p1_help" in found
+        shouted = bool(_SHOUTED_HELP.search(text))
+        if "police_actor" in found and "police_conduct" in scores:
+            scores["police_conduct"] += 3  # the police are the ones complained about
+        if "?" in text:
+            found.setdefault("query", {})["?"] = 2.0
+        missing_child = "child" in found and "missing_person" in scores
+        if missing_child:
+            scores["missing_person"] += 3  # a missing child is a missing-person case first
+        category = "other"
+        if scores:
+            best = max(scores.values())
+            category = next(c for c in lex.category_order if scores.get(c) == best)
+
+        # complaint or noise: strong category words, SOS, requests and questions vs praise, greetings, politics
+        complaint_score = strong + sum(found.get("complaint", {}).values()) + sum(found.get("query", {}).values())
+        complaint_score += 4 if p1_hits or shouted else 0
+        noise_score = sum(found.get("noise", {}).values())
+        is_complaint = complaint_score > 0 and complaint_score >= noise_score
+        if is_complaint and category == "other" and not scores.get("other") and p1_hits:
+            category = "emergency"
+
+        # priority: recall of P1 first
+        priority: str | None = None
+        reasons: list[str] = []
+        if is_complaint:
+            if p1_hits or shouted or urgent or missing_child or category == "emergency":
+                priority = "P1"
+                reasons = p1_hits[:5] + (["shouted help"] if shouted else []) + (["urgent help"] if urgent else [])
+                reasons += ["missing child"] if missing_child else []
+            elif category in P2_CATEGORIES or (category == "land_property" and "violent_crime" in scores):
+                priority = "P2"
+            else:
+                priority = "P3"
+
+        language = _language(text, words, tweet.get("lang"), lex.hinglish)
+        evidence = [*resolution.evidence]
+        evidence.append({"source": "keywords", "category": category, "matched": hits_by_category.get(category, [])[:8]})
+        evidence.append({"source": "complaint_vs_noise", "complaint": complaint_score, "noise": noise_score})
+        if reasons:
+            evidence.append({"source": "priority", "priority": "P1", "because": reasons})
+        district = self.gazetteer.districts.get(resolution.district_code) if resolution.district_code else None
+        return Triage(
+            id=_str(tweet.get("id")),
+            is_complaint=is_complaint,
+            district_code=district.code if district else None,
+            district=district.name if district else None,
+            category=category if is_complaint else "other",
+            priority=priority,
+            language=language,
+            evidence=evidence,
+        )
+
+    def _profile_hits(self, location: str) -> list[PlaceHit]:
+        return self.gazetteer.find(location[:200]) if location.strip() else []
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ("" if value is None else str(value))
+
+
+def _mentions(tweet: dict[str, Any], text: str) -> list[str]:
+    entities = tweet.get("entities")
+    mentions = entities.get("mentions") if isinstance(entities, dict) else None
+    names = []
+    if isinstance(mentions, list):
+        names = [m["username"] for m in mentions if isinstance(m, dict) and isinstance(m.get("username"), str)]
+    return names or re.findall(r"(?<![\w@])@(\w{1,15})", text)
+
+
+def _language(text: str, words: list[str], declared: Any, hinglish: frozenset[str]) -> str:
+    if has_devanagari(text):
+        return "hi"
+    markers = sum(1 for w in words if w in hinglish)
+    if markers >= 2 or (declared == "hi" and markers >= 1):
+        return "hi-Latn"
+    return "en"
+
+
+@cache
+def default_triager(registry_path: str | None = None) -> Triager:
+    with open(DATA / "gazetteer.json", encoding="utf-8") as fh:
+        gazetteer = Gazetteer.from_document(json.load(fh))
+    with open(DATA / "triage_lexicon.json", encoding="utf-8") as fh:
+        lexicon = Lexicon.from_document(json.load(fh))
+    return Triager(load_registry(registry_path), gazetteer, lexicon)
+
+
+def classify(tweet: Any, author: Any = None, place: Any = None, registry_path: str | None = None) -> Triage:
+    return default_triager(registry_path).classify(tweet, author, place)

@@ -1,0 +1,83 @@
+"""Text normalisation shared by the gazetteer and the lexicon, so both sides of every match agree.
+
+Devanagari spellings vary: with and without nukta (ज़/ज), halant (्), chandrabindu/anusvara (ँ/ं); these
+are folded. Latin text is case-folded with diacritics removed. URLs and @mentions are dropped from the
+words; hashtags keep their word.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Any
+
+_NUKTA_LETTERS = {
+    "\u0958": "\u0915",  # क़ → क
+    "\u0959": "\u0916",
+    "\u095a": "\u0917",
+    "\u095b": "\u091c",
+    "\u095c": "\u0921",
+    "\u095d": "\u0922",
+    "\u095e": "\u092b",
+    "\u095f": "\u092f",
+}
+_FOLD = str.maketrans(
+    {
+        **_NUKTA_LETTERS,
+        "\u093c": None,  # nukta
+        "\u094d": None,  # halant
+        "\u0901": "\u0902",  # chandrabindu → anusvara
+        "\u200c": None,
+        "\u200d": None,
+    }
+)
+_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+_MENTION = re.compile(r"(?<![\w@])@\w{1,15}")
+_TOKEN = re.compile(r"[a-z0-9]+|[\u0900-\u0963\u0966-\u097f]+")
+_LATIN_MARKS = re.compile(r"[\u0300-\u036f]")
+_ACCENTED = re.compile(r"[\u00c0-\u024f]")
+
+
+def fold(text: str) -> str:
+    """Case- and spelling-fold a string (no tokenising)."""
+    if text.isascii():
+        return text.lower()
+    text = unicodedata.normalize("NFC", text).translate(_FOLD).casefold()
+    if _ACCENTED.search(text):
+        text = _LATIN_MARKS.sub("", unicodedata.normalize("NFD", text))
+        text = unicodedata.normalize("NFC", text)
+    return text
+
+
+def tokens(text: str, *, drop_mentions: bool = True) -> list[str]:
+    text = _URL.sub(" ", text)
+    if drop_mentions:
+        text = _MENTION.sub(" ", text)
+    return _TOKEN.findall(fold(text))
+
+
+_DEVANAGARI = re.compile(r"[\u0900-\u097f]")
+
+
+def has_devanagari(text: str) -> bool:
+    return _DEVANAGARI.search(text) is not None
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    from snowballstemmer.english_stemmer import EnglishStemmer  # only the English stemmer: small import
+
+    return EnglishStemmer()
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """English (Snowball) stem of a Latin word, so 'fired', 'firing', 'fires' all match 'fire'."""
+    if len(word) < 4 or not word.isascii() or not word.isalpha():
+        return word
+    return _stemmer().stemWord(word)
+
+
+def stems(words: list[str]) -> list[str]:
+    return [stem(w) for w in words]
