@@ -7,7 +7,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from seva.polling import CycleReport, PollCycle
-from seva.settings import PollSettings
+from seva.routing import Router
+from seva.settings import PollSettings, RouteSettings
 from seva.tweets import TweetEnvelope
 
 SEARCH_ENDPOINT = "GET /2/tweets/search/recent"
@@ -47,3 +48,26 @@ def poll_once(settings: PollSettings, on_ingested: Callable[[TweetEnvelope], Non
         # Unknown reset: X's window is 15 minutes.
         cursors.set_rate_limited_until(SEARCH_ENDPOINT, report.rate_limit_reset or int(time.time()) + 900)
     return report
+
+
+def make_router(settings: RouteSettings) -> Router:
+    from seva.dal.complaints import DynamoRoutingRepo
+    from seva.dal.cursors import DynamoReferenceCounter
+    from seva.triage import default_triager
+
+    triager = default_triager(settings.handle_registry_path)
+    districts = triager.gazetteer.districts
+
+    def abbreviation(code: int | None) -> str:
+        district = districts.get(code) if code is not None else None
+        return district.abbr if district else "HQ"
+
+    return Router(
+        repo=DynamoRoutingRepo(settings.complaints_table, settings.aws_region),
+        counter=DynamoReferenceCounter(settings.state_table, settings.aws_region),
+        classify=triager.classify,
+        abbreviation=abbreviation,
+        sla_minutes=settings.sla_minutes,
+        now=lambda: datetime.now(UTC),
+        prefix=settings.reference_prefix,
+    )

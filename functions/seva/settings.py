@@ -38,3 +38,16 @@ class PollSettings(_Settings):
     x_retry_base_seconds: float = Field(default=0.5, ge=0)
     x_timeout_seconds: float = Field(default=10.0, gt=0)
     max_query_length: int = Field(default=512, ge=64)
+
+
+class RouteSettings(_Settings):
+    """Settings of the route function (complaints table stream, INSERT)."""
+
+    sla_p1_minutes: int = Field(default=15, ge=1)
+    sla_p2_minutes: int = Field(default=240, ge=1)
+    sla_p3_minutes: int = Field(default=72 * 60, ge=1)
+    reference_prefix: str = "UP"
+    handle_registry_path: str | None = None
+
+    def sla_minutes(self, priority: str) -> int:
+        return {"P1": self.sla_p1_minutes, "P2": self.sla_p2_minutes}.get(priority, self.sla_p3_minutes)

@@ -99,12 +99,18 @@ class LocalCloud:
         for item in items:
             self.fakex.publish(item.tweet, item.author, item.place, t0 + item.at / self.options.speed)
 
-    def stored(self) -> list[dict[str, Any]]:
+    def stored(self, projection: str | None = None) -> list[dict[str, Any]]:
         table = self.deployment.tables["ComplaintsTable"]
+        args: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
+        if projection:
+            args["ProjectionExpression"] = projection
         items: list[dict[str, Any]] = []
-        for page in self.ddb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
+        for page in self.ddb.get_paginator("scan").paginate(**args):
             items.extend(page["Items"])
         return items
+
+    def stored_ids(self) -> set[str]:
+        return {i["tweet_id"]["S"] for i in self.stored("tweet_id")}
 
     def dlq_depth(self) -> int:
         total = 0
@@ -157,8 +163,7 @@ def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
             t = emulator.scenario_seconds()
             if t >= state["next_print"]:
                 state["next_print"] += 60.0
-                stored = {i["tweet_id"]["S"] for i in cloud.stored()}
-                state["ingested"] = len(stored & matching)
+                state["ingested"] = len(cloud.stored_ids() & matching)
                 published = sum(1 for s in items if s.at <= t)
                 say(
                     f"  [{int(t // 60):02d}:{int(t % 60):02d}] published {published:>5}/{len(items)}  "
@@ -170,8 +175,7 @@ def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
             state["next_check"] = now + 0.25
             if not emulator.idle:
                 return False
-            stored = {i["tweet_id"]["S"] for i in cloud.stored()}
-            return matching <= stored
+            return matching <= cloud.stored_ids()
 
         timeout = (last_at + options.settle_minutes * 60) / options.speed + options.grace_s
         emulator.run_until(done, timeout=timeout)
@@ -202,6 +206,10 @@ def build_report(
         if i["tweet_id"]["S"] in published_at
     ]
     statuses = Counter(i.get("status", {}).get("S") for i in stored)
+    ingested_to_routed = [
+        _parse_time(i["routed_at"]["S"]) - _parse_time(i["ingested_at"]["S"]) for i in stored if "routed_at" in i
+    ]
+    references = Counter(i["reference"]["S"] for i in stored if "reference" in i)
     busy = [c for c in poll_cycles if c > 0]
     report: dict[str, Any] = {
         "tweets": {
@@ -214,7 +222,11 @@ def build_report(
         "complaints": {
             "total": len(ids),
             "noise": statuses.get("NOISE", 0),
-            "routed": sum(v for k, v in statuses.items() if k not in ("RECEIVED", "NOISE")),
+            "routed": statuses.get("ROUTED", 0),
+            "attached": statuses.get("ATTACHED", 0),
+            "unrouted": statuses.get("RECEIVED", 0),
+            "by_priority": dict(sorted(Counter(i["priority"]["S"] for i in stored if "reference" in i).items())),
+            "duplicate_references": sum(n - 1 for n in references.values() if n > 1),
             "notified": 0,
             "replied": 0,
             "duplicates": sum(n - 1 for n in ids.values() if n > 1),
@@ -224,7 +236,25 @@ def build_report(
         "dlq": cloud.dlq_depth(),
         "x_requests": dict(sorted(cloud.fakex.requests.items())),
         "aws_requests": dict(sorted(cloud.aws_app.requests.items())),
-        "latency_s": {"tweet_to_ingested": percentiles(tweet_to_ingested)},
+        "latency_s": {
+            "tweet_to_ingested": percentiles(tweet_to_ingested),
+            "ingested_to_routed": percentiles(ingested_to_routed),
+            "ingested_to_notified": percentiles([]),
+            "ingested_to_replied": percentiles([]),
+        },
+        "routed_sample": [
+            {
+                "reference": i["reference"]["S"],
+                "priority": i.get("priority", {}).get("S"),
+                "category": i.get("category", {}).get("S"),
+                "district": i.get("district", {}).get("S") or "state HQ (district unknown)",
+                "text": i["text"]["S"][:70],
+            }
+            for i in sorted(
+                (i for i in stored if "reference" in i),
+                key=lambda i: (i.get("priority", {}).get("S", "P9"), i["reference"]["S"]),
+            )[:12]
+        ],
         "poll": {
             "cycles": len(poll_cycles),
             "search_requests_per_cycle": {
@@ -245,6 +275,7 @@ def build_report(
 def render_summary(report: dict[str, Any]) -> str:
     t, c, n, r = report["tweets"], report["complaints"], report["notifications"], report["replies"]
     lat = report["latency_s"]["tweet_to_ingested"]
+    routed = report["latency_s"]["ingested_to_routed"]
     rows = [
         (
             "tweets",
@@ -253,8 +284,9 @@ def render_summary(report: dict[str, Any]) -> str:
         ),
         (
             "complaints",
-            f"total {c['total']}  noise {c['noise']}  routed {c['routed']}  notified {c['notified']}  "
-            f"replied {c['replied']}  duplicates {c['duplicates']}",
+            f"total {c['total']}  noise {c['noise']}  routed {c['routed']} {c['by_priority']}  attached "
+            f"{c['attached']}  unrouted {c['unrouted']}  notified {c['notified']}  replied {c['replied']}  "
+            f"duplicates {c['duplicates']}",
         ),
         ("notifications", f"sms {n['sms']}  email {n['email']}  duplicates {n['duplicates']}"),
         ("replies", f"posted {r['posted']}  duplicates {r['duplicates']}  failed {r['failed']}"),
@@ -270,12 +302,21 @@ def render_summary(report: dict[str, Any]) -> str:
             "aws requests",
             f"{sum(report['aws_requests'].values())} ({report['aws_requests_per_ingested_tweet']} per ingested tweet)",
         ),
-        ("latency (s)", f"tweet→ingested p50 {lat['p50']}  p95 {lat['p95']}  max {lat['max']}"),
+        (
+            "latency (s)",
+            f"tweet→ingested p50 {lat['p50']} p95 {lat['p95']} max {lat['max']};  ingested→routed "
+            f"p50 {routed['p50']} p95 {routed['p95']} max {routed['max']}",
+        ),
         ("faults", "  ".join(f"{k} {v}" for k, v in sorted(report["faults_injected"].items())) or "none"),
         ("wall", f"{report['wall_s']} s"),
     ]
     width = max(len(k) for k, _ in rows)
-    lines = ["", "Summary", "-" * 72] + [f"{k:<{width}}  {v}" for k, v in rows] + ["-" * 72]
+    sample = [
+        f"  {x['reference']:<19} {x['priority'] or '-':<3} {x['category'] or '-':<15} {x['district'][:22]:<22} {x['text']}"
+        for x in report.get("routed_sample", [])
+    ]
+    lines = ["", "Routed complaints (sample, most urgent first)", *sample] if sample else []
+    lines += ["", "Summary", "-" * 72] + [f"{k:<{width}}  {v}" for k, v in rows] + ["-" * 72]
     verdict = "OK: nothing lost" if not t["lost"] else f"FAILED: {t['lost']} matching tweets lost"
     return "\n".join([*lines, verdict])
 

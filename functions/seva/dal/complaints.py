@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import PutError, UpdateError
 
-from seva.dal.models import ComplaintModel, StatusChange, complaint_model
+from seva.dal.models import ComplaintModel, StatusChange, ThreadUpdate, complaint_model
 from seva.tweets import TweetEnvelope, parse_created_at
 
 RECEIVED = "RECEIVED"
@@ -51,3 +51,94 @@ class DynamoComplaintStore:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+ROUTED, NOISE, ATTACHED = "ROUTED", "NOISE", "ATTACHED"
+OPEN_STATUSES = (RECEIVED, ROUTED)
+
+
+class DynamoRoutingRepo:
+    """State transitions of the route function. Each is conditional on ``RECEIVED``, so a redelivered
+    stream record changes nothing."""
+
+    def __init__(self, table_name: str, region: str):
+        self.model = complaint_model(table_name, region)
+
+    def status(self, tweet_id: str) -> str | None:
+        item = self.get_consistent(tweet_id)
+        return item.status if item else None
+
+    def get_consistent(self, tweet_id: str) -> ComplaintModel | None:
+        try:
+            return self.model.get(tweet_id, consistent_read=True)
+        except self.model.DoesNotExist:
+            return None
+
+    def find_open_complaint(self, conversation_id: str, author_id: str, exclude: str) -> ComplaintModel | None:
+        """The complainant's own open complaint in this conversation (the earliest), if any."""
+        m = self.model
+        for item in m.by_conversation.query(conversation_id, filter_condition=m.author_id == author_id):
+            if item.tweet_id != exclude and item.status in OPEN_STATUSES and not item.parent_tweet_id:
+                return item
+        return None
+
+    def _transition(self, tweet_id: str, new_status: str, now: datetime, actions: list, note: str | None = None) -> bool:
+        m = self.model
+        change = StatusChange(status=new_status, at=now, note=note)
+        try:
+            m(tweet_id).update(
+                actions=[m.status.set(new_status), m.status_history.set(m.status_history.append([change])), *actions],
+                condition=(m.status == RECEIVED),
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def attach_update(self, parent_id: str, child_id: str, text: str, now: datetime) -> None:
+        m = self.model
+        update = ThreadUpdate(tweet_id=child_id, text=text[:1000], at=now)
+        try:
+            m(parent_id).update(
+                actions=[
+                    m.updates.set((m.updates | []).append([update])),
+                    m.update_ids.add({child_id}),
+                ],
+                condition=m.update_ids.does_not_exist() | ~m.update_ids.contains(child_id),
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise  # already attached: nothing to do
+
+    def mark_attached(self, tweet_id: str, parent_id: str, now: datetime) -> bool:
+        m = self.model
+        return self._transition(tweet_id, ATTACHED, now, [m.parent_tweet_id.set(parent_id)], note=parent_id)
+
+    def mark_noise(self, tweet_id: str, triage: dict, now: datetime) -> bool:
+        m = self.model
+        return self._transition(tweet_id, NOISE, now, [*self._triage_actions(triage), m.routed_at.set(now)])
+
+    def mark_routed(self, tweet_id: str, triage: dict, reference: str, sla_due: datetime, now: datetime) -> bool:
+        m = self.model
+        actions = [
+            *self._triage_actions(triage),
+            m.reference.set(reference),
+            m.routed_at.set(now),
+            m.sla_due_at.set(sla_due),
+        ]
+        return self._transition(tweet_id, ROUTED, now, actions, note=reference)
+
+    def _triage_actions(self, triage: dict) -> list:
+        m = self.model
+        actions = [
+            m.is_complaint.set(bool(triage["is_complaint"])),
+            m.category.set(triage["category"]),
+            m.language.set(triage["language"]),
+            m.evidence.set(triage["evidence"]),
+        ]
+        if triage.get("district_code") is not None:
+            actions += [m.district_code.set(int(triage["district_code"])), m.district.set(triage["district"])]
+        if triage.get("priority"):
+            actions.append(m.priority.set(triage["priority"]))
+        return actions

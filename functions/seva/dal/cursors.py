@@ -87,3 +87,19 @@ class DynamoCursorStore:
     def set_rate_limited_until(self, endpoint: str, reset_at: int) -> None:
         m = self.model
         m(RATE_PK, endpoint).update(actions=[m.reset_at.set(reset_at), m.updated_at.set(datetime.now(UTC))])
+
+
+COUNTER_PK = "counter#reference"
+
+
+class DynamoReferenceCounter:
+    """Atomic per-district, per-year counters for human-readable reference numbers."""
+
+    def __init__(self, table_name: str, region: str):
+        self.model = state_model(table_name, region)
+
+    def next(self, scope: str) -> int:
+        m = self.model
+        item = m(COUNTER_PK, scope)
+        item.update(actions=[m.counter.add(1), m.updated_at.set(datetime.now(UTC))])
+        return int(item.counter)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from functools import cache
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     JSONAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -20,6 +22,12 @@ class StatusChange(MapAttribute):
     status = UnicodeAttribute()
     at = UTCDateTimeAttribute()
     note = UnicodeAttribute(null=True)
+
+
+class ThreadUpdate(MapAttribute):
+    tweet_id = UnicodeAttribute()
+    text = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
 
 
 class ByConversation(GlobalSecondaryIndex["ComplaintModel"]):
@@ -50,6 +58,20 @@ class ComplaintModel(Model):
     tweet_created_at = UTCDateTimeAttribute()
     ingested_at = UTCDateTimeAttribute()
     raw = JSONAttribute()  # {"tweet", "author", "place"} exactly as X returned them
+    # set by the route function
+    is_complaint = BooleanAttribute(null=True)
+    district_code = NumberAttribute(null=True)
+    district = UnicodeAttribute(null=True)
+    category = UnicodeAttribute(null=True)
+    priority = UnicodeAttribute(null=True)
+    language = UnicodeAttribute(null=True)
+    evidence = JSONAttribute(null=True)
+    reference = UnicodeAttribute(null=True)
+    routed_at = UTCDateTimeAttribute(null=True)
+    sla_due_at = UTCDateTimeAttribute(null=True)
+    parent_tweet_id = UnicodeAttribute(null=True)  # a citizen's follow-up, attached to their open complaint
+    updates = ListAttribute[ThreadUpdate](of=ThreadUpdate, null=True)
+    update_ids = UnicodeSetAttribute(null=True)
 
     by_conversation = ByConversation()
 
@@ -67,6 +89,7 @@ class StateModel(Model):
     pending_newest_id = NumberAttribute(null=True)
     pending_until_id = NumberAttribute(null=True)
     reset_at = NumberAttribute(null=True)
+    counter = NumberAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)
 
 
