@@ -312,7 +312,8 @@ def render_summary(report: dict[str, Any]) -> str:
     ]
     width = max(len(k) for k, _ in rows)
     sample = [
-        f"  {x['reference']:<19} {x['priority'] or '-':<3} {x['category'] or '-':<15} {x['district'][:22]:<22} {x['text']}"
+        f"  {x['reference']:<19} {x['priority'] or '-':<3} {x['category'] or '-':<15} "
+        f"{x['district'][:22]:<22} {x['text']}"
         for x in report.get("routed_sample", [])
     ]
     lines = ["", "Routed complaints (sample, most urgent first)", *sample] if sample else []

@@ -82,7 +82,9 @@ class DynamoRoutingRepo:
                 return item
         return None
 
-    def _transition(self, tweet_id: str, new_status: str, now: datetime, actions: list, note: str | None = None) -> bool:
+    def _transition(
+        self, tweet_id: str, new_status: str, now: datetime, actions: list, note: str | None = None
+    ) -> bool:
         m = self.model
         change = StatusChange(status=new_status, at=now, note=note)
         try:
