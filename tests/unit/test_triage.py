@@ -1,0 +1,186 @@
+"""Triage: district resolution, category, priority, complaint vs noise — and it never raises."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from seva.triage import CATEGORIES, classify, default_triager
+from tests.conftest import ROOT, shared_file
+
+sys.path.insert(0, str(ROOT / "bench"))
+from triage_bench import evaluate  # noqa: E402
+
+
+def triage(text, location=None, place=None):
+    author = {"id": "1", "username": "citizen", "name": "C", **({"location": location} if location else {})}
+    return classify({"id": "42", "text": text}, author, place)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("@Uppolice theft in Lucknow", 162),
+        ("@Uppolice लखनऊ में चोरी", 162),
+        ("@Uppolice chori in Allahabad", 120),  # old name
+        ("@Uppolice इलाहाबाद में चोरी", 120),
+        ("@Uppolice chori Faizabad me", 140),
+        ("@Uppolice phone snatched in Noida", 144),
+        ("@Uppolice phone snatched in Greater Noida", 144),
+        ("@Uppolice chori in Kanpur", 157),
+        ("@Uppolice chori Banaras me", 187),
+        ("@Uppolice काशी में चोरी", 187),
+        ("@Uppolice chori Lakhimpur me", 159),
+        ("@Uppolice theft in Rae Bareli", 175),
+        ("@Uppolice theft in Raebareli", 175),
+        ("@Uppolice चोरी, आज़मगढ़", 123),  # with nukta
+        ("@Uppolice चोरी, आजमगढ़", 123),  # without
+        ("@Uppolice चोरी, मुज़फ़्फ़रनगर", 172),
+        ("@Uppolice चोरी, मुजफ्फरनगर", 172),
+        ("@Uppolice bike stolen in Hazratganj", 162),  # locality
+        ("@Uppolice bike stolen in Gomtinagar", 162),
+        ("@Uppolice theft #Varanasi", 187),
+        ("@Uppolice चोरी, बाँदा", 128),  # chandrabindu
+    ],
+)
+def test_every_name_form_resolves(text, code):
+    assert triage(text).district_code == code
+
+
+@pytest.mark.parametrize("text", ["chain snatching in Civil Lines", "Kotwali police not helping", "theft in Kaushambi",
+                                  "bike chori Akbarpur me", "ek banda aaya aur phone chheen liya"])
+def test_ambiguous_names_never_route_alone(text):
+    result = triage("@Uppolice " + text)
+    assert result.district_code is None
+    assert result.is_complaint
+
+
+def test_ambiguous_names_narrow_other_evidence():
+    assert triage("@Uppolice chain snatching in Civil Lines", location="Bareilly").district_code == 130
+    assert triage("@Uppolice chori Kaushambi me", location="Ghaziabad").district_code == 145
+
+
+def test_evidence_order_handle_then_text_then_place_then_profile():
+    lucknow_handle = classify({"id": "1", "text": "@lucknowpolice theft in Kanpur"}, {"location": "Agra"})
+    assert lucknow_handle.district_code == 162
+    assert lucknow_handle.evidence[0]["source"] == "handle"
+    assert triage("@Uppolice theft in Kanpur", location="Agra").district_code == 157
+    place = {"id": "p", "full_name": "Meerut, India"}
+    assert triage("@Uppolice bike stolen", location="Agra", place=place).district_code == 169
+    assert triage("@Uppolice bike stolen", location="Agra, India").district_code == 118
+    unknown = triage("@Uppolice bike stolen", location="India")
+    assert unknown.district_code is None and unknown.district is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bachao! koi ghar me ghus aaya",
+        "बचाओ, मुझे मार रहे हैं",
+        "HELP firing in our street",
+        "my 6 year old daughter is missing",
+        "accident, two people injured",
+        "fire in the godown, people trapped",
+        "he is threatening to commit suicide",
+        "they kidnapped my brother",
+    ],
+)
+def test_sos_is_p1(text):
+    result = triage("@Uppolice " + text)
+    assert result.is_complaint and result.priority == "P1", result.evidence
+
+
+def test_please_help_in_a_theft_complaint_is_not_sos():
+    result = triage("@Uppolice my phone was stolen at the bus stand yesterday, please help")
+    assert (result.category, result.priority) == ("theft", "P2")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Great work UP Police, proud of you", "जय हिंद", "Good morning sir", "vote them out in 2027",
+     "win a free iPhone click here", "😂😂😂", "Thank you for the quick response yesterday"],
+)
+def test_noise_is_not_a_complaint(text):
+    result = triage("@Uppolice " + text)
+    assert not result.is_complaint and result.priority is None
+
+
+def test_language():
+    assert triage("@Uppolice मेरी बाइक चोरी हो गई").language == "hi"
+    assert triage("@Uppolice sir mera phone chori ho gaya hai").language == "hi-Latn"
+    assert triage("@Uppolice my phone was stolen").language == "en"
+
+
+def test_accuracy_on_the_labelled_set_does_not_regress():
+    records = [json.loads(line) for line in (ROOT / "tests/data/labelled_up_tweets.jsonl").read_text().splitlines()]
+    assert len(records) >= 200
+    figures, _ = evaluate(records)
+    assert figures["complaint_vs_noise_accuracy"] >= 0.95
+    assert figures["district_accuracy"] >= 0.95
+    assert figures["category_accuracy"] >= 0.9
+    assert figures["p1_recall"] >= 0.95
+    assert figures["p1_precision"] >= 0.85
+
+
+def test_gazetteer_covers_the_75_lgd_districts_with_hindi_names():
+    districts = default_triager().gazetteer.districts
+    assert len(districts) == 75
+    assert all(d.hindi and d.abbr for d in districts.values())
+    assert len({d.abbr for d in districts.values()}) == 75
+    with open(shared_file("data", "up_districts_lgd.csv"), encoding="utf-8") as fh:
+        assert set(districts) == {int(row["District Code"]) for row in csv.DictReader(fh)}
+
+
+junk = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=50),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    text=st.text(max_size=400) | st.just("") | st.builds(lambda s, n: (s or "x") * n, st.text(max_size=40), st.integers(250, 400)),
+    entities=junk,
+    author=junk,
+    place=junk,
+    extra=st.dictionaries(st.sampled_from(["lang", "id", "referenced_tweets", "geo"]), junk, max_size=3),
+)
+def test_classifier_never_raises(text, entities, author, place, extra):
+    # (text of up to ~16 KB: repeated fragments stand in for 10 KB inputs)
+    result = classify({"text": text, "entities": entities, **extra}, author, place)
+    assert isinstance(result.is_complaint, bool)
+    assert result.category in CATEGORIES
+    assert result.priority in (None, "P1", "P2", "P3")
+    assert (result.priority is None) == (not result.is_complaint)
+    json.dumps(result.as_dict(), ensure_ascii=False)
+
+
+@given(tweet=junk, author=junk, place=junk)
+@settings(max_examples=200, deadline=None)
+def test_classifier_accepts_any_shape(tweet, author, place):
+    classify(tweet, author, place)
+
+
+def test_seva_classify_reads_json_lines_and_reports_bad_lines():
+    lines = [
+        json.dumps({"tweet": {"id": "1", "text": "@lucknowpolice bachao, firing in Hazratganj"}, "author": {"id": "9"}}),
+        "not json",
+        json.dumps({"tweet": {"id": "2", "text": "@Uppolice thank you"}}),
+    ]
+    out = subprocess.run(
+        [sys.executable, "-m", "sevalocal.cli", "classify"], input="\n".join(lines), capture_output=True,
+        text=True, check=True, cwd=Path(ROOT), env={"PYTHONPATH": f"{ROOT}/functions:{ROOT}/infra", "PATH": "/usr/bin"},
+    )
+    results = [json.loads(line) for line in out.stdout.splitlines()]
+    assert results[0]["district_code"] == 162 and results[0]["priority"] == "P1" and results[0]["is_complaint"]
+    assert set(results[0]) == {"id", "is_complaint", "district_code", "district", "category", "priority", "language", "evidence"}
+    assert "error" in results[1]
+    assert results[2]["is_complaint"] is False and results[2]["priority"] is None
