@@ -110,9 +110,7 @@ class Router:
         due = now + timedelta(minutes=self.sla_minutes(priority))
         if not self.repo.mark_routed(complaint.tweet_id, result, reference, due, now):
             return RouteOutcome(complaint.tweet_id, "SKIPPED")  # a concurrent delivery won
-        return RouteOutcome(
-            complaint.tweet_id, "ROUTED", reference, triage.district, triage.category, priority
-        )
+        return RouteOutcome(complaint.tweet_id, "ROUTED", reference, triage.district, triage.category, priority)
 
     def _open_parent(self, complaint: StoredComplaint) -> Any:
         conversation = complaint.conversation_id

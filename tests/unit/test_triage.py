@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from seva.triage import CATEGORIES, classify, default_triager
+
 from tests.conftest import ROOT, shared_file
 
 sys.path.insert(0, str(ROOT / "bench"))
-from triage_bench import evaluate  # noqa: E402
+from triage_bench import evaluate
 
 
 def triage(text, location=None, place=None):
@@ -54,8 +54,16 @@ def test_every_name_form_resolves(text, code):
     assert triage(text).district_code == code
 
 
-@pytest.mark.parametrize("text", ["chain snatching in Civil Lines", "Kotwali police not helping", "theft in Kaushambi",
-                                  "bike chori Akbarpur me", "ek banda aaya aur phone chheen liya"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "chain snatching in Civil Lines",
+        "Kotwali police not helping",
+        "theft in Kaushambi",
+        "bike chori Akbarpur me",
+        "ek banda aaya aur phone chheen liya",
+    ],
+)
 def test_ambiguous_names_never_route_alone(text):
     result = triage("@Uppolice " + text)
     assert result.district_code is None
@@ -104,8 +112,15 @@ def test_please_help_in_a_theft_complaint_is_not_sos():
 
 @pytest.mark.parametrize(
     "text",
-    ["Great work UP Police, proud of you", "जय हिंद", "Good morning sir", "vote them out in 2027",
-     "win a free iPhone click here", "😂😂😂", "Thank you for the quick response yesterday"],
+    [
+        "Great work UP Police, proud of you",
+        "जय हिंद",
+        "Good morning sir",
+        "vote them out in 2027",
+        "win a free iPhone click here",
+        "😂😂😂",
+        "Thank you for the quick response yesterday",
+    ],
 )
 def test_noise_is_not_a_complaint(text):
     result = triage("@Uppolice " + text)
@@ -147,7 +162,9 @@ junk = st.recursive(
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    text=st.text(max_size=400) | st.just("") | st.builds(lambda s, n: (s or "x") * n, st.text(max_size=40), st.integers(250, 400)),
+    text=st.text(max_size=400)
+    | st.just("")
+    | st.builds(lambda s, n: (s or "x") * n, st.text(max_size=40), st.integers(250, 400)),
     entities=junk,
     author=junk,
     place=junk,
@@ -171,16 +188,32 @@ def test_classifier_accepts_any_shape(tweet, author, place):
 
 def test_seva_classify_reads_json_lines_and_reports_bad_lines():
     lines = [
-        json.dumps({"tweet": {"id": "1", "text": "@lucknowpolice bachao, firing in Hazratganj"}, "author": {"id": "9"}}),
+        json.dumps(
+            {"tweet": {"id": "1", "text": "@lucknowpolice bachao, firing in Hazratganj"}, "author": {"id": "9"}}
+        ),
         "not json",
         json.dumps({"tweet": {"id": "2", "text": "@Uppolice thank you"}}),
     ]
     out = subprocess.run(
-        [sys.executable, "-m", "sevalocal.cli", "classify"], input="\n".join(lines), capture_output=True,
-        text=True, check=True, cwd=Path(ROOT), env={"PYTHONPATH": f"{ROOT}/functions:{ROOT}/infra", "PATH": "/usr/bin"},
+        [sys.executable, "-m", "sevalocal.cli", "classify"],
+        input="\n".join(lines),
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(ROOT),
+        env={"PYTHONPATH": f"{ROOT}/functions:{ROOT}/infra", "PATH": "/usr/bin"},
     )
     results = [json.loads(line) for line in out.stdout.splitlines()]
     assert results[0]["district_code"] == 162 and results[0]["priority"] == "P1" and results[0]["is_complaint"]
-    assert set(results[0]) == {"id", "is_complaint", "district_code", "district", "category", "priority", "language", "evidence"}
+    assert set(results[0]) == {
+        "id",
+        "is_complaint",
+        "district_code",
+        "district",
+        "category",
+        "priority",
+        "language",
+        "evidence",
+    }
     assert "error" in results[1]
     assert results[2]["is_complaint"] is False and results[2]["priority"] is None

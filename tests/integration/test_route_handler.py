@@ -1,0 +1,132 @@
+"""The route function's handler on real DynamoDB stream records (moto server), in-process."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+from seva.dal.complaints import DynamoComplaintStore
+from seva.tweets import TweetEnvelope
+from sevalocal.emulator import to_lambda_record
+
+from tests.integration.conftest import Context
+
+
+@pytest.fixture
+def route_env(stack, monkeypatch):
+    spec = next(f for f in stack.functions if f.logical_id == "RouteFunction")
+    for key, value in spec.env.items():
+        monkeypatch.setenv(key, value)
+    return spec
+
+
+class Stream:
+    """Reads the complaints table's stream as Lambda's event source mapping would (INSERTs only)."""
+
+    def __init__(self, stack):
+        self.client = boto3.client("dynamodbstreams")
+        self.arn = stack.attributes[("ComplaintsTable", "StreamArn")]
+        shard = self.client.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        self.iterator = self.client.get_shard_iterator(
+            StreamArn=self.arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+
+    def inserts(self) -> list[dict]:
+        out = self.client.get_records(ShardIterator=self.iterator)
+        self.iterator = out["NextShardIterator"]
+        return [to_lambda_record(r, self.arn) for r in out["Records"] if r["eventName"] == "INSERT"]
+
+
+def store(stack, tweet_id, text, author="111", conversation=None, **tweet):
+    envelope = TweetEnvelope(
+        {"id": tweet_id, "text": text, "author_id": author, "conversation_id": conversation or tweet_id, **tweet},
+        {"id": author, "username": f"user{author}", "name": "Citizen"},
+    )
+    DynamoComplaintStore(stack.tables["ComplaintsTable"], "ap-south-1").add(envelope, ["Uppolice"], datetime.now(UTC))
+
+
+def item(stack, tweet_id):
+    return boto3.client("dynamodb").get_item(
+        TableName=stack.tables["ComplaintsTable"], Key={"tweet_id": {"S": tweet_id}}, ConsistentRead=True
+    )["Item"]
+
+
+def invoke(records):
+    from route.app import handler
+
+    return handler({"Records": records}, Context())
+
+
+def test_a_complaint_is_routed_with_reference_sla_and_evidence(stack, route_env):
+    stream = Stream(stack)
+    store(stack, "1001", "@lucknowpolice HELP firing in Hazratganj right now")
+    store(stack, "1002", "@Uppolice my bike was stolen in Kanpur")
+    result = invoke(stream.inserts())
+    assert result == {"batchItemFailures": []}
+    first, second = item(stack, "1001"), item(stack, "1002")
+    year = datetime.now(UTC).year
+    assert first["status"]["S"] == "ROUTED" and first["reference"]["S"] == f"UP-LKO-{year}-000001"
+    assert (first["district_code"]["N"], first["priority"]["S"], first["category"]["S"]) == (
+        "162",
+        "P1",
+        "violent_crime",
+    )
+    routed_at = datetime.strptime(first["routed_at"]["S"], "%Y-%m-%dT%H:%M:%S.%f%z")
+    due = datetime.strptime(first["sla_due_at"]["S"], "%Y-%m-%dT%H:%M:%S.%f%z")
+    assert round((due - routed_at).total_seconds()) == 15 * 60
+    assert [c["M"]["status"]["S"] for c in first["status_history"]["L"]] == ["RECEIVED", "ROUTED"]
+    assert "handle" in first["evidence"]["S"]
+    assert second["reference"]["S"] == f"UP-KNP-{year}-000001" and second["priority"]["S"] == "P2"
+
+
+def test_redelivery_changes_nothing_and_wastes_no_number(stack, route_env):
+    stream = Stream(stack)
+    store(stack, "2001", "@Uppolice chain snatching in Agra")
+    records = stream.inserts()
+    invoke(records)
+    before = item(stack, "2001")
+    invoke(records)  # the same batch again (retry / redelivery)
+    assert item(stack, "2001") == before
+    store(stack, "2002", "@Uppolice another theft in Agra")
+    invoke(stream.inserts())
+    year = datetime.now(UTC).year
+    assert item(stack, "2002")["reference"]["S"] == f"UP-AGR-{year}-000002"
+
+
+def test_noise_is_kept_but_not_numbered(stack, route_env):
+    stream = Stream(stack)
+    store(stack, "3001", "@Uppolice great work, proud of UP police")
+    invoke(stream.inserts())
+    noise = item(stack, "3001")
+    assert noise["status"]["S"] == "NOISE" and "reference" not in noise
+
+
+def test_the_complainants_follow_up_is_attached_and_others_replies_are_not(stack, route_env):
+    stream = Stream(stack)
+    store(stack, "4001", "@Uppolice my phone was stolen in Meerut", author="111")
+    invoke(stream.inserts())
+    reply = {"referenced_tweets": [{"type": "replied_to", "id": "4001"}]}
+    store(stack, "4002", "@Uppolice still no action, 3 hours now", author="111", conversation="4001", **reply)
+    store(
+        stack, "4003", "@Uppolice bachao, someone is attacking me in Meerut", author="222", conversation="4001", **reply
+    )
+    invoke(stream.inserts())
+    parent, mine, theirs = item(stack, "4001"), item(stack, "4002"), item(stack, "4003")
+    assert mine["status"]["S"] == "ATTACHED" and mine["parent_tweet_id"]["S"] == "4001"
+    assert [u["M"]["tweet_id"]["S"] for u in parent["updates"]["L"]] == ["4002"]
+    assert theirs["status"]["S"] == "ROUTED" and theirs["priority"]["S"] == "P1"
+
+
+def test_a_record_it_cannot_process_is_reported_and_the_rest_proceed(stack, route_env):
+    stream = Stream(stack)
+    boto3.client("dynamodb").put_item(
+        TableName=stack.tables["ComplaintsTable"],
+        Item={"tweet_id": {"S": "not-a-tweet"}, "status": {"S": "RECEIVED"}, "raw": {"S": "{broken"}},
+    )
+    store(stack, "5001", "@Uppolice theft in Jhansi")
+    records = stream.inserts()
+    result = invoke(records)
+    bad_sequence = records[0]["dynamodb"]["SequenceNumber"]
+    assert result == {"batchItemFailures": [{"itemIdentifier": bad_sequence}]}
+    assert item(stack, "5001")["status"]["S"] == "ROUTED"
