@@ -257,6 +257,7 @@ def build_report(
         ],
         "poll": {
             "cycles": len(poll_cycles),
+            "cycles_detail": poll_cycles,
             "search_requests_per_cycle": {
                 "mean": round(statistics.mean(poll_cycles), 2) if poll_cycles else 0,
                 "max": max(poll_cycles, default=0),

@@ -116,8 +116,14 @@ def _registry() -> list[dict[str, Any]]:
 
 
 def generate(
-    tweets: int = 160, minutes: float = 10.0, seed: int = 2026, handles: list[dict[str, Any]] | None = None
+    tweets: int = 160,
+    minutes: float = 10.0,
+    seed: int = 2026,
+    handles: list[dict[str, Any]] | None = None,
+    all_handles: bool = False,
 ) -> list[dict[str, Any]]:
+    """``all_handles``: address tweets to every registered handle (zones, ranges, units too), not only
+    district and state handles."""
     rng = random.Random(seed)
     handles = handles or _registry()
     districts = [h for h in handles if h.get("district_code")]
@@ -159,6 +165,8 @@ def generate(
         place_names = PLACES.get(code) or [next(h["district"] for h in districts if h["district_code"] == code)]
         district_handle = rng.choice(by_code.get(code) or [state])
         target = district_handle if rng.random() < 0.7 else state
+        if all_handles:
+            target = rng.choice(handles)
         h = "@" + case(target["username"])
         if rng.random() < 0.2 and target is not state:
             h += " @" + case(state["username"])
@@ -230,9 +238,10 @@ def main() -> None:
     parser.add_argument("--tweets", type=int, default=160)
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--all-handles", action="store_true", help="spread tweets over every registered handle")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
-    records = generate(args.tweets, args.minutes, args.seed)
+    records = generate(args.tweets, args.minutes, args.seed, all_handles=args.all_handles)
     with open(args.out, "w", encoding="utf-8") as fh:
         for record in records:
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")

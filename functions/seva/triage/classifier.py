@@ -109,6 +109,10 @@ class Triager:
         if "?" in text:
             found.setdefault("query", {})["?"] = 2.0
         missing_child = "child" in found and "missing_person" in scores
+        # Violence now, or violence against a woman: danger to safety now (when in doubt, P1)
+        violent_now = "violence" in found and (
+            "p1_ongoing" in found or category_hint(scores) in ("women_safety",) or scores.get("violent_crime", 0) >= 6
+        )
         if missing_child:
             scores["missing_person"] += 3  # a missing child is a missing-person case first
         category = "other"
@@ -128,10 +132,11 @@ class Triager:
         priority: str | None = None
         reasons: list[str] = []
         if is_complaint:
-            if p1_hits or shouted or urgent or missing_child or category == "emergency":
+            if p1_hits or shouted or urgent or missing_child or violent_now or category == "emergency":
                 priority = "P1"
                 reasons = p1_hits[:5] + (["shouted help"] if shouted else []) + (["urgent help"] if urgent else [])
                 reasons += ["missing child"] if missing_child else []
+                reasons += ["violence now"] if violent_now else []
             elif category in P2_CATEGORIES or (category == "land_property" and "violent_crime" in scores):
                 priority = "P2"
             else:
@@ -157,6 +162,10 @@ class Triager:
 
     def _profile_hits(self, location: str) -> list[PlaceHit]:
         return self.gazetteer.find(location[:200]) if location.strip() else []
+
+
+def category_hint(scores: dict[str, float]) -> str | None:
+    return max(scores, key=lambda c: scores[c]) if scores else None
 
 
 def _str(value: Any) -> str:
