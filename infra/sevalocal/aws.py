@@ -12,6 +12,7 @@ import io
 import json
 import threading
 from collections import Counter
+from typing import Any
 from urllib.parse import parse_qs
 
 import boto3
@@ -97,7 +98,17 @@ class AwsMiddleware:
 def moto_app(faults: FaultPlan) -> AwsMiddleware:
     from moto.server import DomainDispatcherApplication, create_backend_app
 
-    return AwsMiddleware(DomainDispatcherApplication(create_backend_app), faults)
+    class Dispatcher(DomainDispatcherApplication):
+        """moto's dispatcher, with the host → backend lookup (a directory listing per request) cached."""
+
+        _hosts: dict[str | None, Any] = {}
+
+        def get_backend_for_host(self, host: str | None) -> Any:
+            if host not in self._hosts:
+                self._hosts[host] = super().get_backend_for_host(host)
+            return self._hosts[host]
+
+    return AwsMiddleware(Dispatcher(create_backend_app), faults)
 
 
 def infra_client(service: str, endpoint: str):  # type: ignore[no-untyped-def]

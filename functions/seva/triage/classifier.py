@@ -121,10 +121,14 @@ class Triager:
             category = next(c for c in lex.category_order if scores.get(c) == best)
 
         # complaint or noise: strong category words, SOS, requests and questions vs praise, greetings, politics
-        complaint_score = strong + sum(found.get("complaint", {}).values()) + sum(found.get("query", {}).values())
-        complaint_score += 4 if p1_hits or shouted else 0
+        requests = found.get("complaint", {})
+        queries = sum(found.get("query", {}).values())
+        sos = 4 if p1_hits or shouted else 0
+        complaint_score = strong + sum(requests.values()) + queries + sos
         noise_score = sum(found.get("noise", {}).values())
-        is_complaint = complaint_score > 0 and complaint_score >= noise_score
+        # Weak words ("help", "my", "sir") only tip the balance; a complaint needs one strong signal
+        strong_signal = strong + sum(w for w in requests.values() if w >= 2) + queries + sos
+        is_complaint = strong_signal > 0 and complaint_score >= noise_score
         if is_complaint and category == "other" and not scores.get("other") and p1_hits:
             category = "emergency"
 
