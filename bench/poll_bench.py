@@ -29,6 +29,12 @@ def main() -> None:
     parser.add_argument("--tweets", type=int, default=5000)
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--faults", type=float, default=0.0)
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=4.0,
+        help="scenario seconds per wall second; low enough that a cycle's writes to moto fit in its minute",
+    )
     parser.add_argument("--scenario", type=Path, help="use this scenario instead of generating one")
     args = parser.parse_args()
     scenario = args.scenario
@@ -37,20 +43,26 @@ def main() -> None:
         records = generate(args.tweets, args.minutes, seed=5000, all_handles=True)
         scenario.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     queries = len(pack_queries(load_registry().usernames))
-    report, status = run_demo(DemoOptions(scenario=scenario, faults=args.faults, seed=7, quiet=True, grace_s=900))
+    options = DemoOptions(scenario=scenario, speed=args.speed, faults=args.faults, seed=7, quiet=True, grace_s=900)
+    report, status = run_demo(options)
     t, poll = report["tweets"], report["poll"]
     busy_cycles = [c for c in poll.get("cycles_detail", []) if c]
-    print(f"scenario: {scenario} ({t['published']} tweets, {t['matching']} matching, {len(load_registry().handles)} handles)")
+    handles = len(load_registry().handles)
+    print(f"scenario: {scenario} ({t['published']} tweets, {t['matching']} matching, {handles} handles)")
     print(f"ingested {t['ingested']}  lost {t['lost']}  duplicates {report['complaints']['duplicates']}  exit {status}")
     print(f"queries per cycle (512-char packing): {queries}")
-    print(f"poll cycles {poll['cycles']}: search requests/cycle mean {poll['search_requests_per_cycle']['mean']} "
-          f"max {poll['search_requests_per_cycle']['max']}")
+    print(
+        f"poll cycles {poll['cycles']}: search requests/cycle mean {poll['search_requests_per_cycle']['mean']} "
+        f"max {poll['search_requests_per_cycle']['max']}"
+    )
     if busy_cycles:
         print(f"  per cycle: {busy_cycles}")
     per_minute = t["matching"] / max(1.0, args.minutes)
     print(f"  expected minimum at {per_minute:.0f} tweets/minute: {queries} + about {per_minute / 100:.1f} extra pages")
     aws = report["aws_requests"]
-    print(f"AWS requests per ingested tweet: {report['aws_requests_per_ingested_tweet']} (all functions); by operation:")
+    print(
+        f"AWS requests per ingested tweet: {report['aws_requests_per_ingested_tweet']} (all functions); by operation:"
+    )
     for op, n in sorted(aws.items(), key=lambda kv: -kv[1]):
         print(f"  {op:40} {n:>7}  ({n / max(1, t['ingested']):.3f}/tweet)")
     print(f"latency_s: {json.dumps(report['latency_s'])}")

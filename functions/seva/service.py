@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from seva.polling import CycleReport, PollCycle
 from seva.routing import Router
-from seva.settings import PollSettings, RouteSettings
+from seva.settings import NotifySettings, PollSettings, RouteSettings
 from seva.tweets import TweetEnvelope
 
 SEARCH_ENDPOINT = "GET /2/tweets/search/recent"
@@ -71,3 +71,48 @@ def make_router(settings: RouteSettings) -> Router:
         now=lambda: datetime.now(UTC),
         prefix=settings.reference_prefix,
     )
+
+
+class NotifyService:
+    """Wires the notifier to DynamoDB and SNS for one warm container."""
+
+    def __init__(self, settings: NotifySettings):
+        from seva.clients.sns import SnsSender
+        from seva.dal.ledger import DynamoAuthorGuard, DynamoLedger
+        from seva.dal.officers import DynamoOfficerDirectory
+        from seva.notify import Notifier
+        from seva.sms import load_templates
+        from seva.triage import default_triager
+
+        self.settings = settings
+        self.directory = DynamoOfficerDirectory(settings.officers_table, settings.aws_region)
+        self.ledger = DynamoLedger(settings.state_table, settings.aws_region)
+        districts = default_triager().gazetteer.districts
+        self.hindi_name = lambda code: districts[code].hindi if code in districts else None
+        self.notifier = Notifier(
+            ledger=self.ledger,
+            guard=DynamoAuthorGuard(settings.state_table, settings.aws_region),
+            sender=SnsSender(settings.officer_email_topic_arn, settings.sos_topic_arn, settings.aws_region),
+            templates=load_templates(),
+            now=lambda: datetime.now(UTC),
+            sms_per_author_per_hour=settings.sms_per_author_per_hour,
+        )
+
+    def handle(self, image: dict) -> list:
+        from seva.dal.complaints import record_deliveries
+        from seva.notify import RoutedComplaint
+        from seva.officers import district_key
+
+        complaint = RoutedComplaint.from_image(image, self.hindi_name)
+        officers = self.directory.for_district(district_key(complaint.district_code))
+        if not officers and complaint.district_code is not None:
+            officers = self.directory.for_district("HQ")  # no one registered for the district: state HQ cell
+        deliveries = self.notifier.notify(complaint, officers)
+        ledger = [
+            {"officer_id": e.sk.split("#")[0], "channel": e.sk.split("#")[1], "message_id": e.message_id}
+            for e in self.ledger.entries(complaint.tweet_id)
+        ]
+        record_deliveries(
+            self.settings.complaints_table, self.settings.aws_region, complaint.tweet_id, ledger, datetime.now(UTC)
+        )
+        return deliveries

@@ -51,3 +51,12 @@ class RouteSettings(_Settings):
 
     def sla_minutes(self, priority: str) -> int:
         return {"P1": self.sla_p1_minutes, "P2": self.sla_p2_minutes}.get(priority, self.sla_p3_minutes)
+
+
+class NotifySettings(_Settings):
+    """Settings of the notify function (stream MODIFY RECEIVED → ROUTED)."""
+
+    officers_table: str
+    officer_email_topic_arn: str
+    sos_topic_arn: str
+    sms_per_author_per_hour: int = Field(default=5, ge=1)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import io
 import json
 import threading
+import time
 from collections import Counter
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 import boto3
@@ -39,6 +40,7 @@ class AwsMiddleware:
         self.faults = faults
         self.requests: Counter = Counter()
         self.infra_requests: Counter = Counter()
+        self.published: list[dict] = []
         self._lock = threading.Lock()
 
     def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
@@ -52,7 +54,41 @@ class AwsMiddleware:
                 throttle = fault.random() < 0.5
                 self.faults.record("aws_throttle" if throttle else "aws_5xx")
                 return self._error(service, throttle, start_response)
+        if service == "sns" and operation == "Publish":
+            return self._recording_publish(environ, start_response)
         return self.app(environ, start_response)
+
+    def _recording_publish(self, environ, start_response):  # type: ignore[no-untyped-def]
+        """Keep what SNS accepted: ground truth for notifications (phone/topic, body, attributes)."""
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        status: list[str] = []
+
+        def capture(status_line, headers, exc_info=None):  # type: ignore[no-untyped-def]
+            status.append(status_line)
+            return start_response(status_line, headers, exc_info)
+
+        result = self.app(environ, capture)
+        if status and status[0].startswith("200"):
+            attributes = {}
+            for key, value in form.items():
+                if key.startswith("MessageAttributes.entry.") and key.endswith(".Name"):
+                    prefix = key[: -len(".Name")]
+                    attributes[value] = form.get(f"{prefix}.Value.StringValue")
+            with self._lock:
+                self.published.append(
+                    {
+                        "phone": form.get("PhoneNumber"),
+                        "topic": form.get("TopicArn"),
+                        "message": form.get("Message", ""),
+                        "subject": form.get("Subject"),
+                        "attributes": attributes,
+                        "at": time.time(),
+                    }
+                )
+        return result
 
     @staticmethod
     def _identify(environ) -> tuple[str, str]:  # type: ignore[no-untyped-def]
@@ -101,7 +137,7 @@ def moto_app(faults: FaultPlan) -> AwsMiddleware:
     class Dispatcher(DomainDispatcherApplication):
         """moto's dispatcher, with the host → backend lookup (a directory listing per request) cached."""
 
-        _hosts: dict[str | None, Any] = {}
+        _hosts: ClassVar[dict[str | None, Any]] = {}
 
         def get_backend_for_host(self, host: str | None) -> Any:
             if host not in self._hosts:

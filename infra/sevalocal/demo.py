@@ -36,6 +36,7 @@ class DemoOptions:
     report: Path | None = None
     template: Path = TEMPLATE
     registry: Path = REGISTRY
+    officers: Path = ROOT / "infra" / "data" / "officers_sample.json"
     quiet: bool = False
     settle_minutes: float = 15.0  # scenario minutes allowed after the last tweet for the pipeline to catch up
     grace_s: float = 30.0  # wall seconds on top, for handlers (which run at real speed) under heavy faults
@@ -66,12 +67,20 @@ class LocalCloud:
         self.handles = [h["username"] for h in registry["handles"]]
         for i, username in enumerate(self.handles):
             self.fakex.add_user({"id": str(900_000_000 + i), "username": username, "name": username})
+        self.ddb = infra_client("dynamodb", self.aws.url)
+        self.sqs = infra_client("sqs", self.aws.url)
+        self.officers: list = []
         self.sm = infra_client("secretsmanager", self.aws.url)
         for logical, arn in self.deployment.secrets.items():
             if logical == "XApiSecret":
                 self.sm.put_secret_value(
                     SecretId=arn, SecretString=json.dumps({"bearer_token": self.fakex.bearer_token})
                 )
+        self.sns = infra_client("sns", self.aws.url)
+        self._seed_officers(Path(options.officers))
+        # The post-deploy step of the README: SNS SMS attributes have no CloudFormation resource
+        spend = self.deployment.parameters.get("SmsMonthlySpendLimitUsd", "100")
+        self.sns.set_sms_attributes(attributes={"MonthlySpendLimit": spend, "DefaultSMSType": "Transactional"})
         lambda_env = {
             "AWS_ENDPOINT_URL": self.aws.url,
             "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
@@ -91,8 +100,37 @@ class LocalCloud:
         self.emulator = Emulator(
             self.deployment, self.aws.url, speed=options.speed, faults=self.faults, log_dir=options.log_dir
         )
-        self.ddb = infra_client("dynamodb", self.aws.url)
-        self.sqs = infra_client("sqs", self.aws.url)
+
+    def _seed_officers(self, path: Path) -> None:
+        from seva.officers import Officer
+
+        table = self.deployment.tables.get("OfficersTable")
+        topic = self.deployment.topics.get("OfficerEmailTopic")
+        if not table or not path.exists():
+            return
+        for raw in json.loads(path.read_text(encoding="utf-8"))["officers"]:
+            officer = Officer(**raw)
+            item = {
+                "district": {"S": officer.district},
+                "officer_id": {"S": officer.officer_id},
+                "name": {"S": officer.name},
+                "role": {"S": officer.role},
+                "phone": {"S": officer.phone},
+                "language": {"S": officer.language},
+                "priorities": {"L": [{"S": p} for p in officer.priorities]},
+                "categories": {"L": [{"S": c} for c in officer.categories]},
+            }
+            if officer.email:
+                item["email"] = {"S": officer.email}
+            self.ddb.put_item(TableName=table, Item=item)
+            if officer.email and topic:
+                self.sns.subscribe(
+                    TopicArn=topic,
+                    Protocol="email",
+                    Endpoint=officer.email,
+                    Attributes={"FilterPolicy": json.dumps({"officer_id": [officer.officer_id]})},
+                )
+        self.officers = [Officer(**raw) for raw in json.loads(path.read_text(encoding="utf-8"))["officers"]]
 
     def publish(self, items: list[ScenarioTweet]) -> None:
         t0 = self.emulator.started
@@ -223,6 +261,7 @@ def build_report(
         for i in stored
         if i["tweet_id"]["S"] in published_at
     ]
+    notifications, notified_latency = _notifications(cloud, stored)
     statuses = Counter(i.get("status", {}).get("S") for i in stored)
     ingested_to_routed = [
         _parse_time(i["routed_at"]["S"]) - _parse_time(i["ingested_at"]["S"]) for i in stored if "routed_at" in i
@@ -245,11 +284,11 @@ def build_report(
             "unrouted": statuses.get("RECEIVED", 0),
             "by_priority": dict(sorted(Counter(i["priority"]["S"] for i in stored if "reference" in i).items())),
             "duplicate_references": sum(n - 1 for n in references.values() if n > 1),
-            "notified": 0,
+            "notified": sum(1 for i in stored if "notified_at" in i),
             "replied": 0,
             "duplicates": sum(n - 1 for n in ids.values() if n > 1),
         },
-        "notifications": {"sms": 0, "email": 0, "duplicates": 0},
+        "notifications": notifications,
         "replies": {"posted": 0, "duplicates": 0, "failed": 0},
         "dlq": cloud.dlq_depth(),
         "x_requests": dict(sorted(cloud.fakex.requests.items())),
@@ -257,7 +296,7 @@ def build_report(
         "latency_s": {
             "tweet_to_ingested": percentiles(tweet_to_ingested),
             "ingested_to_routed": percentiles(ingested_to_routed),
-            "ingested_to_notified": percentiles([]),
+            "ingested_to_notified": percentiles(notified_latency),
             "ingested_to_replied": percentiles([]),
         },
         "routed_sample": [
@@ -291,6 +330,46 @@ def build_report(
     return report
 
 
+def _notifications(cloud: LocalCloud, stored: list[dict[str, Any]]) -> tuple[dict[str, Any], list[float]]:
+    """From what SNS accepted (the middleware's record), never from the pipeline's own ledger."""
+    import re
+
+    from seva.sms import load_templates
+
+    templates = load_templates().templates.values()
+    email_topic = cloud.deployment.topics.get("OfficerEmailTopic")
+    sos_topic = cloud.deployment.topics.get("SosTopic")
+    published = list(cloud.aws_app.published)
+    sms = [p for p in published if p["phone"]]
+    emails = [p for p in published if p["topic"] == email_topic]
+    sos = [p for p in published if p["topic"] == sos_topic]
+    reference = re.compile(r"UP-[A-Z]{2,3}-\d{4}-\d{6}")
+    sms_keys = Counter((p["phone"], m.group(0)) for p in sms if (m := reference.search(p["message"])))
+    email_keys = Counter((p["attributes"].get("officer_id"), p["attributes"].get("reference")) for p in emails)
+    sos_keys = Counter(json.loads(p["message"]).get("reference") for p in sos)
+    dlt = ("AWS.MM.SMS.EntityId", "AWS.MM.SMS.TemplateId", "AWS.SNS.SMS.SenderID", "AWS.SNS.SMS.SMSType")
+    first_send: dict[str, float] = {}
+    for p in sms + emails:
+        ref = p["attributes"].get("reference") or ((m := reference.search(p["message"])) and m.group(0))
+        if ref:
+            first_send[ref] = min(first_send.get(ref, p["at"]), p["at"])
+    latency = [
+        first_send[i["reference"]["S"]] - _parse_time(i["ingested_at"]["S"])
+        for i in stored
+        if "reference" in i and i["reference"]["S"] in first_send
+    ]
+    return {
+        "sms": len(sms),
+        "email": len(emails),
+        "sos": len(sos),
+        "duplicates": sum(n - 1 for c in (sms_keys, email_keys, sos_keys) for n in c.values() if n > 1),
+        "sms_not_matching_a_registered_template": sum(
+            1 for p in sms if not any(t.matches(p["message"]) for t in templates)
+        ),
+        "sms_without_dlt_attributes": sum(1 for p in sms if not all(p["attributes"].get(k) for k in dlt)),
+    }, latency
+
+
 def render_summary(report: dict[str, Any]) -> str:
     t, c, n, r = report["tweets"], report["complaints"], report["notifications"], report["replies"]
     lat = report["latency_s"]["tweet_to_ingested"]
@@ -307,7 +386,11 @@ def render_summary(report: dict[str, Any]) -> str:
             f"{c['attached']}  unrouted {c['unrouted']}  notified {c['notified']}  replied {c['replied']}  "
             f"duplicates {c['duplicates']}",
         ),
-        ("notifications", f"sms {n['sms']}  email {n['email']}  duplicates {n['duplicates']}"),
+        (
+            "notifications",
+            f"sms {n['sms']}  email {n['email']}  sos {n.get('sos', 0)}  duplicates {n['duplicates']}  "
+            f"sms off-template {n.get('sms_not_matching_a_registered_template', 0)}",
+        ),
         ("replies", f"posted {r['posted']}  duplicates {r['duplicates']}  failed {r['failed']}"),
         ("dlq", str(report["dlq"])),
         (

@@ -144,3 +144,9 @@ class DynamoRoutingRepo:
         if triage.get("priority"):
             actions.append(m.priority.set(triage["priority"]))
         return actions
+
+
+def record_deliveries(table_name: str, region: str, tweet_id: str, deliveries: list[dict], now: datetime) -> None:
+    """Idempotent (SET, not append): the ledger is the source of truth, this is its copy on the complaint."""
+    m = complaint_model(table_name, region)
+    m(tweet_id).update(actions=[m.deliveries.set(deliveries), m.notified_at.set(now)])

@@ -72,6 +72,9 @@ class ComplaintModel(Model):
     parent_tweet_id = UnicodeAttribute(null=True)  # a citizen's follow-up, attached to their open complaint
     updates = ListAttribute[ThreadUpdate](of=ThreadUpdate, null=True)
     update_ids = UnicodeSetAttribute(null=True)
+    # set by the notify function
+    deliveries = JSONAttribute(null=True)  # [{officer_id, channel, message_id}] from the ledger
+    notified_at = UTCDateTimeAttribute(null=True)
 
     by_conversation = ByConversation()
 

@@ -88,7 +88,18 @@ class Lexicon:
     index: PhraseIndex
     hinglish: frozenset[str]
 
-    SETS = ("p1", "p1_urgency", "p1_help", "p1_ongoing", "violence", "child", "complaint", "query", "noise", "police_actor")
+    SETS = (
+        "p1",
+        "p1_urgency",
+        "p1_help",
+        "p1_ongoing",
+        "violence",
+        "child",
+        "complaint",
+        "query",
+        "noise",
+        "police_actor",
+    )
 
     @classmethod
     def from_document(cls, doc: dict) -> Lexicon:
