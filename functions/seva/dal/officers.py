@@ -63,14 +63,16 @@ class DynamoOfficerDirectory:
 
     @staticmethod
     def _officer(item: OfficerModel) -> Officer:
-        return Officer(
-            district=item.district,
-            officer_id=item.officer_id,
-            name=item.name,
-            role=item.role,  # type: ignore[arg-type]
-            phone=item.phone,
-            email=item.email,
-            language=item.language,  # type: ignore[arg-type]
-            priorities=tuple(item.priorities),
-            categories=tuple(item.categories),  # type: ignore[arg-type]
+        return Officer.model_validate(
+            {
+                "district": item.district,
+                "officer_id": item.officer_id,
+                "name": item.name,
+                "role": item.role,
+                "phone": item.phone,
+                "email": item.email,
+                "language": item.language,
+                "priorities": tuple(item.priorities),
+                "categories": tuple(item.categories),
+            }
         )
