@@ -52,6 +52,66 @@ def _classify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _officers(args: argparse.Namespace) -> int:
+    """Manage the officer directory (OFFICERS_TABLE; OFFICER_EMAIL_TOPIC_ARN for email subscriptions)."""
+    import os
+
+    from pydantic import ValidationError
+    from seva.dal.officers import DynamoOfficerDirectory
+    from seva.officers import Officer, masked
+
+    table, region = os.environ.get("OFFICERS_TABLE"), os.environ.get("AWS_REGION", "ap-south-1")
+    if not table:
+        print("seva officers: set OFFICERS_TABLE (the stack output OfficersTableName)", file=sys.stderr)
+        return 2
+    directory = DynamoOfficerDirectory(table, region)
+    topic = os.environ.get("OFFICER_EMAIL_TOPIC_ARN")
+
+    def save(officer: Officer) -> None:
+        directory.put(officer)
+        if officer.email and topic:
+            from seva.clients.sns import SnsSender
+
+            SnsSender(topic, topic, region).subscribe_officer_email(officer.officer_id, officer.email)
+
+    try:
+        if args.action == "list":
+            for o in directory.all():
+                print(
+                    f"{o.district:>4} {o.officer_id:<16} {o.role:<13} {masked(o.phone):<16} {o.language} "
+                    f"{','.join(o.priorities):<9} {o.name}"
+                )
+        elif args.action == "add":
+            save(
+                Officer(
+                    district=args.district,
+                    officer_id=args.id,
+                    name=args.name,
+                    role=args.role,
+                    phone=args.phone,
+                    email=args.email,
+                    language=args.language,
+                    priorities=tuple(args.priorities.split(",")),
+                    categories=tuple(args.categories.split(",")),
+                )
+            )
+            print(f"added {args.id}")
+        elif args.action == "remove":
+            found = directory.remove(args.district.upper(), args.id)
+            print(f"removed {args.id}" if found else f"no officer {args.id} in {args.district}")
+            return 0 if found else 1
+        elif args.action == "import":
+            records = json.loads(Path(args.file).read_text(encoding="utf-8"))
+            officers = [Officer(**raw) for raw in records.get("officers", records)]  # validate all first
+            for officer in officers:
+                save(officer)
+            print(f"imported {len(officers)} officers")
+    except ValidationError as exc:
+        print(f"seva officers: invalid officer: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="seva", description="Seva: tweets to the UP police, as complaints.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -67,6 +127,27 @@ def build_parser() -> argparse.ArgumentParser:
         "classify", help="triage JSON Lines from stdin ({tweet, author, place}) to JSON Lines on stdout"
     )
     classify.set_defaults(func=_classify)
+    officers = sub.add_parser("officers", help="manage the officer directory (env OFFICERS_TABLE)")
+    actions = officers.add_subparsers(dest="action", required=True)
+    actions.add_parser("list", help="list officers (phone numbers masked)")
+    add = actions.add_parser("add", help="add or update an officer")
+    add.add_argument("--district", required=True, help="LGD district code, or HQ")
+    add.add_argument("--id", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument(
+        "--role", required=True, choices=["control_room", "sho", "co", "sp", "ssp", "cp", "dcp", "hq_cell"]
+    )
+    add.add_argument("--phone", required=True, help="E.164 or Indian national format")
+    add.add_argument("--email")
+    add.add_argument("--language", default="en", choices=["en", "hi"])
+    add.add_argument("--priorities", default="P1,P2,P3")
+    add.add_argument("--categories", default="*")
+    remove = actions.add_parser("remove", help="remove an officer")
+    remove.add_argument("--district", required=True)
+    remove.add_argument("--id", required=True)
+    load = actions.add_parser("import", help="add or update every officer of a JSON file ({officers: [...]})")
+    load.add_argument("file")
+    officers.set_defaults(func=_officers)
     return parser
 
 

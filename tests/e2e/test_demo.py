@@ -55,6 +55,8 @@ def test_demo_with_faults_loses_nothing_and_doubles_nothing(tmp_path):
     assert status == 0
     assert report["tweets"]["lost"] == 0 and report["tweets"]["ingested"] == report["tweets"]["matching"]
     assert report["complaints"]["duplicates"] == 0
+    assert report["complaints"]["duplicate_references"] == 0
+    assert report["notifications"]["duplicates"] == 0
     injected = report["faults_injected"]
     assert injected.get("x_429", 0) + injected.get("x_503", 0) > 0
     assert injected.get("aws_throttle", 0) + injected.get("aws_5xx", 0) > 0
@@ -103,6 +105,12 @@ def test_bundled_demo_routes_and_numbers_every_complaint(tmp_path):
     assert set(c["by_priority"]) == {"P1", "P2", "P3"}
     assert report["routed_sample"][0]["priority"] == "P1"
     assert report["latency_s"]["ingested_to_routed"]["max"] > 0
+    # and every routed complaint's officers were notified once, by registered DLT templates
+    n = report["notifications"]
+    assert c["notified"] == c["routed"]
+    assert n["sms"] >= c["routed"] and n["email"] >= c["routed"] and n["sos"] == c["by_priority"]["P1"]
+    assert n["duplicates"] == 0
+    assert n["sms_not_matching_a_registered_template"] == 0 and n["sms_without_dlt_attributes"] == 0
 
 
 def test_a_poison_record_goes_to_the_on_failure_queue_without_blocking_the_shard(tmp_path):

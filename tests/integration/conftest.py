@@ -32,9 +32,15 @@ class Context:
 
 
 @pytest.fixture(scope="session")
-def aws_url():
-    with ServerThread(moto_app(FaultPlan())) as server:
-        yield server.url
+def aws_server():
+    app = moto_app(FaultPlan())
+    with ServerThread(app) as server:
+        yield server.url, app
+
+
+@pytest.fixture(scope="session")
+def aws_url(aws_server):
+    return aws_server[0]
 
 
 @pytest.fixture
