@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from seva.polling import CycleReport, PollCycle
 from seva.routing import Router
-from seva.settings import NotifySettings, PollSettings, RouteSettings
+from seva.settings import NotifySettings, PollSettings, ReplySettings, RouteSettings
 from seva.tweets import TweetEnvelope
 
 SEARCH_ENDPOINT = "GET /2/tweets/search/recent"
@@ -116,3 +117,96 @@ class NotifyService:
             self.settings.complaints_table, self.settings.aws_region, complaint.tweet_id, ledger, datetime.now(UTC)
         )
         return deliveries
+
+
+class ReplyService:
+    """Wires the replier to X (per-handle credentials), DynamoDB and the failure queue."""
+
+    def __init__(self, settings: ReplySettings):
+        from seva.clients.secrets import get_json_secret
+        from seva.clients.x import XPoster
+        from seva.dal.replies import DynamoPostingBudget, DynamoReplyRepo
+        from seva.registry import load_registry
+        from seva.replying import Replier
+        from seva.replytext import reply_text
+        from seva.triage import default_triager
+
+        self.settings = settings
+        districts = default_triager(settings.handle_registry_path).gazetteer.districts
+        self.hindi_name = lambda code: districts[code].hindi if code in districts else None
+        self.repo = DynamoReplyRepo(settings.complaints_table, settings.state_table, settings.aws_region)
+        users = get_json_secret(settings.x_user_secret_name).get("handles", {})
+        poster = XPoster(
+            credentials=users,
+            bearer_token=get_json_secret(settings.x_secret_name)["bearer_token"],
+            base_url=settings.x_api_base_url,
+            timeout=settings.x_timeout_seconds,
+        )
+        budget = DynamoPostingBudget(
+            settings.state_table,
+            settings.aws_region,
+            user_limit=settings.user_post_limit,
+            user_window_s=settings.user_window_seconds,
+            app_limit=settings.app_post_limit,
+            app_window_s=settings.app_window_seconds,
+        )
+        self.replier = Replier(
+            registry=load_registry(settings.handle_registry_path),
+            poster=poster,
+            budget=budget,
+            repo=self.repo,
+            compose=lambda job: reply_text(
+                reference=job.reference,
+                language=job.language,
+                district=job.district,
+                district_hindi=job.district_hindi,
+                priority=job.priority,
+            ),
+            now=lambda: datetime.now(UTC),
+            max_attempts=settings.max_reply_attempts,
+        )
+
+    def handle_image(self, image: dict) -> Any:
+        from seva.replying import ReplyJob
+
+        return self._settle(ReplyJob.from_image(image, self.hindi_name))
+
+    def sweep(self) -> list:
+        """Retry replies whose time has come (after a 429, an exhausted budget or an X outage)."""
+        from seva.replying import ReplyJob
+
+        outcomes = []
+        for tweet_id in self.repo.due(datetime.now(UTC), self.settings.sweep_batch):
+            item = self.repo.get(tweet_id)
+            if item is None or not item.reference:
+                continue
+            image = {
+                "tweet_id": item.tweet_id,
+                "reference": item.reference,
+                "priority": item.priority,
+                "language": item.language,
+                "district_code": item.district_code,
+                "district": item.district,
+                "mentioned_handles": list(item.mentioned_handles or []),
+                "reply_status": item.reply_status,
+                "reply_attempts": item.reply_attempts,
+            }
+            outcomes.append(self._settle(ReplyJob.from_image(image, self.hindi_name)))
+        return outcomes
+
+    def _settle(self, job: Any) -> Any:
+        import json
+
+        from seva.replying import ALREADY_SETTLED, FAILED
+
+        outcome = self.replier.reply(job)
+        if outcome.status == FAILED and outcome.reason != ALREADY_SETTLED and self.settings.reply_failure_queue_url:
+            import boto3
+
+            boto3.client("sqs", region_name=self.settings.aws_region).send_message(
+                QueueUrl=self.settings.reply_failure_queue_url,
+                MessageBody=json.dumps(
+                    {"tweet_id": job.tweet_id, "reference": job.reference, "reason": outcome.reason}
+                ),
+            )
+        return outcome

@@ -60,3 +60,20 @@ class NotifySettings(_Settings):
     officer_email_topic_arn: str
     sos_topic_arn: str
     sms_per_author_per_hour: int = Field(default=5, ge=1)
+
+
+class ReplySettings(_Settings):
+    """Settings of the reply function (stream RECEIVED → ROUTED, and a schedule that retries pending replies)."""
+
+    x_secret_name: str  # app bearer token (to find a reply already posted)
+    x_user_secret_name: str  # {"handles": {"<username>": {consumer_key, consumer_secret, access_token, ...}}}
+    x_api_base_url: str | None = None
+    x_timeout_seconds: float = Field(default=10.0, gt=0)
+    handle_registry_path: str | None = None
+    user_post_limit: int = Field(default=100, ge=1)
+    user_window_seconds: float = Field(default=900, gt=0)
+    app_post_limit: int = Field(default=10_000, ge=1)
+    app_window_seconds: float = Field(default=86_400, gt=0)
+    max_reply_attempts: int = Field(default=3, ge=1)
+    reply_failure_queue_url: str | None = None
+    sweep_batch: int = Field(default=150, ge=1)

@@ -16,7 +16,7 @@ from typing import Any
 
 from sevalocal.aws import CREDENTIALS, REGION, infra_client, moto_app
 from sevalocal.emulator import Emulator, InvokeResult
-from sevalocal.fakex import SEARCH, FakeX, ServerThread
+from sevalocal.fakex import CREATE_TWEET, SEARCH, FakeX, ServerThread, UserCredentials
 from sevalocal.faults import FaultPlan
 from sevalocal.scenario import DEFAULT_SCENARIO, ScenarioTweet, load_scenario, matching_ids
 from sevalocal.template import Deployment, deploy
@@ -65,8 +65,20 @@ class LocalCloud:
         self.deployment: Deployment = deploy(options.template, self.aws.url, stack=f"seva-{uuid.uuid4().hex[:6]}")
         registry = json.loads(Path(options.registry).read_text(encoding="utf-8"))
         self.handles = [h["username"] for h in registry["handles"]]
+        users: dict[str, dict[str, str]] = {}
         for i, username in enumerate(self.handles):
-            self.fakex.add_user({"id": str(900_000_000 + i), "username": username, "name": username})
+            user_id = str(900_000_000 + i)
+            self.fakex.add_user({"id": user_id, "username": username, "name": username})
+            creds = {
+                "consumer_key": "local-app-key",
+                "consumer_secret": "local-app-secret",
+                "access_token": f"{user_id}-{username.lower()}",
+                "access_token_secret": f"secret-{user_id}",
+            }
+            self.fakex.credentials[creds["access_token"]] = UserCredentials(
+                user_id, username, creds["consumer_key"], creds["access_token"]
+            )
+            users[username.lower()] = creds
         self.ddb = infra_client("dynamodb", self.aws.url)
         self.sqs = infra_client("sqs", self.aws.url)
         self.officers: list = []
@@ -76,6 +88,8 @@ class LocalCloud:
                 self.sm.put_secret_value(
                     SecretId=arn, SecretString=json.dumps({"bearer_token": self.fakex.bearer_token})
                 )
+            elif logical == "XUserCredentialsSecret":
+                self.sm.put_secret_value(SecretId=arn, SecretString=json.dumps({"handles": users}))
         self.sns = infra_client("sns", self.aws.url)
         self._seed_officers(Path(options.officers))
         # The post-deploy step of the README: SNS SMS attributes have no CloudFormation resource
@@ -90,6 +104,9 @@ class LocalCloud:
             "X_API_BASE_URL": self.x.url,
             "POWERTOOLS_TRACE_DISABLED": "true",
             "HANDLE_REGISTRY_PATH": str(options.registry),
+            # X's posting windows run on scenario time, like the fake X server's
+            "USER_WINDOW_SECONDS": str(900 / options.speed),
+            "APP_WINDOW_SECONDS": str(86400 / options.speed),
         }
         for spec in self.deployment.functions:
             spec.env.update(
@@ -167,6 +184,19 @@ class LocalCloud:
                 request = out.get("UnprocessedKeys") or {}
         return found
 
+    def pending_replies(self) -> int:
+        table = self.deployment.tables.get("StateTable")
+        if not table:
+            return 0
+        out = self.ddb.query(
+            TableName=table,
+            KeyConditionExpression="pk = :p",
+            Select="COUNT",
+            ExpressionAttributeValues={":p": {"S": "reply#pending"}},
+            ConsistentRead=True,
+        )
+        return int(out["Count"])
+
     def dlq_depth(self) -> int:
         total = 0
         for url in self.deployment.queues.values():
@@ -231,7 +261,7 @@ def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
             if not emulator.idle:
                 return False
             confirmed.update(cloud.present(matching - confirmed))
-            return matching <= confirmed
+            return matching <= confirmed and cloud.pending_replies() == 0
 
         # Handlers run at real speed and back off on throttling: give the pipeline time to drain.
         grace = options.grace_s if options.grace_s is not None else 45 + 600 * options.faults
@@ -264,6 +294,7 @@ def build_report(
         if i["tweet_id"]["S"] in published_at
     ]
     notifications, notified_latency = _notifications(cloud, stored)
+    replies, replied_latency = _replies(cloud, stored)
     statuses = Counter(i.get("status", {}).get("S") for i in stored)
     ingested_to_routed = [
         _parse_time(i["routed_at"]["S"]) - _parse_time(i["ingested_at"]["S"]) for i in stored if "routed_at" in i
@@ -287,11 +318,11 @@ def build_report(
             "by_priority": dict(sorted(Counter(i["priority"]["S"] for i in stored if "reference" in i).items())),
             "duplicate_references": sum(n - 1 for n in references.values() if n > 1),
             "notified": sum(1 for i in stored if "notified_at" in i),
-            "replied": 0,
+            "replied": sum(1 for i in stored if i.get("reply_status", {}).get("S") == "REPLIED"),
             "duplicates": sum(n - 1 for n in ids.values() if n > 1),
         },
         "notifications": notifications,
-        "replies": {"posted": 0, "duplicates": 0, "failed": 0},
+        "replies": replies,
         "dlq": cloud.dlq_depth(),
         "x_requests": dict(sorted(cloud.fakex.requests.items())),
         "aws_requests": dict(sorted(cloud.aws_app.requests.items())),
@@ -299,7 +330,7 @@ def build_report(
             "tweet_to_ingested": percentiles(tweet_to_ingested),
             "ingested_to_routed": percentiles(ingested_to_routed),
             "ingested_to_notified": percentiles(notified_latency),
-            "ingested_to_replied": percentiles([]),
+            "ingested_to_replied": percentiles(replied_latency),
         },
         "routed_sample": [
             {
@@ -372,6 +403,25 @@ def _notifications(cloud: LocalCloud, stored: list[dict[str, Any]]) -> tuple[dic
     }, latency
 
 
+def _replies(cloud: LocalCloud, stored: list[dict[str, Any]]) -> tuple[dict[str, Any], list[float]]:
+    """From what the fake X received and the store's reply states."""
+    posted = list(cloud.fakex.replies)
+    per_target = Counter(r["in_reply_to_tweet_id"] for r in posted)
+    routed = [i for i in stored if "reference" in i]
+    states = Counter(i.get("reply_status", {}).get("S", "NONE") for i in routed)
+    ingested_at = {i["tweet_id"]["S"]: _parse_time(i["ingested_at"]["S"]) for i in stored}
+    latency = [r["posted_at"] - ingested_at[t] for r in posted if (t := r["in_reply_to_tweet_id"]) in ingested_at]
+    return {
+        "posted": len(posted),
+        "duplicates": sum(n - 1 for n in per_target.values() if n > 1),
+        "failed": states.get("REPLY_FAILED", 0) + states.get("REPLY_NOT_ALLOWED", 0),
+        "not_allowed": states.get("REPLY_NOT_ALLOWED", 0),
+        "pending": states.get("REPLY_PENDING", 0),
+        "unanswered": states.get("NONE", 0),
+        "refused_by_x_rate_limit": cloud.fakex.refused.get(CREATE_TWEET, 0),
+    }, latency
+
+
 def render_summary(report: dict[str, Any]) -> str:
     t, c, n, r = report["tweets"], report["complaints"], report["notifications"], report["replies"]
     lat = report["latency_s"]["tweet_to_ingested"]
@@ -393,7 +443,11 @@ def render_summary(report: dict[str, Any]) -> str:
             f"sms {n['sms']}  email {n['email']}  sos {n.get('sos', 0)}  duplicates {n['duplicates']}  "
             f"sms off-template {n.get('sms_not_matching_a_registered_template', 0)}",
         ),
-        ("replies", f"posted {r['posted']}  duplicates {r['duplicates']}  failed {r['failed']}"),
+        (
+            "replies",
+            f"posted {r['posted']}  duplicates {r['duplicates']}  failed {r['failed']}  pending {r.get('pending', 0)}  "
+            f"unanswered {r.get('unanswered', 0)}",
+        ),
         ("dlq", str(report["dlq"])),
         (
             "poll",

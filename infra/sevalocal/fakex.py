@@ -187,6 +187,7 @@ class FakeX:
     credentials: dict[str, UserCredentials] = field(default_factory=dict)  # access_token -> creds
     replies: list[dict[str, Any]] = field(default_factory=list)
     requests: Counter = field(default_factory=Counter)
+    refused: Counter = field(default_factory=Counter)  # requests over X's rate limit (answered 429)
     request_log: list[dict[str, Any]] = field(default_factory=list)
     keep_request_log: bool = False
     limits: dict[str, tuple[int, int]] = field(default_factory=lambda: dict(LIMITS))
@@ -277,6 +278,7 @@ class FakeX:
             return _problem(503, "Service Unavailable", "Service Unavailable (injected)")
         limit, remaining, reset = self._consume(endpoint, principal)
         if remaining < 0:
+            self.refused[endpoint] += 1
             return self._with_limits(_problem(429, "Too Many Requests", "Too Many Requests"), limit, 0, reset)
         if endpoint == SEARCH:
             response = self._search(request)

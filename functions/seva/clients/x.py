@@ -113,3 +113,54 @@ class XSearch:
             page.rate_limit_reset = _header_int(response, "x-rate-limit-reset")
             return page
         raise AssertionError("unreachable")
+
+
+class XPoster:
+    """Replies as the mentioned handle (OAuth 1.0a user context), and finds a reply already posted."""
+
+    def __init__(
+        self, *, credentials: dict[str, dict[str, str]], bearer_token: str, base_url: str | None, timeout: float = 10.0
+    ):
+        self.credentials = {k.lower(): v for k, v in credentials.items()}
+        self.bearer_token, self.base_url, self.timeout = bearer_token, base_url, timeout
+        self._clients: dict[str, tweepy.Client] = {}
+
+    def _client(self, handle: str) -> tweepy.Client:
+        key = handle.lower()
+        if key not in self._clients:
+            creds = self.credentials.get(key)
+            if not creds:
+                from seva.replying import NotAllowed
+
+                raise NotAllowed(f"no credentials for @{handle}")
+            self._clients[key] = make_client(base_url=self.base_url, timeout=self.timeout, **creds)
+        return self._clients[key]
+
+    def post_reply(self, handle: str, text: str, in_reply_to: str) -> str:
+        import tweepy
+
+        from seva.replying import DuplicateContent, NotAllowed, PostRateLimited, PostUnavailable
+
+        try:
+            response = self._client(handle).create_tweet(text=text, in_reply_to_tweet_id=in_reply_to, user_auth=True)
+        except tweepy.Forbidden as exc:
+            detail = " ".join([*getattr(exc, "api_messages", []), str(exc)]).lower()
+            if "duplicate" in detail:
+                raise DuplicateContent(detail[:200]) from exc
+            raise NotAllowed(detail[:200]) from exc
+        except tweepy.TooManyRequests as exc:
+            raise PostRateLimited(_header_int(exc.response, "x-rate-limit-reset")) from exc
+        except (tweepy.TwitterServerError, requests.ConnectionError, requests.Timeout) as exc:
+            raise PostUnavailable(str(exc)[:200]) from exc
+        return str(response.json()["data"]["id"])
+
+    def find_reply(self, handle: str, reference: str) -> str | None:
+        import tweepy
+
+        client = make_client(bearer_token=self.bearer_token, base_url=self.base_url, timeout=self.timeout)
+        try:
+            response = client.search_recent_tweets(f'from:{handle} "{reference}"', max_results=10)
+        except (tweepy.TweepyException, requests.RequestException):
+            return None
+        data = response.json().get("data") or []
+        return str(data[0]["id"]) if data else None

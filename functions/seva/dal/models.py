@@ -75,6 +75,14 @@ class ComplaintModel(Model):
     # set by the notify function
     deliveries = JSONAttribute(null=True)  # [{officer_id, channel, message_id}] from the ledger
     notified_at = UTCDateTimeAttribute(null=True)
+    # set by the reply function
+    reply_status = UnicodeAttribute(null=True)  # REPLIED | REPLY_PENDING | REPLY_NOT_ALLOWED | REPLY_FAILED
+    reply_attempts = NumberAttribute(null=True)
+    reply_tweet_id = UnicodeAttribute(null=True)
+    reply_handle = UnicodeAttribute(null=True)
+    replied_at = UTCDateTimeAttribute(null=True)
+    reply_next_at = UTCDateTimeAttribute(null=True)
+    reply_error = UnicodeAttribute(null=True)
 
     by_conversation = ByConversation()
 
@@ -93,6 +101,7 @@ class StateModel(Model):
     pending_until_id = NumberAttribute(null=True)
     reset_at = NumberAttribute(null=True)
     counter = NumberAttribute(null=True)
+    next_at = NumberAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)
 
 
