@@ -49,14 +49,22 @@ def test_bundled_demo_ingests_every_matching_tweet_once(tmp_path, capsys):
     assert "Summary" in out and "lost 0" in out
 
 
-def test_demo_with_faults_loses_nothing_and_doubles_nothing(tmp_path):
+@pytest.mark.parametrize("seed", [7, 11])
+def test_demo_with_faults_loses_nothing_and_doubles_nothing(tmp_path, seed):
     scenario = write_scenario(tmp_path / "s.jsonl", generate(tweets=80, minutes=4, seed=11))
-    report, status = run_demo(DemoOptions(scenario=scenario, faults=0.2, seed=7, quiet=True, log_dir=tmp_path / "logs"))
+    report, status = run_demo(
+        DemoOptions(scenario=scenario, faults=0.2, seed=seed, quiet=True, log_dir=tmp_path / "logs")
+    )
     assert status == 0
     assert report["tweets"]["lost"] == 0 and report["tweets"]["ingested"] == report["tweets"]["matching"]
     assert report["complaints"]["duplicates"] == 0
     assert report["complaints"]["duplicate_references"] == 0
     assert report["notifications"]["duplicates"] == 0
+    # every complaint replied or visibly failed (with a reason on the item), none doubled
+    replies, complaints = report["replies"], report["complaints"]
+    assert replies["duplicates"] == 0
+    assert complaints["replied"] + replies["failed"] == complaints["routed"]
+    assert replies["pending"] == replies["unanswered"] == 0
     injected = report["faults_injected"]
     assert injected.get("x_429", 0) + injected.get("x_503", 0) > 0
     assert injected.get("aws_throttle", 0) + injected.get("aws_5xx", 0) > 0
@@ -111,6 +119,11 @@ def test_bundled_demo_routes_and_numbers_every_complaint(tmp_path):
     assert n["sms"] >= c["routed"] and n["email"] >= c["routed"] and n["sos"] == c["by_priority"]["P1"]
     assert n["duplicates"] == 0
     assert n["sms_not_matching_a_registered_template"] == 0 and n["sms_without_dlt_attributes"] == 0
+    # and every routed complaint got exactly one reply on X
+    r = report["replies"]
+    assert r["posted"] == c["replied"] == c["routed"] and r["duplicates"] == 0
+    assert r["unanswered"] == r["pending"] == r["refused_by_x_rate_limit"] == 0
+    assert report["latency_s"]["ingested_to_replied"]["p50"] > 0
 
 
 def test_a_poison_record_goes_to_the_on_failure_queue_without_blocking_the_shard(tmp_path):
