@@ -2,6 +2,9 @@
 
     python bench/triage_bench.py [--labelled FILE] [--mumbai FILE] [--errors]
 
+`tests/data/check_set_untuned.jsonl` is a small set that was evaluated once and never tuned on: use it
+(with --labelled) for an honest figure, and do not tune the lexicon on it.
+
 Prints: on our labelled UP set, district accuracy (unknown counts as a class), P1 recall/precision,
 complaint-vs-noise accuracy and category accuracy (on complaints); on the real Mumbai Police tweets
 (non-retweets) complaint-vs-noise precision/recall; and `seva classify` throughput on one core.

@@ -110,7 +110,12 @@ class NotifyService:
             officers = self.directory.for_district("HQ")  # no one registered for the district: state HQ cell
         deliveries = self.notifier.notify(complaint, officers)
         ledger = [
-            {"officer_id": e.sk.split("#")[0], "channel": e.sk.split("#")[1], "message_id": e.message_id}
+            {
+                "officer_id": e.sk.split("#")[0],
+                "channel": e.sk.split("#")[1],
+                "message_id": e.message_id,
+                "at": e.updated_at.isoformat() if e.updated_at else None,
+            }
             for e in self.ledger.entries(complaint.tweet_id)
         ]
         record_deliveries(
