@@ -113,6 +113,13 @@ class Triager:
         violent_now = "violence" in found and (
             "p1_ongoing" in found or category_hint(scores) in ("women_safety",) or scores.get("violent_crime", 0) >= 6
         )
+        # A crime or danger described as happening now, or with an urgent call for police (in doubt: P1)
+        danger = {"violent_crime", "women_safety", "emergency", "missing_person", "theft"} & set(scores)
+        happening_now = (
+            bool(danger)
+            and "habitual" not in found  # "every night", "roz": a pattern to act on, not a danger this minute
+            and ("p1_ongoing" in found or ("p1_urgency" in found and "p1_help" in found))
+        )
         if missing_child:
             scores["missing_person"] += 3  # a missing child is a missing-person case first
         category = "other"
@@ -136,11 +143,12 @@ class Triager:
         priority: str | None = None
         reasons: list[str] = []
         if is_complaint:
-            if p1_hits or shouted or urgent or missing_child or violent_now or category == "emergency":
+            if p1_hits or shouted or urgent or missing_child or violent_now or happening_now or category == "emergency":
                 priority = "P1"
                 reasons = p1_hits[:5] + (["shouted help"] if shouted else []) + (["urgent help"] if urgent else [])
                 reasons += ["missing child"] if missing_child else []
                 reasons += ["violence now"] if violent_now else []
+                reasons += ["happening now"] if happening_now and not violent_now else []
             elif category in P2_CATEGORIES or (category == "land_property" and "violent_crime" in scores):
                 priority = "P2"
             else:

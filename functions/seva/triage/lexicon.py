@@ -94,6 +94,7 @@ class Lexicon:
         "p1_help",
         "p1_ongoing",
         "violence",
+        "habitual",
         "child",
         "complaint",
         "query",
