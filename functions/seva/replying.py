@@ -89,6 +89,7 @@ class ReplyRepo(Protocol):
     def mark_replied(self, tweet_id: str, handle: str, reply_id: str, now: datetime) -> None: ...
     def mark_pending(self, tweet_id: str, next_at: datetime, attempts: int, reason: str) -> None: ...
     def mark_final(self, tweet_id: str, status: str, attempts: int, reason: str) -> None: ...
+    def clear_pending(self, tweet_id: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,7 @@ class Replier:
     def reply(self, job: ReplyJob) -> ReplyOutcome:
         status, attempts = self.repo.reply_status(job.tweet_id)
         if status in (REPLIED, NOT_ALLOWED, FAILED):
+            self.repo.clear_pending(job.tweet_id)  # an outbox entry written after the reply settled
             return ReplyOutcome(job.tweet_id, status, reason=ALREADY_SETTLED)
         handle = self.reply_handle(job)
         if handle is None:

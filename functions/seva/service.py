@@ -64,7 +64,7 @@ def make_router(settings: RouteSettings) -> Router:
         return district.abbr if district else "HQ"
 
     return Router(
-        repo=DynamoRoutingRepo(settings.complaints_table, settings.aws_region),
+        repo=DynamoRoutingRepo(settings.complaints_table, settings.aws_region, settings.state_table),
         counter=DynamoReferenceCounter(settings.state_table, settings.aws_region),
         classify=triager.classify,
         abbreviation=abbreviation,
@@ -183,7 +183,8 @@ class ReplyService:
         outcomes = []
         for tweet_id in self.repo.due(datetime.now(UTC), self.settings.sweep_batch):
             item = self.repo.get(tweet_id)
-            if item is None or not item.reference:
+            if item is None or not item.reference or item.status != "ROUTED":
+                self.repo.clear_pending(tweet_id)  # nothing to answer (noise, attached, gone)
                 continue
             image = {
                 "tweet_id": item.tweet_id,

@@ -156,3 +156,42 @@ def test_a_burst_of_500_to_one_handle_is_answered_within_the_posting_limit(stack
     assert len(fake_x.replies) == 500
     assert len({r["in_reply_to_tweet_id"] for r in fake_x.replies}) == 500
     assert fake_x.refused[CREATE_TWEET] == 0  # never above X's limit
+
+
+def test_a_routed_complaint_is_answered_even_if_its_reply_record_is_lost(stack, fake_x, reply_env):
+    from tests.integration.test_route_handler import Stream
+    from tests.integration.test_route_handler import invoke as route
+
+    # Given a complaint the route function numbers (and so puts in the reply outbox)
+    stream = Stream(stack)
+    tid = citizen_tweet(fake_x, "@lucknowpolice my phone was snatched in Aminabad")
+    from datetime import UTC, datetime
+
+    from seva.dal.complaints import DynamoComplaintStore
+    from seva.tweets import TweetEnvelope
+
+    envelope = TweetEnvelope(
+        {"id": tid, "text": "@lucknowpolice my phone was snatched in Aminabad", "author_id": "5"},
+        {"id": "5", "username": "citizen", "name": "C"},
+    )
+    DynamoComplaintStore(stack.tables["ComplaintsTable"], "ap-south-1").add(
+        envelope, ["lucknowpolice"], datetime.now(UTC)
+    )
+    route(stream.inserts())
+    # When the reply function's stream record never arrives (lost to its on-failure queue), and time passes
+    boto3.client("dynamodb").update_item(
+        TableName=stack.tables["StateTable"],
+        Key={"pk": {"S": "reply#pending"}, "sk": {"S": tid}},
+        UpdateExpression="SET next_at = :z",
+        ExpressionAttributeValues={":z": {"N": "0"}},
+    )
+    service().sweep()
+    # Then the sweep answered it, once, and the outbox is empty
+    assert complaint(stack, tid)["reply_status"]["S"] == "REPLIED"
+    assert [r["in_reply_to_tweet_id"] for r in fake_x.replies] == [tid]
+    pending = boto3.client("dynamodb").query(
+        TableName=stack.tables["StateTable"],
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": "reply#pending"}},
+    )["Items"]
+    assert pending == []

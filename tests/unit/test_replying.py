@@ -71,6 +71,9 @@ class FakeRepo:
     def mark_final(self, tweet_id, status, attempts, reason):
         self.state[tweet_id] = {"status": status, "attempts": attempts, "reason": reason}
 
+    def clear_pending(self, tweet_id):
+        pass
+
 
 class WindowBudget:
     """The same fixed-window rule as DynamoPostingBudget, in memory."""

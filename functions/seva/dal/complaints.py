@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from pynamodb.exceptions import PutError, UpdateError
 
-from seva.dal.models import ComplaintModel, StatusChange, ThreadUpdate, complaint_model
+from seva.dal.models import ComplaintModel, StatusChange, ThreadUpdate, complaint_model, state_model
 from seva.tweets import TweetEnvelope, parse_created_at
 
 RECEIVED = "RECEIVED"
@@ -57,12 +57,16 @@ ROUTED, NOISE, ATTACHED = "ROUTED", "NOISE", "ATTACHED"
 OPEN_STATUSES = (RECEIVED, ROUTED)
 
 
+REPLY_OUTBOX_DELAY_S = 120
+
+
 class DynamoRoutingRepo:
     """State transitions of the route function. Each is conditional on ``RECEIVED``, so a redelivered
     stream record changes nothing."""
 
-    def __init__(self, table_name: str, region: str):
+    def __init__(self, table_name: str, region: str, state_table: str | None = None):
         self.model = complaint_model(table_name, region)
+        self.state_model = state_model(state_table, region) if state_table else None
 
     def status(self, tweet_id: str) -> str | None:
         item = self.get_consistent(tweet_id)
@@ -129,6 +133,12 @@ class DynamoRoutingRepo:
             m.routed_at.set(now),
             m.sla_due_at.set(sla_due),
         ]
+        if self.state_model is not None:
+            # Outbox, written first: the citizen must be answered even if the reply function's stream record
+            # is lost to its on-failure queue. The reply path clears it; the reply sweep handles what remains.
+            from seva.dal.replies import PENDING_PK
+
+            self.state_model(PENDING_PK, tweet_id, next_at=int(now.timestamp()) + REPLY_OUTBOX_DELAY_S).save()
         return self._transition(tweet_id, ROUTED, now, actions, note=reference)
 
     def _triage_actions(self, triage: dict) -> list:

@@ -37,6 +37,9 @@ class DynamoReplyRepo:
         except UpdateError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
                 raise  # already settled by another delivery: keep the first outcome
+        self.clear_pending(tweet_id)
+
+    def clear_pending(self, tweet_id: str) -> None:
         self.state(PENDING_PK, tweet_id).delete()
 
     def mark_replied(self, tweet_id: str, handle: str, reply_id: str, now: datetime) -> None:
