@@ -110,6 +110,8 @@ class Replier:
     compose: Callable[[ReplyJob], str]
     now: Callable[[], datetime]
     max_attempts: int = 3
+    retry_base: timedelta = timedelta(minutes=1)  # after a 5xx: 2, 4, … of these
+    rate_wait: timedelta = timedelta(minutes=15)  # after a 429 without a reset time: X's window
 
     def reply_handle(self, job: ReplyJob) -> str | None:
         handles = [h for name in job.mentioned_handles if (h := self.registry.get(name))]
@@ -146,7 +148,7 @@ class Replier:
             self.repo.mark_final(job.tweet_id, NOT_ALLOWED, attempts + 1, str(exc)[:200])
             return ReplyOutcome(job.tweet_id, NOT_ALLOWED, handle=handle, reason="not allowed")
         except PostRateLimited as exc:
-            next_at = datetime.fromtimestamp(exc.reset_at, now.tzinfo) if exc.reset_at else now + timedelta(minutes=15)
+            next_at = datetime.fromtimestamp(exc.reset_at, now.tzinfo) if exc.reset_at else now + self.rate_wait
             self.repo.mark_pending(job.tweet_id, next_at, attempts, "429")
             return ReplyOutcome(job.tweet_id, PENDING, handle=handle, reason="429")
         except PostUnavailable as exc:
@@ -158,5 +160,5 @@ class Replier:
         if attempts >= self.max_attempts:
             self.repo.mark_final(job.tweet_id, FAILED, attempts, reason)
             return ReplyOutcome(job.tweet_id, FAILED, reason=reason)
-        self.repo.mark_pending(job.tweet_id, self.now() + timedelta(minutes=2**attempts), attempts, reason)
+        self.repo.mark_pending(job.tweet_id, self.now() + self.retry_base * 2**attempts, attempts, reason)
         return ReplyOutcome(job.tweet_id, PENDING, reason=reason)

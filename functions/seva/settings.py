@@ -75,5 +75,6 @@ class ReplySettings(_Settings):
     app_post_limit: int = Field(default=10_000, ge=1)
     app_window_seconds: float = Field(default=86_400, gt=0)
     max_reply_attempts: int = Field(default=3, ge=1)
+    reply_retry_base_seconds: float = Field(default=60, gt=0)
     reply_failure_queue_url: str | None = None
     sweep_batch: int = Field(default=150, ge=1)

@@ -107,6 +107,7 @@ class LocalCloud:
             # X's posting windows run on scenario time, like the fake X server's
             "USER_WINDOW_SECONDS": str(900 / options.speed),
             "APP_WINDOW_SECONDS": str(86400 / options.speed),
+            "REPLY_RETRY_BASE_SECONDS": str(60 / options.speed),
         }
         for spec in self.deployment.functions:
             spec.env.update(
