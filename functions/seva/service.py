@@ -64,7 +64,9 @@ def make_router(settings: RouteSettings) -> Router:
         return district.abbr if district else "HQ"
 
     return Router(
-        repo=DynamoRoutingRepo(settings.complaints_table, settings.aws_region, settings.state_table),
+        repo=DynamoRoutingRepo(
+            settings.complaints_table, settings.aws_region, settings.state_table, settings.reply_outbox_delay_seconds
+        ),
         counter=DynamoReferenceCounter(settings.state_table, settings.aws_region),
         classify=triager.classify,
         abbreviation=abbreviation,

@@ -47,6 +47,8 @@ class RouteSettings(_Settings):
     sla_p2_minutes: int = Field(default=240, ge=1)
     sla_p3_minutes: int = Field(default=72 * 60, ge=1)
     reference_prefix: str = "UP"
+    reply_outbox_delay_seconds: float = Field(default=120, gt=0)
+    """After this, the reply sweep answers a routed complaint the reply function's stream path has not."""
     handle_registry_path: str | None = None
 
     def sla_minutes(self, priority: str) -> int:

@@ -39,7 +39,7 @@ class DemoOptions:
     officers: Path = ROOT / "infra" / "data" / "officers_sample.json"
     quiet: bool = False
     settle_minutes: float = 15.0  # scenario minutes allowed after the last tweet for the pipeline to catch up
-    grace_s: float | None = None  # wall seconds on top for the pipeline to drain (default: 60 s + 20 min × faults)
+    grace_s: float | None = None  # wall seconds on top for the pipeline to drain (default: 60 s + 50 min × faults)
     log_dir: Path = ROOT / ".localcloud" / "logs"
 
 
@@ -108,6 +108,7 @@ class LocalCloud:
             "USER_WINDOW_SECONDS": str(900 / options.speed),
             "APP_WINDOW_SECONDS": str(86400 / options.speed),
             "REPLY_RETRY_BASE_SECONDS": str(60 / options.speed),
+            "REPLY_OUTBOX_DELAY_SECONDS": str(120 / options.speed),
         }
         for spec in self.deployment.functions:
             spec.env.update(
@@ -265,7 +266,7 @@ def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
             return matching <= confirmed and cloud.pending_replies() == 0
 
         # Handlers run at real speed and back off on throttling: give the pipeline time to drain.
-        grace = options.grace_s if options.grace_s is not None else 60 + 1200 * options.faults
+        grace = options.grace_s if options.grace_s is not None else 60 + 3000 * options.faults
         timeout = (last_at + options.settle_minutes * 60) / options.speed + grace
         emulator.run_until(done, timeout=timeout)
         report = build_report(cloud, items, matching, poll_cycles, wall_start)

@@ -50,7 +50,7 @@ def test_bundled_demo_ingests_every_matching_tweet_once(tmp_path, capsys):
 
 @pytest.mark.parametrize("seed", [7, 11])
 def test_demo_with_faults_loses_nothing_and_doubles_nothing(tmp_path, seed):
-    scenario = write_scenario(tmp_path / "s.jsonl", generate(tweets=80, minutes=4, seed=11))
+    scenario = write_scenario(tmp_path / "s.jsonl", generate(tweets=40, minutes=3, seed=11))
     report, status = run_demo(
         DemoOptions(scenario=scenario, faults=0.2, seed=seed, quiet=True, log_dir=tmp_path / "logs")
     )

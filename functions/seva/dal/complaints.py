@@ -57,16 +57,14 @@ ROUTED, NOISE, ATTACHED = "ROUTED", "NOISE", "ATTACHED"
 OPEN_STATUSES = (RECEIVED, ROUTED)
 
 
-REPLY_OUTBOX_DELAY_S = 120
-
-
 class DynamoRoutingRepo:
     """State transitions of the route function. Each is conditional on ``RECEIVED``, so a redelivered
     stream record changes nothing."""
 
-    def __init__(self, table_name: str, region: str, state_table: str | None = None):
+    def __init__(self, table_name: str, region: str, state_table: str | None = None, outbox_delay_s: float = 120):
         self.model = complaint_model(table_name, region)
         self.state_model = state_model(state_table, region) if state_table else None
+        self.outbox_delay_s = outbox_delay_s
 
     def status(self, tweet_id: str) -> str | None:
         item = self.get_consistent(tweet_id)
@@ -138,7 +136,8 @@ class DynamoRoutingRepo:
             # is lost to its on-failure queue. The reply path clears it; the reply sweep handles what remains.
             from seva.dal.replies import PENDING_PK
 
-            self.state_model(PENDING_PK, tweet_id, next_at=int(now.timestamp()) + REPLY_OUTBOX_DELAY_S).save()
+            next_at = int(now.timestamp() + self.outbox_delay_s)
+            self.state_model(PENDING_PK, tweet_id, next_at=next_at).save()
         return self._transition(tweet_id, ROUTED, now, actions, note=reference)
 
     def _triage_actions(self, triage: dict) -> list:
