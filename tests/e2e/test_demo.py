@@ -73,7 +73,7 @@ def test_demo_reports_loss_and_exits_nonzero(tmp_path):
     # Given a scenario that breaks X's id order: a tweet published late with an id below the cursor
     records = generate(tweets=10, minutes=2, seed=1)
     late = json.loads(json.dumps(records[0]))
-    late["at"] = 100.0
+    late["at"] = 300.0  # several poll cycles after the first tweet, whatever the cold starts cost
     late["tweet"]["id"] = str(int(records[0]["tweet"]["id"]) - 1)
     late["tweet"]["text"] = "@Uppolice published late with an old id"
     late["tweet"]["entities"] = {"mentions": [{"start": 0, "end": 9, "username": "Uppolice"}]}
