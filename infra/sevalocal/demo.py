@@ -260,7 +260,7 @@ def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
             if t < last_at + 60 or now < state["next_check"]:
                 return False
             state["next_check"] = now + 0.5
-            if not emulator.idle:
+            if not emulator.streams_idle:  # schedules fire every scenario minute: they never all rest at once
                 return False
             confirmed.update(cloud.present(matching - confirmed))
             return matching <= confirmed and cloud.pending_replies() == 0

@@ -503,6 +503,11 @@ class Emulator:
             and all(a.idle for a in self.async_invokers.values())
         )
 
+    @property
+    def streams_idle(self) -> bool:
+        """Every stream mapping has caught up and has nothing in flight (scheduled runs may still be going)."""
+        return all(m.idle for m in self.mappings)
+
     def run_until(self, done: Callable[[], bool], timeout: float, tick_s: float = 0.005) -> bool:
         """Drive the event sources until ``done()`` or the wall-clock ``timeout``; True if done."""
         deadline = time.time() + timeout
