@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from seva.registry import HandleRegistry, load_registry
-from seva.triage.gazetteer import Gazetteer, PlaceHit, resolve_district
+from seva.triage.gazetteer import Gazetteer, WeighedHit, resolve_district
 from seva.triage.lexicon import Lexicon
 from seva.triage.text import has_devanagari, stems, tokens
 
@@ -32,6 +32,7 @@ CATEGORIES = (
     "land_property",
     "other",
 )
+P1_CATEGORIES = ("emergency", "violent_crime", "women_safety", "missing_person")  # danger to life or safety
 P2_CATEGORIES = {"violent_crime", "theft", "women_safety", "cyber_fraud", "missing_person", "emergency"}
 _SHOUTED_HELP = re.compile(r"\bHELP\b|\bhelp\s*!|\bSOS\b|\bBACHAO\b|बचाओ", re.UNICODE)
 _MAX_TEXT = 4000  # a tweet is at most 4,000 characters (long posts); more is not a tweet
@@ -79,15 +80,18 @@ class Triager:
         handle_codes = []
         for username in _mentions(tweet, text):
             handle = self.registry.get(username)
-            if handle and handle.district_code is not None:
-                handle_codes.append((handle.username, handle.district_code))
+            if handle is not None:
+                if handle.district_code is not None:
+                    handle_codes.append((handle.username, handle.district_code))
+            elif (code := self.gazetteer.handle_district(username)) is not None:
+                handle_codes.append((username, code))  # a district police account we do not watch
         handle_codes = list(dict.fromkeys(handle_codes))
         place_text = " ".join(_str(place.get(k)) for k in ("full_name", "name"))
         resolution = resolve_district(
             handle_codes,
-            self.gazetteer.find_words(words),
-            self.gazetteer.find(place_text) if place_text.strip() else [],
-            self._profile_hits(_str(author.get("location"))),
+            self._weighed(words, text),
+            self._weighed(tokens(place_text), "") if place_text.strip() else [],
+            self._weighed(tokens(_str(author.get("location"))[:200]), ""),
         )
 
         # category
@@ -108,18 +112,16 @@ class Triager:
             scores["police_conduct"] += 3  # the police are the ones complained about
         if "?" in text:
             found.setdefault("query", {})["?"] = 2.0
-        missing_child = "child" in found and "missing_person" in scores
-        # Violence now, or violence against a woman: danger to safety now (when in doubt, P1)
-        violent_now = "violence" in found and (
-            "p1_ongoing" in found or category_hint(scores) in ("women_safety",) or scores.get("violent_crime", 0) >= 6
-        )
+        age = _age(text)
+        child = age < 18 if age is not None else "child" in found
+        missing_child = child and "missing_person" in scores
+        now = "p1_ongoing" in found or ("continuous" in found and "violence" in found)
+        habitual = "habitual" in found  # "every night", "roz": a pattern to act on, not a danger this minute
+        # Violence described as happening now (when in doubt, P1)
+        violent_now = "violence" in found and now
         # A crime or danger described as happening now, or with an urgent call for police (in doubt: P1)
-        danger = {"violent_crime", "women_safety", "emergency", "missing_person", "theft"} & set(scores)
-        happening_now = (
-            bool(danger)
-            and "habitual" not in found  # "every night", "roz": a pattern to act on, not a danger this minute
-            and ("p1_ongoing" in found or ("p1_urgency" in found and "p1_help" in found))
-        )
+        danger = set(P1_CATEGORIES) & set(scores)
+        happening_now = bool(danger) and not habitual and (now or urgent)
         if missing_child:
             scores["missing_person"] += 3  # a missing child is a missing-person case first
         category = "other"
@@ -143,7 +145,12 @@ class Triager:
         priority: str | None = None
         reasons: list[str] = []
         if is_complaint:
-            if p1_hits or shouted or urgent or missing_child or violent_now or happening_now or category == "emergency":
+            life = [p for p in p1_hits if found["p1"][p] >= 3]
+            if category in P1_CATEGORIES:
+                p1 = bool(p1_hits or urgent or missing_child or violent_now or happening_now or category == "emergency")
+            else:  # a theft, fraud, dispute, nuisance: P1 only with danger to life, and not a standing pattern
+                p1 = (bool(life) and not habitual) or violent_now
+            if p1 or shouted:
                 priority = "P1"
                 reasons = p1_hits[:5] + (["shouted help"] if shouted else []) + (["urgent help"] if urgent else [])
                 reasons += ["missing child"] if missing_child else []
@@ -172,12 +179,24 @@ class Triager:
             evidence=evidence,
         )
 
-    def _profile_hits(self, location: str) -> list[PlaceHit]:
-        return self.gazetteer.find(location[:200]) if location.strip() else []
+    def _weighed(self, words: list[str], raw_text: str) -> list[WeighedHit]:
+        return self.gazetteer.weigh(self.gazetteer.find_words(words), words, raw_text) if words else []
 
 
 def category_hint(scores: dict[str, float]) -> str | None:
     return max(scores, key=lambda c: scores[c]) if scores else None
+
+
+_AGE = re.compile(
+    r"(?<![\d.,])(\d{1,2})\s*(?:-\s*)?(?:saal|sal|year|years|yr|yrs|varsh|varshiya|वर्ष|वर्षीय|साल)(?![a-z])",
+    re.IGNORECASE,
+)
+
+
+def _age(text: str) -> int | None:
+    """A person's stated age ("7 year old", "23 saal ka", "10 वर्षीय"): the youngest, if several."""
+    ages = [int(m.group(1)) for m in _AGE.finditer(text)]
+    return min(ages) if ages else None
 
 
 def _str(value: Any) -> str:

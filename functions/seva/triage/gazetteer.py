@@ -8,7 +8,7 @@ only narrow other evidence.
 
 from __future__ import annotations
 
-from collections import Counter
+import re
 from dataclasses import dataclass, field
 
 from seva.triage.text import tokens
@@ -29,12 +29,40 @@ class PlaceHit:
     phrase: str
     candidates: frozenset[int]
     ambiguous: bool
+    start: int = 0
+    end: int = 0
+    primary: int | None = None  # the district whose own name this is (also when the name is ambiguous)
+    weak: bool = False  # also an ordinary word (basti = settlement, banda = guy)
+
+
+@dataclass(frozen=True, slots=True)
+class WeighedHit:
+    """A place name judged in its context: ``code`` set when it can route on its own, with a weight."""
+
+    hit: PlaceHit
+    code: int | None
+    weight: float
+    why: str = ""
+
+
+def _word_set(*words: str) -> frozenset[str]:
+    return frozenset(t for w in words for t in tokens(w))
+
+
+# Words around a name that say what kind of place it is ("district Basti", "thana Sadar", "gaon Rampur")
+_DISTRICT_WORDS = _word_set("district distt dist jila zila jilla janpad jile zile जिला जनपद जिले")
+_STATION_WORDS = _word_set("thana ps kotwali chowki thane थाना थाने कोतवाली चौकी")
+_VILLAGE_WORDS = _word_set("gaon gaanv gav village gram graam mohalla muhalla ग्राम गांव गाव गाँव मोहल्ला")
+_RESIDENCE_WORDS = _word_set("live living resident residing rehta rehti rehte rahta rahti rahte रहता रहती रहते")
+_ROAD_WORDS = _word_set("expressway highway hwy road rd marg bypass expway मार्ग हाईवे एक्सप्रेसवे रोड")
 
 
 @dataclass
 class Gazetteer:
     districts: dict[int, District]
-    index: dict[str, tuple[frozenset[int], bool]] = field(default_factory=dict)  # key -> (codes, ambiguous)
+    # key -> (codes, ambiguous, primary district, weak word)
+    index: dict[str, tuple[frozenset[int], bool, int | None, bool]] = field(default_factory=dict)
+    never_alone: frozenset[str] = frozenset()
 
     @classmethod
     def from_document(cls, doc: dict) -> Gazetteer:
@@ -43,22 +71,31 @@ class Gazetteer:
             for d in doc["districts"]
         }
         strong: dict[str, set[int]] = {}
+        own: dict[str, set[int]] = {}
         for d in doc["districts"]:
+            for name in [d["name"], *d.get("hi", []), *d.get("aliases", [])]:
+                for key in _keys(name):
+                    own.setdefault(key, set()).add(int(d["code"]))
             for name in [d["name"], *d.get("hi", []), *d.get("aliases", []), *d.get("places", [])]:
                 for key in _keys(name):
                     strong.setdefault(key, set()).add(int(d["code"]))
-        index: dict[str, tuple[frozenset[int], bool]] = {}
-        for key, codes in strong.items():
-            index[key] = (frozenset(codes), len(codes) > 1)
         weak = {" ".join(tokens(w)) for w in doc.get("weak", [])}
+        index: dict[str, tuple[frozenset[int], bool, int | None, bool]] = {}
+        for key, codes in strong.items():
+            index[key] = (frozenset(codes), len(codes) > 1, None, key in weak)
         for key in weak:
             if key in index:
-                index[key] = (index[key][0], True)
+                index[key] = (index[key][0], True, None, True)
         for name, codes in (doc.get("ambiguous") or {}).items():
             for key in _keys(name):
-                known = index.get(key, (frozenset(), True))[0]
-                index[key] = (frozenset(codes) | known, True)
-        return cls(districts, index)
+                known = index.get(key, (frozenset(), True, None, False))[0]
+                index[key] = (frozenset(codes) | known, True, None, key in weak)
+        for key, (codes, ambiguous, _, is_weak) in list(index.items()):
+            owners = own.get(key, set())
+            primary = next(iter(owners)) if len(owners) == 1 else None
+            index[key] = (codes, ambiguous, primary, is_weak)
+        never_alone = frozenset(k for name in doc.get("never_alone", []) for k in _keys(name))
+        return cls(districts, index, never_alone)
 
     def find(self, text: str) -> list[PlaceHit]:
         """Place names in ``text``: greedy longest match, left to right, non-overlapping."""
@@ -83,12 +120,68 @@ class Gazetteer:
             for n in range(len(keys), 0, -1):
                 entry = index.get(keys[n - 1])
                 if entry is not None:
-                    hits.append(PlaceHit(keys[n - 1], entry[0], entry[1]))
+                    codes, ambiguous, primary, weak = entry
+                    hits.append(PlaceHit(keys[n - 1], codes, ambiguous, i, i + n, primary, weak))
                     i += n
                     break
             else:
                 i += 1
         return hits
+
+    def weigh(self, hits: list[PlaceHit], words: list[str], raw_text: str = "") -> list[WeighedHit]:
+        """Judge each name in its context. A district's own name weighs more than a locality; "district X"
+        more still; a name that is part of a road ("Agra-Lucknow expressway") does not locate the tweet; an
+        ambiguous district name ("Fatehpur" is also a Barabanki town) routes to its district, unless it is on
+        the never-alone list (Kaushambi, also a Ghaziabad locality) or an ordinary word used as one."""
+        weighed: list[WeighedHit] = []
+        n_words = len(words)
+        for hit in hits:
+            before = words[hit.start - 1] if hit.start > 0 else ""
+            after = words[hit.end] if hit.end < n_words else ""
+            marked = before in _DISTRICT_WORDS or after in _DISTRICT_WORDS
+            single = next(iter(hit.candidates)) if len(hit.candidates) == 1 else hit.primary
+            if _ROAD_WORDS & set(words[hit.end : hit.end + 2]) and single is not None:
+                # "Agra-Lucknow expressway near Etawah", "Kanpur road, Lucknow": the least evidence there is
+                weighed.append(WeighedHit(hit, single, 0.5, "road name"))
+            elif not hit.ambiguous and len(hit.candidates) == 1:
+                weight = 3.0 if hit.primary is not None else 2.0
+                weight += 2.0 if marked else (1.0 if before in _STATION_WORDS else 0.0)
+                if before in _VILLAGE_WORDS:
+                    weight -= 1.0  # village names repeat across districts
+                if _RESIDENCE_WORDS & {*words[max(0, hit.start - 2) : hit.start], *words[hit.end : hit.end + 3]}:
+                    weight -= 1.5  # "Lucknow me rehta hu, par Kanpur station pe …": where the citizen lives
+                weighed.append(WeighedHit(hit, next(iter(hit.candidates)), weight))
+            elif hit.primary is not None and marked:
+                weighed.append(WeighedHit(hit, hit.primary, 4.0, "district word"))
+            elif hit.primary is not None and hit.phrase not in self.never_alone and before not in _VILLAGE_WORDS:
+                if not hit.weak:
+                    weighed.append(WeighedHit(hit, hit.primary, 2.0, "district name"))
+                elif _written_as_name(hit.phrase, raw_text):
+                    weighed.append(WeighedHit(hit, hit.primary, 2.0, "written as a name"))
+                else:
+                    weighed.append(WeighedHit(hit, None, 0.0))
+            elif hit.weak and len(hit.candidates) == 1 and _written_as_name(hit.phrase, raw_text):
+                weighed.append(WeighedHit(hit, next(iter(hit.candidates)), 1.5, "written as a name"))
+            else:
+                weighed.append(WeighedHit(hit, None, 0.0))
+        return weighed
+
+    def handle_district(self, username: str) -> int | None:
+        """A police handle not in the registry that names its district ("ghaziabadpolice", "sp_hardoi")."""
+        name = username.lower().strip("_")
+        for prefix in ("cp_", "sp_", "ssp_", "dm_", "up_", "dmsp"):
+            name = name.removeprefix(prefix)
+        for suffix in ("_police", "police", "_pol", "pol", "_cp", "cp", "_up", "_ssp", "_sp", "_dm"):
+            if name.endswith(suffix) and len(name) > len(suffix) + 2:
+                name = name[: -len(suffix)]
+                break
+        entry = self.index.get(name.strip("_"))
+        if entry is None:
+            return None
+        codes, ambiguous, primary, _ = entry
+        if not ambiguous and len(codes) == 1:
+            return next(iter(codes))
+        return primary
 
     def _first_words(self) -> frozenset[str]:
         cached: frozenset[str] | None = self.__dict__.get("_first")
@@ -96,6 +189,20 @@ class Gazetteer:
             cached = frozenset(key.split(" ", 1)[0] for key in self.index)
             self.__dict__["_first"] = cached
         return cached
+
+
+_SENTENCE_END = re.compile(r"[.!?।]\s*$")
+
+
+def _written_as_name(phrase: str, raw_text: str) -> bool:
+    """An ordinary-word name counts when written as a name: capitalised mid-sentence ("chori, Basti")."""
+    if not raw_text or not phrase.isascii():
+        return False
+    pattern = re.compile(r"(?<![\w@])(" + re.escape(phrase.title()) + "|" + re.escape(phrase.upper()) + r")\b")
+    for match in pattern.finditer(raw_text):
+        if not _SENTENCE_END.search(raw_text[: match.start()]) or not raw_text[match.end() :].strip(" .!।"):
+            return True  # mid-sentence, or signed at the end ("… since Sunday. Mau")
+    return False
 
 
 def _keys(name: str) -> set[str]:
@@ -116,34 +223,39 @@ class Resolution:
 
 def resolve_district(
     handle_codes: list[tuple[str, int]],
-    text_hits: list[PlaceHit],
-    place_hits: list[PlaceHit],
-    profile_hits: list[PlaceHit],
+    text_hits: list[WeighedHit],
+    place_hits: list[WeighedHit],
+    profile_hits: list[WeighedHit],
 ) -> Resolution:
     """Strongest evidence first: mentioned district handle, place names in the text, the tweet's place, the
     author's profile location. Ambiguous names only narrow. No certain answer: ``None`` (state HQ queue)."""
     evidence: list[dict] = []
     for source, hits in (("text", text_hits), ("place", place_hits), ("profile", profile_hits)):
-        for hit in hits:
+        for weighed in hits:
+            hit = weighed.hit
             item: dict = {"source": source, "match": hit.phrase, "district_codes": sorted(hit.candidates)}
-            if hit.ambiguous:
+            if weighed.code is None:
                 item["ambiguous"] = True
+            if weighed.why:
+                item["because"] = weighed.why
             evidence.append(item)
     for handle, code in handle_codes:
         evidence.insert(0, {"source": "handle", "match": "@" + handle, "district_codes": [code]})
 
-    def strong(hits: list[PlaceHit]) -> set[int]:
-        if not hits:
+    def strong(hits: list[WeighedHit]) -> set[int]:
+        """The district these names weigh most for ("Hazratganj, Lucknow … a trader from Kanpur"); on a tie,
+        all the tied districts."""
+        scores: dict[int, float] = {}
+        for weighed in hits:
+            if weighed.code is not None:
+                scores[weighed.code] = scores.get(weighed.code, 0.0) + weighed.weight
+        if not scores:
             return set()
-        counts = Counter(next(iter(h.candidates)) for h in hits if not h.ambiguous and len(h.candidates) == 1)
-        if len(counts) > 1:
-            (first, n1), (_, n2) = counts.most_common(2)
-            if n1 > n2:  # "Hazratganj, Lucknow … a trader from Kanpur": the district named most
-                return {first}
-        return set(counts)
+        best = max(scores.values())
+        return {code for code, score in scores.items() if score == best}
 
-    def narrowing(hits: list[PlaceHit]) -> list[frozenset[int]]:
-        return [h.candidates for h in hits if h.ambiguous and h.candidates]
+    def narrowing(hits: list[WeighedHit]) -> list[frozenset[int]]:
+        return [w.hit.candidates for w in hits if w.code is None]
 
     support = [strong(text_hits), strong(place_hits), strong(profile_hits)]
     weak_sets = narrowing(text_hits) + narrowing(place_hits) + narrowing(profile_hits)

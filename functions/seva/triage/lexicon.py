@@ -93,6 +93,7 @@ class Lexicon:
         "p1_urgency",
         "p1_help",
         "p1_ongoing",
+        "continuous",
         "violence",
         "habitual",
         "child",
