@@ -111,7 +111,7 @@ class Triager:
         if "police_actor" in found and "police_conduct" in scores:
             scores["police_conduct"] += 3  # the police are the ones complained about
         if "?" in text:
-            found.setdefault("query", {})["?"] = 2.0
+            found.setdefault("query", {})["?"] = 1.0  # tips a question towards a query; not a complaint alone
         age = _age(text)
         child = age < 18 if age is not None else "child" in found
         missing_child = child and "missing_person" in scores
@@ -128,6 +128,11 @@ class Triager:
         if scores:
             best = max(scores.values())
             category = next(c for c in lex.category_order if scores.get(c) == best)
+            if category == "police_conduct" and "police_actor" not in found:
+                # "beaten by neighbours … FIR not registered": the crime first, the police's inaction second
+                crimes = [c for c in P1_CATEGORIES + ("theft", "cyber_fraud") if scores.get(c, 0) >= 3]
+                if crimes:
+                    category = max(crimes, key=lambda c: scores[c])
 
         # complaint or noise: strong category words, SOS, requests and questions vs praise, greetings, politics
         requests = found.get("complaint", {})
@@ -136,7 +141,8 @@ class Triager:
         complaint_score = strong + sum(requests.values()) + queries + sos
         noise_score = sum(found.get("noise", {}).values())
         # Weak words ("help", "my", "sir") only tip the balance; a complaint needs one strong signal
-        strong_signal = strong + sum(w for w in requests.values() if w >= 2) + queries + sos
+        strong_queries = sum(w for w in found.get("query", {}).values() if w >= 2)
+        strong_signal = strong + sum(w for w in requests.values() if w >= 2) + strong_queries + sos
         is_complaint = strong_signal > 0 and complaint_score >= noise_score
         if is_complaint and category == "other" and not scores.get("other") and p1_hits:
             category = "emergency"
@@ -163,7 +169,14 @@ class Triager:
 
         language = _language(text, words, tweet.get("lang"), lex.hinglish)
         evidence = [*resolution.evidence]
-        evidence.append({"source": "keywords", "category": category, "matched": hits_by_category.get(category, [])[:8]})
+        evidence.append(
+            {
+                "source": "keywords",
+                "category": category,
+                "matched": hits_by_category.get(category, [])[:8],
+                "scores": {c: scores[c] for c in sorted(scores, key=lambda c: -scores[c])[:3]},
+            }
+        )
         evidence.append({"source": "complaint_vs_noise", "complaint": complaint_score, "noise": noise_score})
         if reasons:
             evidence.append({"source": "priority", "priority": "P1", "because": reasons})

@@ -54,7 +54,10 @@ _DISTRICT_WORDS = _word_set("district distt dist jila zila jilla janpad jile zil
 _STATION_WORDS = _word_set("thana ps kotwali chowki thane थाना थाने कोतवाली चौकी")
 _VILLAGE_WORDS = _word_set("gaon gaanv gav village gram graam mohalla muhalla ग्राम गांव गाव गाँव मोहल्ला")
 _RESIDENCE_WORDS = _word_set("live living resident residing rehta rehti rehte rahta rahti rahte रहता रहती रहते")
-_ROAD_WORDS = _word_set("expressway highway hwy road rd marg bypass expway मार्ग हाईवे एक्सप्रेसवे रोड")
+_ROAD_WORDS = _word_set(
+    "expressway highway hwy road rd marg bypass expway मार्ग हाईवे एक्सप्रेसवे रोड"
+    " mail express superfast intercity shatabdi rajdhani"  # trains named after cities
+)
 
 
 @dataclass

@@ -71,10 +71,14 @@ def _stemmer() -> Any:
     return EnglishStemmer()
 
 
+# Words whose stem would merge two meanings: "firing" (shots) must not match "fire" (flames)
+_UNSTEMMED = frozenset({"firing", "fired"})
+
+
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """English (Snowball) stem of a Latin word, so 'fired', 'firing', 'fires' all match 'fire'."""
-    if len(word) < 4 or not word.isascii() or not word.isalpha():
+    if len(word) < 4 or not word.isascii() or not word.isalpha() or word in _UNSTEMMED:
         return word
     return _stemmer().stemWord(word)
 
