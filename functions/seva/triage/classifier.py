@@ -201,14 +201,15 @@ def category_hint(scores: dict[str, float]) -> str | None:
 
 
 _AGE = re.compile(
-    r"(?<![\d.,])(\d{1,2})\s*(?:-\s*)?(?:saal|sal|year|years|yr|yrs|varsh|varshiya|वर्ष|वर्षीय|साल)(?![a-z])",
+    r"(?<![\d.,])(\d{1,2})\s*(?:-\s*)?(?:saal|sal|year|years|yr|yrs|varsh|varshiya|वर्ष|वर्षीय|साल)(?![a-z])"
+    r"|(?:aged|age|umar|umra|उम्र|आयु)\s*:?\s*(\d{1,2})(?!\d)",
     re.IGNORECASE,
 )
 
 
 def _age(text: str) -> int | None:
-    """A person's stated age ("7 year old", "23 saal ka", "10 वर्षीय"): the youngest, if several."""
-    ages = [int(m.group(1)) for m in _AGE.finditer(text)]
+    """A person's stated age ("7 year old", "23 saal ka", "aged 72", "उम्र 5"): the youngest, if several."""
+    ages = [int(m.group(1) or m.group(2)) for m in _AGE.finditer(text)]
     return min(ages) if ages else None
 
 

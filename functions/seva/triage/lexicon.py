@@ -52,6 +52,7 @@ class PhraseIndex:
         """label -> {phrase: weight} for every phrase found in ``words`` (stems; prefixes: ``raw_words``)."""
         raw = raw_words if raw_words is not None else words
         found: dict[str, dict[str, float]] = defaultdict(dict)
+        spans: dict[str, list[tuple[float, int, int, str]]] = defaultdict(list)  # label -> (w, start, end, phrase)
         exact, prefixes, first_words = self.exact, self.prefixes, self._first_words()
         n_words = len(words)
         for i in range(n_words):
@@ -66,6 +67,7 @@ class PhraseIndex:
                 if hits:
                     for label, phrase, weight in hits:
                         found[label][phrase] = weight
+                        spans[label].append((weight, i, i + n, phrase))
             raw_word = raw[i]
             for anchor in (raw_word, raw_word[:3]):
                 for pattern, label, phrase, weight in prefixes.get(anchor, ()):
@@ -74,11 +76,28 @@ class PhraseIndex:
                         continue
                     if n == 1 or all(raw[i + k] == pattern[k] for k in range(n - 1)):
                         found[label][phrase] = weight
+                        spans[label].append((weight, i, i + n, phrase))
+        for label, matched in spans.items():
+            if len(matched) > 1:
+                _drop_overlaps(found[label], matched)
         if raw_text:
             for symbol, label, weight in self.symbols:
                 if symbol in raw_text:
                     found[label][symbol] = weight
         return found
+
+
+def _drop_overlaps(found: dict[str, float], matched: list[tuple[float, int, int, str]]) -> None:
+    """Phrases of one label that overlap in the text count once, the heaviest (then longest) first:
+    "fake id" and "id bana*" in "fake ID bana ke" are one piece of evidence, not two."""
+    taken: list[tuple[int, int]] = []
+    keep: set[str] = set()
+    for weight, start, end, phrase in sorted(matched, key=lambda m: (-m[0], m[1] - m[2])):
+        if all(end <= s or start >= e for s, e in taken):
+            taken.append((start, end))
+            keep.add(phrase)
+    for phrase in [p for p in found if p not in keep and any(p == m[3] for m in matched)]:
+        del found[phrase]
 
 
 @dataclass
