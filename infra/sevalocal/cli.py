@@ -29,7 +29,8 @@ def classify_lines(lines, out) -> int:  # type: ignore[no-untyped-def]
     from seva.triage import default_triager
 
     triager = default_triager()
-    dumps, loads = json.dumps, json.loads
+    loads, dumps = json.loads, json.dumps
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # one encoder, not one per line
     count = 0
     for line in lines:
         if not line.strip():
@@ -42,7 +43,7 @@ def classify_lines(lines, out) -> int:  # type: ignore[no-untyped-def]
             out.write(dumps({"error": f"invalid input line: {exc}"}) + "\n")
             continue
         result = triager.classify(record.get("tweet"), record.get("author"), record.get("place"))
-        out.write(dumps(result.as_dict(), ensure_ascii=False) + "\n")
+        out.write(encode(result.as_dict()) + "\n")
         count += 1
     return count
 

@@ -88,6 +88,54 @@ def test_evidence_order_handle_then_text_then_place_then_profile():
 
 
 @pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("@Uppolice chori ho gayi, district Kaushambi", 158),  # "district X" routes even a never-alone name
+        ("@Uppolice chori ho gayi, Fatehpur", 142),  # a district's own name, also a Barabanki town
+        ("@Uppolice mobile chheen liya. Mau", 168),  # an ordinary word written as a name, signed at the end
+        ("@Uppolice hamari basti me roz chori hoti hai", None),  # ... and not written as a name
+        ("@Uppolice Truck overturned on Agra-Lucknow expressway near Etawah, people injured", 139),  # road name
+        ("@Uppolice Lucknow me rehta hu, par Kanpur station pe mera bag chori ho gaya", 157),  # residence
+        ("@Uppolice Train me saman chori, Lucknow Mail, Moradabad ke paas", 171),  # a train named after a city
+        ("@ghaziabadpolice mera phone chori ho gaya", 145),  # a district account we do not watch
+        ("@Uppolice gaon Rampur thana Barabanki me bhains chori", 129),  # village names repeat
+    ],
+)
+def test_district_evidence_is_weighed_in_context(text, code):
+    assert triage(text).district_code == code
+
+
+@pytest.mark.parametrize(
+    ("text", "priority"),
+    [
+        ("my 7 year old son has not come back from the park", "P1"),  # a child
+        ("My father aged 72 left for a walk and has not returned", "P2"),  # an adult
+        ("mera bhai 23 saal ka kal se ghar nahi aaya", "P2"),
+        ("Chain snatching near the station just now, two boys on a bike", "P2"),  # theft: no danger to life
+        ("Wrong side driving causes accidents here every day", "P3"),  # a standing pattern
+        ("ladai abhi bhi chal rahi hai, 112 pe call kiya koi nahi aaya", "P1"),  # violence now
+    ],
+)
+def test_priority_follows_danger_now(text, priority):
+    assert triage("@Uppolice " + text).priority == priority
+
+
+def test_firing_is_not_fire_and_fire_is_not_firing():
+    assert triage("@Uppolice Fire in our building, people trapped on the third floor").category == "emergency"
+    assert triage("@Uppolice firing ho rahi hai bazaar me").category == "violent_crime"
+
+
+def test_texting_shorthand_is_understood():
+    result = triage("@Uppolice meri 8 saal ki bhatiji school se ghr ni aayi, plz help")
+    assert (result.category, result.priority) == ("missing_person", "P1")
+
+
+def test_overlapping_phrases_count_once():
+    result = triage("@Uppolice Ek ladka fake ID bana ke meri photos pe gandi baatein likh raha hai")
+    assert result.category == "women_safety", result.evidence
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "bachao! koi ghar me ghus aaya",

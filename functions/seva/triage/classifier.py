@@ -99,20 +99,25 @@ class Triager:
         scores: dict[str, float] = {}
         hits_by_category: dict[str, list[str]] = {}
         strong = 0.0
-        for category in lex.categories:
-            hits = found.get(f"cat:{category}")
-            if hits:
-                scores[category] = sum(hits.values())
+        label_category = lex.label_category
+        for label, hits in found.items():
+            category = label_category.get(label)
+            if category is not None and hits:
+                total = 0.0
+                for weight in hits.values():
+                    total += weight
+                    if weight >= 2:
+                        strong += weight
+                scores[category] = total
                 hits_by_category[category] = list(hits)
-                strong += sum(w for w in hits.values() if w >= 2)
         p1_hits = [p for p, w in found.get("p1", {}).items() if w >= 2]
         urgent = "p1_urgency" in found and "p1_help" in found
-        shouted = bool(_SHOUTED_HELP.search(text))
+        shouted = _shouted(text)
         if "police_actor" in found and "police_conduct" in scores:
             scores["police_conduct"] += 3  # the police are the ones complained about
         if "?" in text:
             found.setdefault("query", {})["?"] = 1.0  # tips a question towards a query; not a complaint alone
-        age = _age(text)
+        age = _age(text, words)
         child = age < 18 if age is not None else "child" in found
         missing_child = child and "missing_person" in scores
         now = "p1_ongoing" in found or ("continuous" in found and "violence" in found)
@@ -124,13 +129,15 @@ class Triager:
         happening_now = bool(danger) and not habitual and (now or urgent)
         if missing_child:
             scores["missing_person"] += 3  # a missing child is a missing-person case first
+        if habitual and "emergency" in scores:
+            scores["emergency"] -= 1  # "accidents every day": a standing problem is not an emergency
         category = "other"
         if scores:
             best = max(scores.values())
             category = next(c for c in lex.category_order if scores.get(c) == best)
             if category == "police_conduct" and "police_actor" not in found:
                 # "beaten by neighbours … FIR not registered": the crime first, the police's inaction second
-                crimes = [c for c in P1_CATEGORIES + ("theft", "cyber_fraud") if scores.get(c, 0) >= 3]
+                crimes = [c for c in (*P1_CATEGORIES, "theft", "cyber_fraud") if scores.get(c, 0) >= 3]
                 if crimes:
                     category = max(crimes, key=lambda c: scores[c])
 
@@ -207,10 +214,42 @@ _AGE = re.compile(
 )
 
 
-def _age(text: str) -> int | None:
+_AGE_WORDS = frozenset(
+    [
+        "saal",
+        "sal",
+        "year",
+        "years",
+        "yr",
+        "yrs",
+        "varsh",
+        "varshiya",
+        "वर्ष",
+        "वर्षीय",
+        "साल",
+        "aged",
+        "age",
+        "umar",
+        "umra",
+        "उम्र",
+        "आयु",
+    ]
+)
+
+
+def _age(text: str, words: list[str]) -> int | None:
     """A person's stated age ("7 year old", "23 saal ka", "aged 72", "उम्र 5"): the youngest, if several."""
+    if _AGE_WORDS.isdisjoint(words):
+        return None
     ages = [int(m.group(1) or m.group(2)) for m in _AGE.finditer(text)]
     return min(ages) if ages else None
+
+
+def _shouted(text: str) -> bool:
+    """HELP, help!, SOS, BACHAO, बचाओ — checked cheaply before the regex (this runs on every tweet)."""
+    if "HELP" in text or "help" in text or "SOS" in text or "BACHAO" in text or "बचाओ" in text:
+        return _SHOUTED_HELP.search(text) is not None
+    return False
 
 
 def _str(value: Any) -> str:

@@ -89,14 +89,14 @@ class Gazetteer:
         for key in weak:
             if key in index:
                 index[key] = (index[key][0], True, None, True)
-        for name, codes in (doc.get("ambiguous") or {}).items():
+        for name, listed in (doc.get("ambiguous") or {}).items():
             for key in _keys(name):
                 known = index.get(key, (frozenset(), True, None, False))[0]
-                index[key] = (frozenset(codes) | known, True, None, key in weak)
-        for key, (codes, ambiguous, _, is_weak) in list(index.items()):
+                index[key] = (frozenset(listed) | known, True, None, key in weak)
+        for key, (candidates, ambiguous, _, is_weak) in list(index.items()):
             owners = own.get(key, set())
             primary = next(iter(owners)) if len(owners) == 1 else None
-            index[key] = (codes, ambiguous, primary, is_weak)
+            index[key] = (candidates, ambiguous, primary, is_weak)
         never_alone = frozenset(k for name in doc.get("never_alone", []) for k in _keys(name))
         return cls(districts, index, never_alone)
 
@@ -106,29 +106,28 @@ class Gazetteer:
 
     def find_words(self, words: list[str]) -> list[PlaceHit]:
         """Place names in already tokenised text."""
-        index, first_words = self.index, self._first_words()
-        if not any(w in first_words or w.endswith("police") for w in words):
-            return []
+        index, partial = self.index, self._partial_keys()
         # "#LucknowPolice", "lucknowpolice": also try the word without a trailing "police"
-        words = [w[:-6] if w.endswith("police") and len(w) > 8 and w[:-6] in index else w for w in words]
+        if any(w.endswith("police") for w in words):
+            words = [w[:-6] if w.endswith("police") and len(w) > 8 and w[:-6] in index else w for w in words]
         hits: list[PlaceHit] = []
         i, n_words = 0, len(words)
         while i < n_words:
-            if words[i] not in first_words:
+            key, n, longest = words[i], 1, None
+            while True:
+                entry = index.get(key)
+                if entry is not None:
+                    longest = (key, n, entry)
+                if n >= MAX_NGRAM or i + n >= n_words or key not in partial:
+                    break
+                key = key + " " + words[i + n]
+                n += 1
+            if longest is None:
                 i += 1
                 continue
-            keys = [words[i]]
-            for n in range(2, min(MAX_NGRAM, n_words - i) + 1):
-                keys.append(keys[-1] + " " + words[i + n - 1])
-            for n in range(len(keys), 0, -1):
-                entry = index.get(keys[n - 1])
-                if entry is not None:
-                    codes, ambiguous, primary, weak = entry
-                    hits.append(PlaceHit(keys[n - 1], codes, ambiguous, i, i + n, primary, weak))
-                    i += n
-                    break
-            else:
-                i += 1
+            key, n, (codes, ambiguous, primary, weak) = longest
+            hits.append(PlaceHit(key, codes, ambiguous, i, i + n, primary, weak))
+            i += n
         return hits
 
     def weigh(self, hits: list[PlaceHit], words: list[str], raw_text: str = "") -> list[WeighedHit]:
@@ -186,11 +185,16 @@ class Gazetteer:
             return next(iter(codes))
         return primary
 
-    def _first_words(self) -> frozenset[str]:
-        cached: frozenset[str] | None = self.__dict__.get("_first")
+    def _partial_keys(self) -> frozenset[str]:
+        """Every proper leading part of a multi-word name, so an n-gram grows only while it can still match."""
+        cached: frozenset[str] | None = self.__dict__.get("_partial")
         if cached is None:
-            cached = frozenset(key.split(" ", 1)[0] for key in self.index)
-            self.__dict__["_first"] = cached
+            parts: set[str] = set()
+            for key in self.index:
+                words = key.split(" ")
+                parts.update(" ".join(words[:n]) for n in range(1, len(words)))
+            cached = frozenset(parts)
+            self.__dict__["_partial"] = cached
         return cached
 
 

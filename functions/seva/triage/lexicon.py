@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from seva.triage.text import stems, tokens
 
@@ -39,11 +40,17 @@ class PhraseIndex:
             else:
                 self.exact.setdefault(" ".join(words), []).append((label, text, weight))
 
-    def _first_words(self) -> frozenset[str]:
-        cached: frozenset[str] | None = self.__dict__.get("_first")
+    def _partial_keys(self) -> frozenset[str]:
+        """Every proper leading part of a multi-word phrase: an n-gram is extended only while it can still
+        become a phrase."""
+        cached: frozenset[str] | None = self.__dict__.get("_partial")
         if cached is None:
-            cached = frozenset(key.split(" ", 1)[0] for key in self.exact)
-            self.__dict__["_first"] = cached
+            parts: set[str] = set()
+            for key in self.exact:
+                words = key.split(" ")
+                parts.update(" ".join(words[:n]) for n in range(1, len(words)))
+            cached = frozenset(parts)
+            self.__dict__["_partial"] = cached
         return cached
 
     def scan(
@@ -53,24 +60,25 @@ class PhraseIndex:
         raw = raw_words if raw_words is not None else words
         found: dict[str, dict[str, float]] = defaultdict(dict)
         spans: dict[str, list[tuple[float, int, int, str]]] = defaultdict(list)  # label -> (w, start, end, phrase)
-        exact, prefixes, first_words = self.exact, self.prefixes, self._first_words()
+        exact_get, prefixes_get, partial = self.exact.get, self.prefixes.get, self._partial_keys()
         n_words = len(words)
         for i in range(n_words):
-            word = words[i]
-            key = word
-            for n in range(1, MAX_NGRAM + 1 if word in first_words else 1):
-                if n > 1:
-                    if i + n > n_words:
-                        break
-                    key = key + " " + words[i + n - 1]
-                hits = exact.get(key)
+            key, n = words[i], 1
+            while True:
+                hits = exact_get(key)
                 if hits:
                     for label, phrase, weight in hits:
                         found[label][phrase] = weight
                         spans[label].append((weight, i, i + n, phrase))
+                if n >= MAX_NGRAM or i + n >= n_words or key not in partial:
+                    break
+                key = key + " " + words[i + n]
+                n += 1
             raw_word = raw[i]
-            for anchor in (raw_word, raw_word[:3]):
-                for pattern, label, phrase, weight in prefixes.get(anchor, ()):
+            for candidates in (prefixes_get(raw_word), prefixes_get(raw_word[:3])):
+                if not candidates:
+                    continue
+                for pattern, label, phrase, weight in candidates:
                     n = len(pattern)
                     if i + n > n_words or not raw[i + n - 1].startswith(pattern[-1]):
                         continue
@@ -80,7 +88,7 @@ class PhraseIndex:
         for label, matched in spans.items():
             if len(matched) > 1:
                 _drop_overlaps(found[label], matched)
-        if raw_text:
+        if raw_text and not raw_text.isascii():  # the symbols are emoji
             for symbol, label, weight in self.symbols:
                 if symbol in raw_text:
                     found[label][symbol] = weight
@@ -90,14 +98,23 @@ class PhraseIndex:
 def _drop_overlaps(found: dict[str, float], matched: list[tuple[float, int, int, str]]) -> None:
     """Phrases of one label that overlap in the text count once, the heaviest (then longest) first:
     "fake id" and "id bana*" in "fake ID bana ke" are one piece of evidence, not two."""
+    matched.sort(key=itemgetter(1))
+    reach, overlapping = -1, False
+    for _, start, end, _ in matched:
+        if start < reach:
+            overlapping = True
+            break
+        reach = max(reach, end)
+    if not overlapping:
+        return
     taken: list[tuple[int, int]] = []
     keep: set[str] = set()
-    for weight, start, end, phrase in sorted(matched, key=lambda m: (-m[0], m[1] - m[2])):
+    for _, start, end, phrase in sorted(matched, key=lambda m: (-m[0], m[1] - m[2])):
         if all(end <= s or start >= e for s, e in taken):
             taken.append((start, end))
             keep.add(phrase)
-    for phrase in [p for p in found if p not in keep and any(p == m[3] for m in matched)]:
-        del found[phrase]
+    for phrase in {m[3] for m in matched} - keep:
+        found.pop(phrase, None)
 
 
 @dataclass
@@ -106,6 +123,15 @@ class Lexicon:
     categories: list[str]
     index: PhraseIndex
     hinglish: frozenset[str]
+
+    @property
+    def label_category(self) -> dict[str, str]:
+        """Index label ("cat:theft") -> category ("theft")."""
+        cached: dict[str, str] | None = self.__dict__.get("_labels")
+        if cached is None:
+            cached = {f"cat:{c}": c for c in self.categories}
+            self.__dict__["_labels"] = cached
+        return cached
 
     SETS = (
         "p1",

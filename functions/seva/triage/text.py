@@ -53,22 +53,68 @@ def fold(text: str) -> str:
 # Texting shorthand in romanised Hindi ("chori ho gyi h", "ghr ni aayi", "jldi kro"): spelled out, so the
 # lexicon needs one spelling
 _SHORTHAND = {
-    "h": "hai", "hn": "hain", "ni": "nahi", "nhi": "nahi", "nahin": "nahi", "nai": "nahi", "kr": "kar",
-    "kro": "karo", "kre": "kare", "krne": "karne", "krke": "karke", "krte": "karte", "krta": "karta",
-    "rha": "raha", "rhe": "rahe", "rhi": "rahi", "gya": "gaya", "gyi": "gayi", "gye": "gaye", "ghr": "ghar",
-    "k": "ke", "jldi": "jaldi", "jaldi": "jaldi", "mdd": "madad", "mje": "mujhe", "mjhe": "mujhe",
-    "muje": "mujhe", "lgi": "lagi", "lga": "laga", "lgta": "lagta", "bhot": "bahut", "bht": "bahut",
-    "kch": "kuch", "sb": "sab", "pr": "par", "tk": "tak", "abi": "abhi", "hm": "hum", "plz": "please",
-    "pls": "please", "plzz": "please", "plss": "please", "msg": "message", "msgs": "messages", "pics": "photos",
-    "bcoz": "because", "coz": "because", "cuz": "because", "u": "you", "ur": "your", "thnx": "thanks",
+    "h": "hai",
+    "hn": "hain",
+    "ni": "nahi",
+    "nhi": "nahi",
+    "nahin": "nahi",
+    "nai": "nahi",
+    "kr": "kar",
+    "kro": "karo",
+    "kre": "kare",
+    "krne": "karne",
+    "krke": "karke",
+    "krte": "karte",
+    "krta": "karta",
+    "rha": "raha",
+    "rhe": "rahe",
+    "rhi": "rahi",
+    "gya": "gaya",
+    "gyi": "gayi",
+    "gye": "gaye",
+    "ghr": "ghar",
+    "k": "ke",
+    "jldi": "jaldi",
+    "jaldi": "jaldi",
+    "mdd": "madad",
+    "mje": "mujhe",
+    "mjhe": "mujhe",
+    "muje": "mujhe",
+    "lgi": "lagi",
+    "lga": "laga",
+    "lgta": "lagta",
+    "bhot": "bahut",
+    "bht": "bahut",
+    "kch": "kuch",
+    "sb": "sab",
+    "pr": "par",
+    "tk": "tak",
+    "abi": "abhi",
+    "hm": "hum",
+    "plz": "please",
+    "pls": "please",
+    "plzz": "please",
+    "plss": "please",
+    "msg": "message",
+    "msgs": "messages",
+    "pics": "photos",
+    "bcoz": "because",
+    "coz": "because",
+    "cuz": "because",
+    "u": "you",
+    "ur": "your",
+    "thnx": "thanks",
 }
 
 
 def tokens(text: str, *, drop_mentions: bool = True) -> list[str]:
-    text = _URL.sub(" ", text)
-    if drop_mentions:
+    if "http" in text or "www." in text or "WWW." in text or "HTTP" in text:
+        text = _URL.sub(" ", text)
+    if drop_mentions and "@" in text:
         text = _MENTION.sub(" ", text)
     words = _TOKEN.findall(fold(text))
+    if _SHORTHAND.keys().isdisjoint(words):
+        return words
     return [_SHORTHAND.get(w, w) for w in words]
 
 
