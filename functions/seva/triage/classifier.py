@@ -209,7 +209,8 @@ def category_hint(scores: dict[str, float]) -> str | None:
 
 _AGE = re.compile(
     r"(?<![\d.,])(\d{1,2})\s*(?:-\s*)?(?:saal|sal|year|years|yr|yrs|varsh|varshiya|वर्ष|वर्षीय|साल)(?![a-z])"
-    r"|(?:aged|age|umar|umra|उम्र|आयु)\s*:?\s*(\d{1,2})(?!\d)",
+    r"|(?:aged|age|umar|umra|उम्र|आयु)\s*:?\s*(\d{1,2})(?!\d)"
+    r"|\((\d{1,2})\)",  # "mera bhai (19)"
     re.IGNORECASE,
 )
 
@@ -239,9 +240,9 @@ _AGE_WORDS = frozenset(
 
 def _age(text: str, words: list[str]) -> int | None:
     """A person's stated age ("7 year old", "23 saal ka", "aged 72", "उम्र 5"): the youngest, if several."""
-    if _AGE_WORDS.isdisjoint(words):
+    if _AGE_WORDS.isdisjoint(words) and "(" not in text:
         return None
-    ages = [int(m.group(1) or m.group(2)) for m in _AGE.finditer(text)]
+    ages = [int(m.group(1) or m.group(2) or m.group(3)) for m in _AGE.finditer(text)]
     return min(ages) if ages else None
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from seva.triage.text import tokens
+from seva.triage.text import fold, tokens
 
 MAX_NGRAM = 5
 
@@ -162,7 +162,9 @@ class Gazetteer:
                     weighed.append(WeighedHit(hit, hit.primary, 2.0, "written as a name"))
                 else:
                     weighed.append(WeighedHit(hit, None, 0.0))
-            elif hit.weak and len(hit.candidates) == 1 and _written_as_name(hit.phrase, raw_text):
+            elif (hit.weak or not hit.phrase.isascii()) and len(hit.candidates) == 1 and _written_as_name(
+                hit.phrase, raw_text
+            ):
                 weighed.append(WeighedHit(hit, next(iter(hit.candidates)), 1.5, "written as a name"))
             else:
                 weighed.append(WeighedHit(hit, None, 0.0))
@@ -203,8 +205,11 @@ _SENTENCE_END = re.compile(r"[.!?।]\s*$")
 
 def _written_as_name(phrase: str, raw_text: str) -> bool:
     """An ordinary-word name counts when written as a name: capitalised mid-sentence ("chori, Basti")."""
-    if not raw_text or not phrase.isascii():
+    if not raw_text:
         return False
+    if not phrase.isascii():  # Devanagari has no capitals: count it when it signs off the tweet ("… कट गए। बस्ती")
+        tail = raw_text.rstrip(" .!।\n")
+        return bool(re.search(r"[,.!?।|:\-]\s*" + re.escape(phrase) + "$", fold(tail)))
     pattern = re.compile(r"(?<![\w@])(" + re.escape(phrase.title()) + "|" + re.escape(phrase.upper()) + r")\b")
     for match in pattern.finditer(raw_text):
         if not _SENTENCE_END.search(raw_text[: match.start()]) or not raw_text[match.end() :].strip(" .!।"):
