@@ -269,6 +269,7 @@ def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
         grace = options.grace_s if options.grace_s is not None else 60 + 3000 * options.faults
         timeout = (last_at + options.settle_minutes * 60) / options.speed + grace
         emulator.run_until(done, timeout=timeout)
+        emulator.quiesce(timeout=60)  # a poll still running would have searched without being counted as a cycle
         report = build_report(cloud, items, matching, poll_cycles, wall_start)
     finally:
         cloud.close()

@@ -448,6 +448,7 @@ class Emulator:
         self.mappings: list[StreamMapping] = []
         self.schedules: list[tuple[FunctionSpec, str, float, float]] = []  # spec, rule arn, period, next
         self.started = time.time()
+        self.paused = False  # schedules stopped (the run is ending)
         for spec in deployment.functions:
             runtime = FunctionRuntime(spec, self.log_dir, self.faults, self.stats)
             self.runtimes[spec.logical_id] = runtime
@@ -466,7 +467,7 @@ class Emulator:
 
     def tick(self) -> None:
         now = time.time()
-        for i, (spec, rule, period, due) in enumerate(self.schedules):
+        for i, (spec, rule, period, due) in enumerate(self.schedules if not self.paused else ()):
             if now >= due:
                 self.stats[f"{spec.logical_id}.scheduled"] += 1
                 runtime = self.runtimes[spec.logical_id]
@@ -517,6 +518,15 @@ class Emulator:
                 return True
             time.sleep(tick_s)  # the emulator's event-loop cadence, not a wait for a result
         return done()
+
+    def quiesce(self, timeout: float) -> bool:
+        """Stop the schedules and let what is running finish (invocations in flight, stream batches), so a
+        report read afterwards counts whole runs. True if everything came to rest within ``timeout``."""
+        self.paused = True
+        return self.run_until(
+            lambda: all(m.idle for m in self.mappings) and all(r.idle for r in self.runtimes.values()),
+            timeout=timeout,
+        )
 
     def close(self) -> None:
         for runtime in self.runtimes.values():

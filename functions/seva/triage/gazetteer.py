@@ -162,8 +162,10 @@ class Gazetteer:
                     weighed.append(WeighedHit(hit, hit.primary, 2.0, "written as a name"))
                 else:
                     weighed.append(WeighedHit(hit, None, 0.0))
-            elif (hit.weak or not hit.phrase.isascii()) and len(hit.candidates) == 1 and _written_as_name(
-                hit.phrase, raw_text
+            elif (
+                (hit.weak or not hit.phrase.isascii())
+                and len(hit.candidates) == 1
+                and _written_as_name(hit.phrase, raw_text)
             ):
                 weighed.append(WeighedHit(hit, next(iter(hit.candidates)), 1.5, "written as a name"))
             else:
