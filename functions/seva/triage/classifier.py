@@ -86,12 +86,13 @@ class Triager:
             elif (code := self.gazetteer.handle_district(username)) is not None:
                 handle_codes.append((username, code))  # a district police account we do not watch
         handle_codes = list(dict.fromkeys(handle_codes))
-        place_text = " ".join(_str(place.get(k)) for k in ("full_name", "name"))
+        place_text = f"{_str(place.get('full_name'))} {_str(place.get('name'))}" if place else ""
+        location = _str(author.get("location"))[:200]
         resolution = resolve_district(
             handle_codes,
             self._weighed(words, text),
             self._weighed(tokens(place_text), "") if place_text.strip() else [],
-            self._weighed(tokens(_str(author.get("location"))[:200]), ""),
+            self._weighed(tokens(location), "") if location else [],
         )
 
         # category
@@ -125,8 +126,8 @@ class Triager:
         # Violence described as happening now (when in doubt, P1)
         violent_now = "violence" in found and now
         # A crime or danger described as happening now, or with an urgent call for police (in doubt: P1)
-        danger = set(P1_CATEGORIES) & set(scores)
-        happening_now = bool(danger) and not habitual and (now or urgent)
+        danger = any(c in scores for c in P1_CATEGORIES)
+        happening_now = danger and not habitual and (now or urgent)
         if missing_child:
             scores["missing_person"] += 3  # a missing child is a missing-person case first
         if habitual and "emergency" in scores:
@@ -267,9 +268,9 @@ def _mentions(tweet: dict[str, Any], text: str) -> list[str]:
 
 
 def _language(text: str, words: list[str], declared: Any, hinglish: frozenset[str]) -> str:
-    if has_devanagari(text):
+    if not text.isascii() and has_devanagari(text):
         return "hi"
-    markers = sum(1 for w in words if w in hinglish)
+    markers = len(hinglish.intersection(words))
     if markers >= 2 or (declared == "hi" and markers >= 1):
         return "hi-Latn"
     return "en"

@@ -108,7 +108,7 @@ class Gazetteer:
         """Place names in already tokenised text."""
         index, partial = self.index, self._partial_keys()
         # "#LucknowPolice", "lucknowpolice": also try the word without a trailing "police"
-        if any(w.endswith("police") for w in words):
+        if any("police" in w for w in words):
             words = [w[:-6] if w.endswith("police") and len(w) > 8 and w[:-6] in index else w for w in words]
         hits: list[PlaceHit] = []
         i, n_words = 0, len(words)
@@ -118,7 +118,7 @@ class Gazetteer:
                 entry = index.get(key)
                 if entry is not None:
                     longest = (key, n, entry)
-                if n >= MAX_NGRAM or i + n >= n_words or key not in partial:
+                if key not in partial or i + n >= n_words or n >= MAX_NGRAM:
                     break
                 key = key + " " + words[i + n]
                 n += 1
@@ -142,7 +142,7 @@ class Gazetteer:
             after = words[hit.end] if hit.end < n_words else ""
             marked = before in _DISTRICT_WORDS or after in _DISTRICT_WORDS
             single = next(iter(hit.candidates)) if len(hit.candidates) == 1 else hit.primary
-            if _ROAD_WORDS & set(words[hit.end : hit.end + 2]) and single is not None:
+            if single is not None and not _ROAD_WORDS.isdisjoint(words[hit.end : hit.end + 2]):
                 # "Agra-Lucknow expressway near Etawah", "Kanpur road, Lucknow": the least evidence there is
                 weighed.append(WeighedHit(hit, single, 0.5, "road name"))
             elif not hit.ambiguous and len(hit.candidates) == 1:
@@ -150,7 +150,7 @@ class Gazetteer:
                 weight += 2.0 if marked else (1.0 if before in _STATION_WORDS else 0.0)
                 if before in _VILLAGE_WORDS:
                     weight -= 1.0  # village names repeat across districts
-                if _RESIDENCE_WORDS & {*words[max(0, hit.start - 2) : hit.start], *words[hit.end : hit.end + 3]}:
+                if not _RESIDENCE_WORDS.isdisjoint(words[max(0, hit.start - 2) : hit.end + 3]):
                     weight -= 1.5  # "Lucknow me rehta hu, par Kanpur station pe …": where the citizen lives
                 weighed.append(WeighedHit(hit, next(iter(hit.candidates)), weight))
             elif hit.primary is not None and marked:
@@ -243,6 +243,8 @@ def resolve_district(
 ) -> Resolution:
     """Strongest evidence first: mentioned district handle, place names in the text, the tweet's place, the
     author's profile location. Ambiguous names only narrow. No certain answer: ``None`` (state HQ queue)."""
+    if not (handle_codes or text_hits or place_hits or profile_hits):
+        return Resolution(None, [])  # no evidence at all: the state HQ queue
     evidence: list[dict] = []
     for source, hits in (("text", text_hits), ("place", place_hits), ("profile", profile_hits)):
         for weighed in hits:

@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
-from operator import itemgetter
 
 from seva.triage.text import stems, tokens
 
@@ -18,7 +16,7 @@ class PhraseIndex:
     """Labelled phrases with weights; ``word*`` matches any ending of the phrase's last word."""
 
     exact: dict[str, list[tuple[str, str, float]]] = field(default_factory=dict)  # key -> (label, phrase, w)
-    prefixes: dict[str, list[tuple[tuple[str, ...], str, str, float]]] = field(default_factory=dict)
+    prefixes: dict[str, tuple[tuple[tuple[str, ...], str, str, float], ...]] = field(default_factory=dict)
     symbols: list[tuple[str, str, float]] = field(default_factory=list)  # emoji: matched on raw text
 
     def add(self, label: str, phrases: list[str]) -> None:
@@ -36,7 +34,7 @@ class PhraseIndex:
                 continue
             if prefix:
                 anchor = words[0] if len(words) > 1 else words[0][:3]
-                self.prefixes.setdefault(anchor, []).append((tuple(words), label, text, weight))
+                self.prefixes[anchor] = (*self.prefixes.get(anchor, ()), (tuple(words), label, text, weight))
             else:
                 self.exact.setdefault(" ".join(words), []).append((label, text, weight))
 
@@ -58,8 +56,8 @@ class PhraseIndex:
     ) -> dict[str, dict[str, float]]:
         """label -> {phrase: weight} for every phrase found in ``words`` (stems; prefixes: ``raw_words``)."""
         raw = raw_words if raw_words is not None else words
-        found: dict[str, dict[str, float]] = defaultdict(dict)
-        spans: dict[str, list[tuple[float, int, int, str]]] = defaultdict(list)  # label -> (w, start, end, phrase)
+        matches: list[tuple[str, float, int, int, str]] = []  # (label, weight, start, end, phrase), by start
+        add = matches.append
         exact_get, prefixes_get, partial = self.exact.get, self.prefixes.get, self._partial_keys()
         n_words = len(words)
         for i in range(n_words):
@@ -68,45 +66,47 @@ class PhraseIndex:
                 hits = exact_get(key)
                 if hits:
                     for label, phrase, weight in hits:
-                        found[label][phrase] = weight
-                        spans[label].append((weight, i, i + n, phrase))
-                if n >= MAX_NGRAM or i + n >= n_words or key not in partial:
+                        add((label, weight, i, i + n, phrase))
+                if key not in partial or i + n >= n_words or n >= MAX_NGRAM:
                     break
                 key = key + " " + words[i + n]
                 n += 1
             raw_word = raw[i]
-            for candidates in (prefixes_get(raw_word), prefixes_get(raw_word[:3])):
-                if not candidates:
+            whole, head = prefixes_get(raw_word), prefixes_get(raw_word[:3])
+            if whole is None and head is None:
+                continue
+            for pattern, label, phrase, weight in (whole or ()) + (head or ()):
+                n = len(pattern)
+                if i + n > n_words or not raw[i + n - 1].startswith(pattern[-1]):
                     continue
-                for pattern, label, phrase, weight in candidates:
-                    n = len(pattern)
-                    if i + n > n_words or not raw[i + n - 1].startswith(pattern[-1]):
-                        continue
-                    if n == 1 or all(raw[i + k] == pattern[k] for k in range(n - 1)):
-                        found[label][phrase] = weight
-                        spans[label].append((weight, i, i + n, phrase))
-        for label, matched in spans.items():
-            if len(matched) > 1:
-                _drop_overlaps(found[label], matched)
+                if n == 1 or all(raw[i + k] == pattern[k] for k in range(n - 1)):
+                    add((label, weight, i, i + n, phrase))
+        found: dict[str, dict[str, float]] = {}
+        reach: dict[str, int] = {}
+        overlapping: set[str] = set()
+        for label, weight, start, end, phrase in matches:
+            phrases = found.get(label)
+            if phrases is None:
+                found[label] = {phrase: weight}
+                reach[label] = end
+                continue
+            phrases[phrase] = weight
+            if start < reach[label] and label.startswith("cat:"):  # categories are scored by their sums
+                overlapping.add(label)
+            if end > reach[label]:
+                reach[label] = end
+        for label in overlapping:
+            _drop_overlaps(found[label], [(w, s, e, p) for lb, w, s, e, p in matches if lb == label])
         if raw_text and not raw_text.isascii():  # the symbols are emoji
             for symbol, label, weight in self.symbols:
                 if symbol in raw_text:
-                    found[label][symbol] = weight
+                    found.setdefault(label, {})[symbol] = weight
         return found
 
 
 def _drop_overlaps(found: dict[str, float], matched: list[tuple[float, int, int, str]]) -> None:
     """Phrases of one label that overlap in the text count once, the heaviest (then longest) first:
     "fake id" and "id bana*" in "fake ID bana ke" are one piece of evidence, not two."""
-    matched.sort(key=itemgetter(1))
-    reach, overlapping = -1, False
-    for _, start, end, _ in matched:
-        if start < reach:
-            overlapping = True
-            break
-        reach = max(reach, end)
-    if not overlapping:
-        return
     taken: list[tuple[int, int]] = []
     keep: set[str] = set()
     for _, start, end, phrase in sorted(matched, key=lambda m: (-m[0], m[1] - m[2])):

@@ -35,6 +35,7 @@ _FOLD = str.maketrans(
 _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 _MENTION = re.compile(r"(?<![\w@])@\w{1,15}")
 _TOKEN = re.compile(r"[a-z0-9]+|[\u0900-\u0963\u0966-\u097f]+")
+_LATIN_TOKEN = re.compile(r"[a-z0-9]+")
 _LATIN_MARKS = re.compile(r"[\u0300-\u036f]")
 _ACCENTED = re.compile(r"[\u00c0-\u024f]")
 
@@ -112,7 +113,8 @@ def tokens(text: str, *, drop_mentions: bool = True) -> list[str]:
         text = _URL.sub(" ", text)
     if drop_mentions and "@" in text:
         text = _MENTION.sub(" ", text)
-    words = _TOKEN.findall(fold(text))
+    folded = fold(text)
+    words = (_LATIN_TOKEN if folded.isascii() else _TOKEN).findall(folded)
     if _SHORTHAND.keys().isdisjoint(words):
         return words
     return [_SHORTHAND.get(w, w) for w in words]
