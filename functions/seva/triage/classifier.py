@@ -112,7 +112,8 @@ class Triager:
                 scores[category] = total
                 hits_by_category[category] = list(hits)
         p1_hits = [p for p, w in found.get("p1", {}).items() if w >= 2]
-        urgent = "p1_urgency" in found and "p1_help" in found
+        # an urgent call for help ("jaldi police bhejo", "please come"); not about a standing pattern
+        urgent = "p1_urgency" in found and "p1_help" in found and "habitual" not in found
         shouted = _shouted(text)
         if "police_actor" in found and "police_conduct" in scores:
             scores["police_conduct"] += 3  # the police are the ones complained about
@@ -130,6 +131,8 @@ class Triager:
         happening_now = danger and not habitual and (now or urgent)
         if missing_child:
             scores["missing_person"] += 3  # a missing child is a missing-person case first
+        if "domestic" in found and "violence" in found and "women_safety" in scores:
+            scores["women_safety"] += 3  # a husband or in-laws who beat her: domestic violence
         if habitual and "emergency" in scores:
             scores["emergency"] -= 1  # "accidents every day": a standing problem is not an emergency
         category = "other"

@@ -54,6 +54,7 @@ _DISTRICT_WORDS = _word_set("district distt dist jila zila jilla janpad jile zil
 _STATION_WORDS = _word_set("thana ps kotwali chowki thane थाना थाने कोतवाली चौकी")
 _VILLAGE_WORDS = _word_set("gaon gaanv gav village gram graam mohalla muhalla ग्राम गांव गाव गाँव मोहल्ला")
 _RESIDENCE_WORDS = _word_set("live living resident residing rehta rehti rehte rahta rahti rahte रहता रहती रहते")
+_FROM_PHRASES = {("m", "from"), ("am", "from"), ("originally", "from"), ("hu", "from"), ("hoon", "from")}
 _ROAD_WORDS = _word_set(
     "expressway highway hwy road rd marg bypass expway मार्ग हाईवे एक्सप्रेसवे रोड"
     " mail express superfast intercity shatabdi rajdhani"  # trains named after cities
@@ -150,7 +151,9 @@ class Gazetteer:
                 weight += 2.0 if marked else (1.0 if before in _STATION_WORDS else 0.0)
                 if before in _VILLAGE_WORDS:
                     weight -= 1.0  # village names repeat across districts
-                if not _RESIDENCE_WORDS.isdisjoint(words[max(0, hit.start - 2) : hit.end + 3]):
+                if not _RESIDENCE_WORDS.isdisjoint(words[max(0, hit.start - 2) : hit.end + 3]) or (
+                    tuple(words[max(0, hit.start - 2) : hit.start]) in _FROM_PHRASES
+                ):
                     weight -= 1.5  # "Lucknow me rehta hu, par Kanpur station pe …": where the citizen lives
                 weighed.append(WeighedHit(hit, next(iter(hit.candidates)), weight))
             elif hit.primary is not None and marked:

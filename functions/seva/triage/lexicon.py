@@ -105,11 +105,12 @@ class PhraseIndex:
 
 
 def _drop_overlaps(found: dict[str, float], matched: list[tuple[float, int, int, str]]) -> None:
-    """Phrases of one label that overlap in the text count once, the heaviest (then longest) first:
+    """Phrases of one label that overlap in the text count once:
     "fake id" and "id bana*" in "fake ID bana ke" are one piece of evidence, not two."""
     taken: list[tuple[int, int]] = []
     keep: set[str] = set()
-    for _, start, end, phrase in sorted(matched, key=lambda m: (-m[0], m[1] - m[2])):
+    # heaviest first; of equal weight the shorter, so "chaku" + "vaar" outweigh "chaku se vaar" alone
+    for _, start, end, phrase in sorted(matched, key=lambda m: (-m[0], m[2] - m[1])):
         if all(end <= s or start >= e for s, e in taken):
             taken.append((start, end))
             keep.add(phrase)
@@ -146,6 +147,7 @@ class Lexicon:
         "query",
         "noise",
         "police_actor",
+        "domestic",
     )
 
     @classmethod
