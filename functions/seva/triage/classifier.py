@@ -111,7 +111,8 @@ class Triager:
                         strong += weight
                 scores[category] = total
                 hits_by_category[category] = list(hits)
-        p1_hits = [p for p, w in found.get("p1", {}).items() if w >= 2]
+        # "murder 2 saal pehle": an old case, its P1 words are not danger now
+        p1_hits = [] if "past" in found else [p for p, w in found.get("p1", {}).items() if w >= 2]
         # an urgent call for help ("jaldi police bhejo", "please come"); not about a standing pattern
         urgent = "p1_urgency" in found and "p1_help" in found and "habitual" not in found
         shouted = _shouted(text)

@@ -148,6 +148,7 @@ class Lexicon:
         "noise",
         "police_actor",
         "domestic",
+        "past",
     )
 
     @classmethod
