@@ -164,8 +164,10 @@ class Triager:
         reasons: list[str] = []
         if is_complaint:
             life = [p for p in p1_hits if found["p1"][p] >= 3]
-            if category in P1_CATEGORIES:
-                p1 = bool(p1_hits or urgent or missing_child or violent_now or happening_now or category == "emergency")
+            if category in P1_CATEGORIES:  # softer P1 words ("scared", "following me") not for a daily pattern
+                soft_now = len(life) < len(p1_hits) and not habitual
+                p1 = bool(life or soft_now or urgent or missing_child or violent_now or happening_now)
+                p1 = p1 or category == "emergency"
             else:  # a theft, fraud, dispute, nuisance: P1 only with danger to life, and not a standing pattern
                 p1 = (bool(life) and not habitual) or violent_now
             if p1 or shouted:
