@@ -130,6 +130,33 @@ def test_texting_shorthand_is_understood():
     assert (result.category, result.priority) == ("missing_person", "P1")
 
 
+@pytest.mark.parametrize(
+    ("text", "category", "priority", "code"),
+    [
+        ("jaldee aaiye, goliyaan chal rahee hain mohalle me, Bahraich", "violent_crime", "P1", 125),
+        ("mera 6 sal ka beta laapata hai subah se, Gonda", "missing_person", "P1", 147),
+        ("online thagee ho gayee, 15 hajaar gaye, Azamgadh", "cyber_fraud", "P2", 123),
+        ("aag lagi gharr me, bacchon ko nikaalo, Sitapoor", "emergency", "P1", 183),
+    ],
+)
+def test_romanised_spelling_variants_match(text, category, priority, code):
+    result = triage("@Uppolice " + text)
+    assert (result.category, result.priority, result.district_code) == (category, priority, code)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("taala tod kar chori hui, zevar aur nakdee le gaye", None),  # zevar (jewellery), not Jewar
+        ("Jewar toll plaza ke paas accident, log ghayal hai", 144),  # ... unless written as the name
+        ("meri behen ko pati ne ghar se nikaal diya", None),  # pati (husband), not Patti in Pratapgarh
+        ("bhot badiya kaam, shukriya", None),
+    ],
+)
+def test_place_names_that_are_also_words_need_to_be_written_as_names(text, code):
+    assert triage("@Uppolice " + text).district_code == code
+
+
 def test_overlapping_phrases_count_once():
     result = triage("@Uppolice Ek ladka fake ID bana ke meri photos pe gandi baatein likh raha hai")
     assert result.category == "women_safety", result.evidence

@@ -54,7 +54,7 @@ _DISTRICT_WORDS = _word_set("district distt dist jila zila jilla janpad jile zil
 _STATION_WORDS = _word_set("thana ps kotwali chowki thane थाना थाने कोतवाली चौकी")
 _VILLAGE_WORDS = _word_set("gaon gaanv gav village gram graam mohalla muhalla ग्राम गांव गाव गाँव मोहल्ला")
 _RESIDENCE_WORDS = _word_set("live living resident residing rehta rehti rehte rahta rahti rahte रहता रहती रहते")
-_FROM_PHRASES = {("m", "from"), ("am", "from"), ("originally", "from"), ("hu", "from"), ("hoon", "from")}
+_FROM_PHRASES = {tuple(tokens(p)) for p in ("m from", "am from", "originally from", "hu from", "hoon from")}
 _ROAD_WORDS = _word_set(
     "expressway highway hwy road rd marg bypass expway मार्ग हाईवे एक्सप्रेसवे रोड"
     " mail express superfast intercity shatabdi rajdhani"  # trains named after cities
@@ -184,7 +184,7 @@ class Gazetteer:
             if name.endswith(suffix) and len(name) > len(suffix) + 2:
                 name = name[: -len(suffix)]
                 break
-        entry = self.index.get(name.strip("_"))
+        entry = self.index.get(" ".join(tokens(name.strip("_"))))
         if entry is None:
             return None
         codes, ambiguous, primary, _ = entry
@@ -205,6 +205,7 @@ class Gazetteer:
         return cached
 
 
+_CAPITALISED = re.compile(r"(?<![\w@])[A-Z][A-Za-z]*\b")
 _SENTENCE_END = re.compile(r"[.!?।]\s*$")
 
 
@@ -215,8 +216,11 @@ def _written_as_name(phrase: str, raw_text: str) -> bool:
     if not phrase.isascii():  # Devanagari has no capitals: count it when it signs off the tweet ("… कट गए। बस्ती")
         tail = raw_text.rstrip(" .!।\n")
         return bool(re.search(r"[,.!?।|:\-]\s*" + re.escape(phrase) + "$", fold(tail)))
-    pattern = re.compile(r"(?<![\w@])(" + re.escape(phrase.title()) + "|" + re.escape(phrase.upper()) + r")\b")
-    for match in pattern.finditer(raw_text):
+    n_words = phrase.count(" ") + 1
+    for match in _CAPITALISED.finditer(raw_text):  # compared as spelled-out skeletons: "Jewar" is "jevar"
+        words = raw_text[match.start() :].split(None, n_words)[:n_words]
+        if " ".join(tokens(" ".join(words))) != phrase:
+            continue
         if not _SENTENCE_END.search(raw_text[: match.start()]) or not raw_text[match.end() :].strip(" .!।"):
             return True  # mid-sentence, or signed at the end ("… since Sunday. Mau")
     return False

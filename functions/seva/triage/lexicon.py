@@ -158,4 +158,9 @@ class Lexicon:
             index.add(f"cat:{category}", phrases)
         for name in cls.SETS:
             index.add(name, doc[name])
-        return cls(list(doc["category_order"]), list(doc["categories"]), index, frozenset(doc["hinglish"]))
+        return cls(
+            list(doc["category_order"]),
+            list(doc["categories"]),
+            index,
+            frozenset(w for word in doc["hinglish"] for w in tokens(word)),
+        )

@@ -74,6 +74,11 @@ _SHORTHAND = {
     "gyi": "gayi",
     "gye": "gaye",
     "ghr": "ghar",
+    "larki": "ladki",
+    "larka": "ladka",
+    "larke": "ladke",
+    "larkiyon": "ladkiyon",
+    "parosi": "padosi",
     "k": "ke",
     "jldi": "jaldi",
     "jaldi": "jaldi",
@@ -84,8 +89,6 @@ _SHORTHAND = {
     "lgi": "lagi",
     "lga": "laga",
     "lgta": "lagta",
-    "bhot": "bahut",
-    "bht": "bahut",
     "kch": "kuch",
     "sb": "sab",
     "pr": "par",
@@ -108,6 +111,28 @@ _SHORTHAND = {
 }
 
 
+# Romanised Hindi has no fixed spelling ("jaldi/jaldee", "zameen/jameen", "chhed/ched", "rishwat/rishvat",
+# "Sitapur/Sitapoor"): both the text and the lexicon and gazetteer are reduced to one skeleton spelling
+_SKELETON = (("chh", "ch"), ("ph", "f"), ("z", "j"), ("w", "v"), ("q", "k"), ("ee", "i"), ("oo", "u"))
+_DOUBLED = re.compile(r"([aeiou])\1+")  # doubled vowels only: "accident", "Patti" keep theirs
+
+
+@lru_cache(maxsize=65536)
+def skeleton(word: str) -> str:
+    """One spelling for the variants of a romanised word (Devanagari and numbers unchanged)."""
+    if not word.isascii() or not word.isalpha():
+        return word
+    for variant, canonical in _SKELETON:
+        if variant in word:
+            word = word.replace(variant, canonical)
+    word = _DOUBLED.sub(r"\1", word)
+    if word.endswith("gadh"):
+        word = word[:-4] + "garh"  # "Aligadh", "Azamgadh": ड़ written d or r
+    if len(word) > 3 and word[-1] == "h" and word[-2] in "aeiou":
+        word = word[:-1]  # "Etah"/"Etaa", "Shah"
+    return word
+
+
 def tokens(text: str, *, drop_mentions: bool = True) -> list[str]:
     if "http" in text or "www." in text or "WWW." in text or "HTTP" in text:
         text = _URL.sub(" ", text)
@@ -115,9 +140,9 @@ def tokens(text: str, *, drop_mentions: bool = True) -> list[str]:
         text = _MENTION.sub(" ", text)
     folded = fold(text)
     words = (_LATIN_TOKEN if folded.isascii() else _TOKEN).findall(folded)
-    if _SHORTHAND.keys().isdisjoint(words):
-        return words
-    return [_SHORTHAND.get(w, w) for w in words]
+    if not _SHORTHAND.keys().isdisjoint(words):
+        words = [_SHORTHAND.get(w, w) for w in words]
+    return [skeleton(w) for w in words]
 
 
 _DEVANAGARI = re.compile(r"[\u0900-\u097f]")
