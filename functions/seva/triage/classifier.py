@@ -34,6 +34,7 @@ CATEGORIES = (
 )
 P1_CATEGORIES = ("emergency", "violent_crime", "women_safety", "missing_person")  # danger to life or safety
 P2_CATEGORIES = {"violent_crime", "theft", "women_safety", "cyber_fraud", "missing_person", "emergency"}
+_MENTION = re.compile(r"(?<![\w@])@(\w{1,15})")
 _SHOUTED_HELP = re.compile(r"\bHELP\b|\bhelp\s*!|\bSOS\b|\bBACHAO\b|बचाओ", re.UNICODE)
 _MAX_TEXT = 4000  # a tweet is at most 4,000 characters (long posts); more is not a tweet
 
@@ -270,7 +271,7 @@ def _mentions(tweet: dict[str, Any], text: str) -> list[str]:
     names = []
     if isinstance(mentions, list):
         names = [m["username"] for m in mentions if isinstance(m, dict) and isinstance(m.get("username"), str)]
-    return names or re.findall(r"(?<![\w@])@(\w{1,15})", text)
+    return names or (_MENTION.findall(text) if "@" in text else [])
 
 
 def _language(text: str, words: list[str], declared: Any, hinglish: frozenset[str]) -> str:

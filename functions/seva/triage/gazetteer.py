@@ -177,6 +177,14 @@ class Gazetteer:
 
     def handle_district(self, username: str) -> int | None:
         """A police handle not in the registry that names its district ("ghaziabadpolice", "sp_hardoi")."""
+        cache: dict[str, int | None] = self.__dict__.setdefault("_handles", {})
+        if username not in cache:
+            if len(cache) > 10_000:
+                cache.clear()
+            cache[username] = self._handle_district(username)
+        return cache[username]
+
+    def _handle_district(self, username: str) -> int | None:
         name = username.lower().strip("_")
         for prefix in ("cp_", "sp_", "ssp_", "dm_", "up_", "dmsp"):
             name = name.removeprefix(prefix)

@@ -18,6 +18,7 @@ class PhraseIndex:
     exact: dict[str, list[tuple[str, str, float]]] = field(default_factory=dict)  # key -> (label, phrase, w)
     prefixes: dict[str, tuple[tuple[tuple[str, ...], str, str, float], ...]] = field(default_factory=dict)
     symbols: list[tuple[str, str, float]] = field(default_factory=list)  # emoji: matched on raw text
+    _candidates: dict[str, tuple[tuple[tuple[str, ...], str, str, float], ...]] = field(default_factory=dict)
 
     def add(self, label: str, phrases: list[str]) -> None:
         for raw in phrases:
@@ -37,6 +38,15 @@ class PhraseIndex:
                 self.prefixes[anchor] = (*self.prefixes.get(anchor, ()), (tuple(words), label, text, weight))
             else:
                 self.exact.setdefault(" ".join(words), []).append((label, text, weight))
+
+    def _prefix_candidates(self, raw_word: str) -> tuple[tuple[tuple[str, ...], str, str, float], ...]:
+        """Prefix patterns that may start at this word (anchored on the whole word or its first 3 letters),
+        remembered per word: tweets repeat their words."""
+        found = self.prefixes.get(raw_word, ()) + self.prefixes.get(raw_word[:3], ())
+        if len(self._candidates) > 50_000:
+            self._candidates.clear()
+        self._candidates[raw_word] = found
+        return found
 
     def _partial_keys(self) -> frozenset[str]:
         """Every proper leading part of a multi-word phrase: an n-gram is extended only while it can still
@@ -58,7 +68,8 @@ class PhraseIndex:
         raw = raw_words if raw_words is not None else words
         matches: list[tuple[str, float, int, int, str]] = []  # (label, weight, start, end, phrase), by start
         add = matches.append
-        exact_get, prefixes_get, partial = self.exact.get, self.prefixes.get, self._partial_keys()
+        exact_get, partial = self.exact.get, self._partial_keys()
+        candidates_get = self._candidates.get
         n_words = len(words)
         for i in range(n_words):
             key, n = words[i], 1
@@ -71,11 +82,12 @@ class PhraseIndex:
                     break
                 key = key + " " + words[i + n]
                 n += 1
-            raw_word = raw[i]
-            whole, head = prefixes_get(raw_word), prefixes_get(raw_word[:3])
-            if whole is None and head is None:
+            candidates = candidates_get(raw[i])
+            if candidates is None:
+                candidates = self._prefix_candidates(raw[i])
+            if not candidates:
                 continue
-            for pattern, label, phrase, weight in (whole or ()) + (head or ()):
+            for pattern, label, phrase, weight in candidates:
                 n = len(pattern)
                 if i + n > n_words or not raw[i + n - 1].startswith(pattern[-1]):
                     continue

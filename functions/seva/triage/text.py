@@ -33,9 +33,10 @@ _FOLD = str.maketrans(
     }
 )
 _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
-_MENTION = re.compile(r"(?<![\w@])@\w{1,15}")
 _TOKEN = re.compile(r"[a-z0-9]+|[\u0900-\u0963\u0966-\u097f]+")
 _LATIN_TOKEN = re.compile(r"[a-z0-9]+")
+_TOKEN_OR_MENTION = re.compile(r"[a-z0-9]+|[\u0900-\u0963\u0966-\u097f]+|(?<![\w@])@\w{1,15}")
+_LATIN_TOKEN_OR_MENTION = re.compile(r"[a-z0-9]+|(?<![\w@])@\w{1,15}")
 _LATIN_MARKS = re.compile(r"[\u0300-\u036f]")
 _ACCENTED = re.compile(r"[\u00c0-\u024f]")
 
@@ -133,16 +134,23 @@ def skeleton(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=65536)
+def _normal(word: str) -> str:
+    """A token as the lexicon and gazetteer see it: shorthand spelled out, one skeleton spelling; "" for an
+    @mention."""
+    if word[0] == "@":
+        return ""
+    return skeleton(_SHORTHAND.get(word, word))
+
+
 def tokens(text: str, *, drop_mentions: bool = True) -> list[str]:
     if "http" in text or "www." in text or "WWW." in text or "HTTP" in text:
         text = _URL.sub(" ", text)
-    if drop_mentions and "@" in text:
-        text = _MENTION.sub(" ", text)
     folded = fold(text)
-    words = (_LATIN_TOKEN if folded.isascii() else _TOKEN).findall(folded)
-    if not _SHORTHAND.keys().isdisjoint(words):
-        words = [_SHORTHAND.get(w, w) for w in words]
-    return [skeleton(w) for w in words]
+    if drop_mentions and "@" in folded:
+        found = (_LATIN_TOKEN_OR_MENTION if folded.isascii() else _TOKEN_OR_MENTION).findall(folded)
+        return [n for w in found if (n := _normal(w))]
+    return list(map(_normal, (_LATIN_TOKEN if folded.isascii() else _TOKEN).findall(folded)))
 
 
 _DEVANAGARI = re.compile(r"[\u0900-\u097f]")
