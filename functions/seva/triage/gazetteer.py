@@ -33,6 +33,7 @@ class PlaceHit:
     end: int = 0
     primary: int | None = None  # the district whose own name this is (also when the name is ambiguous)
     weak: bool = False  # also an ordinary word (basti = settlement, banda = guy)
+    name: str = ""  # as written in the gazetteer ("Ghaziabad"; ``phrase`` is its normal form "ghajiabad")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,7 @@ class Gazetteer:
     # key -> (codes, ambiguous, primary district, weak word)
     index: dict[str, tuple[frozenset[int], bool, int | None, bool]] = field(default_factory=dict)
     never_alone: frozenset[str] = frozenset()
+    names: dict[str, str] = field(default_factory=dict)  # normal form -> name as written
 
     @classmethod
     def from_document(cls, doc: dict) -> Gazetteer:
@@ -99,7 +101,15 @@ class Gazetteer:
             primary = next(iter(owners)) if len(owners) == 1 else None
             index[key] = (candidates, ambiguous, primary, is_weak)
         never_alone = frozenset(k for name in doc.get("never_alone", []) for k in _keys(name))
-        return cls(districts, index, never_alone)
+        names: dict[str, str] = {}
+        for d in doc["districts"]:
+            for name in [d["name"], *d.get("hi", []), *d.get("aliases", []), *d.get("places", [])]:
+                for key in _keys(name):
+                    names.setdefault(key, name)
+        for name in doc.get("ambiguous") or {}:
+            for key in _keys(name):
+                names.setdefault(key, name)
+        return cls(districts, index, never_alone, names)
 
     def find(self, text: str) -> list[PlaceHit]:
         """Place names in ``text``: greedy longest match, left to right, non-overlapping."""
@@ -127,7 +137,7 @@ class Gazetteer:
                 i += 1
                 continue
             key, n, (codes, ambiguous, primary, weak) = longest
-            hits.append(PlaceHit(key, codes, ambiguous, i, i + n, primary, weak))
+            hits.append(PlaceHit(key, codes, ambiguous, i, i + n, primary, weak, self.names.get(key, key)))
             i += n
         return hits
 
@@ -264,7 +274,7 @@ def resolve_district(
     for source, hits in (("text", text_hits), ("place", place_hits), ("profile", profile_hits)):
         for weighed in hits:
             hit = weighed.hit
-            item: dict = {"source": source, "match": hit.phrase, "district_codes": sorted(hit.candidates)}
+            item: dict = {"source": source, "match": hit.name or hit.phrase, "district_codes": sorted(hit.candidates)}
             if weighed.code is None:
                 item["ambiguous"] = True
             if weighed.why:
