@@ -157,6 +157,19 @@ def test_place_names_that_are_also_words_need_to_be_written_as_names(text, code)
     assert triage("@Uppolice " + text).district_code == code
 
 
+@pytest.mark.parametrize(
+    ("text", "priority"),
+    [
+        ("My neighbour threatened to kill me yesterday over a drain dispute", "P2"),  # a threat: act within hours
+        ("maar dalenge ye log mujhe, help", "P1"),  # ... with a cry for help: danger now
+        ("A local goon is demanding protection money from shops", "P2"),  # "goon" is not "gun"
+        ("They shut the shops and left", None),  # "shut" is not "shoot": not even a complaint
+    ],
+)
+def test_threats_and_english_words_keep_their_meaning(text, priority):
+    assert triage("@Uppolice " + text).priority == priority
+
+
 def test_overlapping_phrases_count_once():
     result = triage("@Uppolice Ek ladka fake ID bana ke meri photos pe gandi baatein likh raha hai")
     assert result.category == "women_safety", result.evidence

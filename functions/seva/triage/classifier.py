@@ -126,8 +126,12 @@ class Triager:
         missing_child = child and "missing_person" in scores
         now = "p1_ongoing" in found or ("continuous" in found and "violence" in found)
         habitual = "habitual" in found  # "every night", "roz": a pattern to act on, not a danger this minute
-        # Violence described as happening now (when in doubt, P1)
-        violent_now = "violence" in found and now
+        # Violence described as happening now, or a death threat with a cry for help (when in doubt, P1)
+        # ... a daily pattern needs an explicit "right now", not just a present tense ("roz maarta hai")
+        now_for_violence = "p1_ongoing" in found or (now and not habitual)
+        violent_now = ("violence" in found and now_for_violence) or (
+            "threat" in found and ("p1_help" in found or now_for_violence)
+        )
         # A crime or danger described as happening now, or with an urgent call for police (in doubt: P1)
         danger = any(c in scores for c in P1_CATEGORIES)
         happening_now = danger and not habitual and (now or urgent)

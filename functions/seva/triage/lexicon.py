@@ -161,6 +161,7 @@ class Lexicon:
         "police_actor",
         "domestic",
         "past",
+        "threat",
     )
 
     @classmethod

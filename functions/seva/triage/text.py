@@ -113,9 +113,11 @@ _SHORTHAND = {
 
 
 # Romanised Hindi has no fixed spelling ("jaldi/jaldee", "zameen/jameen", "chhed/ched", "rishwat/rishvat",
-# "Sitapur/Sitapoor"): both the text and the lexicon and gazetteer are reduced to one skeleton spelling
-_SKELETON = (("chh", "ch"), ("ph", "f"), ("z", "j"), ("w", "v"), ("q", "k"), ("ee", "i"), ("oo", "u"))
-_DOUBLED = re.compile(r"([aeiou])\1+")  # doubled vowels only: "accident", "Patti" keep theirs
+# "Sitapur/Sitapoor"): both the text and the lexicon and gazetteer are reduced to one skeleton spelling.
+# "ee"/"oo" are folded only at a word's end (and "-poor" in names): inside English words they carry meaning
+# ("goon"/"gun", "shoot"/"shut").
+_SKELETON = (("chh", "ch"), ("ph", "f"), ("z", "j"), ("w", "v"), ("q", "k"))
+_DOUBLED = re.compile(r"([aiu])\1+")  # "aa", "ii", "uu"; doubled consonants stay: "accident", "Patti"
 
 
 @lru_cache(maxsize=65536)
@@ -127,7 +129,11 @@ def skeleton(word: str) -> str:
         if variant in word:
             word = word.replace(variant, canonical)
     word = _DOUBLED.sub(r"\1", word)
-    if word.endswith("gadh"):
+    if word.endswith(("ee", "oo")):
+        word = word[:-2] + ("i" if word[-1] == "e" else "u")  # "jaldee", "rahee", "kee"
+    elif len(word) > 5 and word.endswith("poor"):
+        word = word[:-4] + "pur"  # "Sitapoor", "Jaunpoor"
+    elif word.endswith("gadh"):
         word = word[:-4] + "garh"  # "Aligadh", "Azamgadh": ड़ written d or r
     if len(word) > 3 and word[-1] == "h" and word[-2] in "aeiou":
         word = word[:-1]  # "Etah"/"Etaa", "Shah"
@@ -169,6 +175,31 @@ def _stemmer() -> Any:
 
 # Words whose stem would merge two meanings: "firing" (shots) must not match "fire" (flames)
 _UNSTEMMED = frozenset({"firing", "fired"})
+_ENGLISH_ENDINGS = (
+    "s",
+    "ed",
+    "ing",
+    "ly",
+    "er",
+    "ied",
+    "ion",
+    "ment",
+    "ness",
+    "ful",
+    "able",
+    "ive",
+    "ous",
+    "ity",
+    "ize",
+    "ise",
+    "al",
+    "ent",
+    "ence",
+    "ance",
+    "ant",
+    "ate",
+    "est",
+)
 
 
 @lru_cache(maxsize=65536)
@@ -176,6 +207,8 @@ def stem(word: str) -> str:
     """English (Snowball) stem of a Latin word, so 'fired', 'firing', 'fires' all match 'fire'."""
     if len(word) < 4 or not word.isascii() or not word.isalpha() or word in _UNSTEMMED:
         return word
+    if not word.endswith(_ENGLISH_ENDINGS):
+        return word  # romanised Hindi ("akeli", "mahine") must not lose endings an English stemmer strips
     return _stemmer().stemWord(word)
 
 
