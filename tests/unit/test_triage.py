@@ -160,8 +160,9 @@ def test_place_names_that_are_also_words_need_to_be_written_as_names(text, code)
 @pytest.mark.parametrize(
     ("text", "priority"),
     [
-        ("My neighbour threatened to kill me yesterday over a drain dispute", "P2"),  # a threat: act within hours
-        ("maar dalenge ye log mujhe, help", "P1"),  # ... with a cry for help: danger now
+        ("My neighbour threatened to kill me over a drain dispute", "P1"),  # danger to life: in doubt, P1
+        ("maar dalenge ye log mujhe, help", "P1"),
+        ("Hamare chacha ka murder 2 saal pehle hua tha, aaropi khule ghoom rahe hai", "P2"),  # an old case
         ("A local goon is demanding protection money from shops", "P2"),  # "goon" is not "gun"
         ("They shut the shops and left", None),  # "shut" is not "shoot": not even a complaint
     ],
