@@ -121,6 +121,8 @@ class Gazetteer:
         # "#LucknowPolice", "lucknowpolice": also try the word without a trailing "police"
         if any("police" in w for w in words):
             words = [w[:-6] if w.endswith("police") and len(w) > 8 and w[:-6] in index else w for w in words]
+        if partial.isdisjoint(words) and index.keys().isdisjoint(words):
+            return []  # no word can start a name (most words of most tweets)
         hits: list[PlaceHit] = []
         i, n_words = 0, len(words)
         while i < n_words:

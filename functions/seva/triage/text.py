@@ -213,4 +213,4 @@ def stem(word: str) -> str:
 
 
 def stems(words: list[str]) -> list[str]:
-    return [stem(w) for w in words]
+    return list(map(stem, words))
