@@ -188,14 +188,8 @@ class Triager:
 
         language = _language(text, words, tweet.get("lang"), lex.hinglish)
         evidence = [*resolution.evidence]
-        evidence.append(
-            {
-                "source": "keywords",
-                "category": category,
-                "matched": hits_by_category.get(category, [])[:8],
-                "scores": {c: scores[c] for c in sorted(scores, key=lambda c: -scores[c])[:3]},
-            }
-        )
+        matched = hits_by_category.get(category, [])[:8]
+        evidence.append({"source": "keywords", "category": category, "matched": matched, "score": scores.get(category)})
         evidence.append({"source": "complaint_vs_noise", "complaint": complaint_score, "noise": noise_score})
         if reasons:
             evidence.append({"source": "priority", "priority": "P1", "because": reasons})

@@ -66,8 +66,8 @@ class PhraseIndex:
     ) -> dict[str, dict[str, float]]:
         """label -> {phrase: weight} for every phrase found in ``words`` (stems; prefixes: ``raw_words``)."""
         raw = raw_words if raw_words is not None else words
-        matches: list[tuple[str, float, int, int, str]] = []  # (label, weight, start, end, phrase), by start
-        add = matches.append
+        found: dict[str, dict[str, float]] = {}
+        spans: list[tuple[str, float, int, int, str]] = []  # category phrases only, by start: overlaps
         exact_get, partial = self.exact.get, self._partial_keys()
         candidates_get = self._candidates.get
         n_words = len(words)
@@ -77,7 +77,13 @@ class PhraseIndex:
                 hits = exact_get(key)
                 if hits:
                     for label, phrase, weight in hits:
-                        add((label, weight, i, i + n, phrase))
+                        phrases = found.get(label)
+                        if phrases is None:
+                            found[label] = {phrase: weight}
+                        else:
+                            phrases[phrase] = weight
+                        if label[:4] == "cat:":
+                            spans.append((label, weight, i, i + n, phrase))
                 if key not in partial or i + n >= n_words or n >= MAX_NGRAM:
                     break
                 key = key + " " + words[i + n]
@@ -92,23 +98,22 @@ class PhraseIndex:
                 if i + n > n_words or not raw[i + n - 1].startswith(pattern[-1]):
                     continue
                 if n == 1 or all(raw[i + k] == pattern[k] for k in range(n - 1)):
-                    add((label, weight, i, i + n, phrase))
-        found: dict[str, dict[str, float]] = {}
-        reach: dict[str, int] = {}
-        overlapping: set[str] = set()
-        for label, weight, start, end, phrase in matches:
-            phrases = found.get(label)
-            if phrases is None:
-                found[label] = {phrase: weight}
-                reach[label] = end
-                continue
-            phrases[phrase] = weight
-            if start < reach[label] and label.startswith("cat:"):  # categories are scored by their sums
-                overlapping.add(label)
-            if end > reach[label]:
-                reach[label] = end
-        for label in overlapping:
-            _drop_overlaps(found[label], [(w, s, e, p) for lb, w, s, e, p in matches if lb == label])
+                    phrases = found.get(label)
+                    if phrases is None:
+                        found[label] = {phrase: weight}
+                    else:
+                        phrases[phrase] = weight
+                    if label[:4] == "cat:":
+                        spans.append((label, weight, i, i + n, phrase))
+        if len(spans) > 1:  # categories are scored by their sums: overlapping phrases count once
+            reach: dict[str, int] = {}
+            overlapping: set[str] = set()
+            for label, _, start, end, _ in spans:
+                if start < reach.get(label, -1):
+                    overlapping.add(label)
+                reach[label] = max(end, reach.get(label, -1))
+            for label in overlapping:
+                _drop_overlaps(found[label], [(w, s, e, p) for lb, w, s, e, p in spans if lb == label])
         if raw_text and not raw_text.isascii():  # the symbols are emoji
             for symbol, label, weight in self.symbols:
                 if symbol in raw_text:
