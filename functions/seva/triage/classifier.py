@@ -139,8 +139,8 @@ class Triager:
             scores["missing_person"] += 3  # a missing child is a missing-person case first
         if "domestic" in found and "violence" in found and "women_safety" in scores:
             scores["women_safety"] += 3  # a husband or in-laws who beat her: domestic violence
-        if habitual and "emergency" in scores:
-            scores["emergency"] -= 1  # "accidents every day": a standing problem is not an emergency
+        if (habitual or "past" in found) and "emergency" in scores:
+            scores["emergency"] -= 1  # "accidents every day", "kisi din hadsa ho jayega": not an emergency now
         category = "other"
         if scores:
             best = max(scores.values())
