@@ -98,6 +98,9 @@ def test_evidence_order_handle_then_text_then_place_then_profile():
         ("@Uppolice Lucknow me rehta hu, par Kanpur station pe mera bag chori ho gaya", 157),  # residence
         ("@Uppolice Train me saman chori, Lucknow Mail, Moradabad ke paas", 171),  # a train named after a city
         ("@ghaziabadpolice mera phone chori ho gaya", 145),  # a district account we do not watch
+        ("@sspbareilly mera phone chori ho gaya", 130),
+        ("@prayagraj_pol mera phone chori ho gaya", 120),
+        ("@dmlucknow mera phone chori ho gaya", 162),
         ("@Uppolice gaon Rampur thana Barabanki me bhains chori", 129),  # village names repeat
     ],
 )

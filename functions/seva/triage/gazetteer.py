@@ -198,19 +198,21 @@ class Gazetteer:
 
     def _handle_district(self, username: str) -> int | None:
         name = username.lower().strip("_")
-        for prefix in ("cp_", "sp_", "ssp_", "dm_", "up_", "dmsp"):
-            name = name.removeprefix(prefix)
-        for suffix in ("_police", "police", "_pol", "pol", "_cp", "cp", "_up", "_ssp", "_sp", "_dm"):
-            if name.endswith(suffix) and len(name) > len(suffix) + 2:
-                name = name[: -len(suffix)]
-                break
-        entry = self.index.get(" ".join(tokens(name.strip("_"))))
-        if entry is None:
-            return None
-        codes, ambiguous, primary, _ = entry
-        if not ambiguous and len(codes) == 1:
-            return next(iter(codes))
-        return primary
+        heads = [name] + [name[len(p) :] for p in _HANDLE_PREFIXES if name.startswith(p) and len(name) > len(p) + 2]
+        for head in heads:
+            bodies = [head] + [head[: -len(s)] for s in _HANDLE_SUFFIXES if head.endswith(s) and len(head) > len(s) + 2]
+            for body in bodies:
+                entry = self.index.get(" ".join(tokens(body.strip("_"))))
+                if entry is None:
+                    continue
+                codes, ambiguous, primary, weak = entry
+                if weak:
+                    continue  # "@bastipolice" yes, but not a handle that only contains an ordinary word
+                if not ambiguous and len(codes) == 1:
+                    return next(iter(codes))
+                if primary is not None:
+                    return primary
+        return None
 
     def _partial_keys(self) -> frozenset[str]:
         """Every proper leading part of a multi-word name, so an n-gram grows only while it can still match."""
@@ -224,6 +226,25 @@ class Gazetteer:
             self.__dict__["_partial"] = cached
         return cached
 
+
+# District police and administration accounts: "sspbareilly", "sp_hardoi", "prayagraj_pol", "dmlucknow"
+_HANDLE_PREFIXES = ("ssp_", "ssp", "sp_", "sp", "cp_", "cp", "dm_", "dm", "up_", "igrange_", "dig_", "dig")
+_HANDLE_SUFFIXES = (
+    "_police",
+    "police",
+    "polic",
+    "_pol",
+    "pol",
+    "_cp",
+    "cp",
+    "_up",
+    "_ssp",
+    "ssp",
+    "_sp",
+    "_dm",
+    "dm",
+    "_",
+)
 
 _CAPITALISED = re.compile(r"(?<![\w@])[A-Z][A-Za-z]*\b")
 _SENTENCE_END = re.compile(r"[.!?।]\s*$")
