@@ -6,7 +6,7 @@ PY313 := $(shell PYENV_VERSION=3.13.0 pyenv which python 2>/dev/null)
 PYTHON ?= $(if $(PY313),$(PY313),python3)
 PIP_FLAGS := --quiet --disable-pip-version-check
 
-.PHONY: help setup demo test test-unit test-integration test-e2e lint format build bench scenario clean
+.PHONY: help setup demo test test-unit test-integration test-e2e lint format build bench model scenario clean
 
 help:
 	@echo "make demo   run the bundled scenario end to end on the local cloud"
@@ -58,6 +58,10 @@ build: $(SAM_VENV)/.installed
 
 bench: setup
 	$(VENV)/bin/python bench/poll_bench.py
+	$(VENV)/bin/python bench/triage_bench.py
+
+model: setup  ## retrain the P1 second opinion after changing tests/data/labelled_up_tweets.jsonl
+	$(VENV)/bin/python infra/tools/train_p1_model.py
 
 scenario: setup
 	$(VENV)/bin/python -m sevalocal.scenario_gen --tweets 160 --minutes 10 --out infra/scenarios/default.jsonl

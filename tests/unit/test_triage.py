@@ -174,6 +174,28 @@ def test_threats_and_english_words_keep_their_meaning(text, priority):
     assert triage("@Uppolice " + text).priority == priority
 
 
+def test_the_learned_second_opinion_catches_an_sos_the_rules_do_not_know():
+    # Given a cry for help with no SOS word the rules know
+    result = triage("@Uppolice please jaldi koi bhejo, wo log aa gaye hain")
+    # Then the P1 model makes it a P1 complaint, and says so
+    assert (result.is_complaint, result.priority) == (True, "P1")
+    assert any(e.get("source") == "p1_model" and e["log_odds"] > 8 for e in result.evidence)
+    # But not a daily pattern
+    assert triage("@Uppolice roz raat ko koi bhejo, wo log aa jaate hain").priority != "P1"
+
+
+def test_the_p1_model_scores_every_feature_and_is_what_the_labelled_data_trains():
+    from seva.triage.model import features
+
+    model = default_triager().p1_model
+    words = ["ghar", "me", "aag", "lagi", "hai", "ghar", "me"]
+    assert model.score(words) == pytest.approx(model.prior + sum(model.weights.get(f, 0.0) for f in features(words)))
+    check = subprocess.run(
+        [sys.executable, str(ROOT / "infra/tools/train_p1_model.py"), "--check"], capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
 def test_overlapping_phrases_count_once():
     result = triage("@Uppolice Ek ladka fake ID bana ke meri photos pe gandi baatein likh raha hai")
     assert result.category == "women_safety", result.evidence
