@@ -26,11 +26,11 @@ def _demo(args: argparse.Namespace) -> int:
 
 def classify_lines(lines, out) -> int:  # type: ignore[no-untyped-def]
     """JSON Lines in (``{"tweet", "author", "place"}``), one triage JSON object per line out."""
+    import orjson  # JSON Lines at classifier speed: the standard library's json takes a fifth of the time
     from seva.triage import default_triager
 
     triager = default_triager()
-    loads, dumps = json.loads, json.dumps
-    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # one encoder, not one per line
+    loads, dumps = orjson.loads, json.dumps
     count = 0
     for line in lines:
         if not line.strip():
@@ -39,11 +39,11 @@ def classify_lines(lines, out) -> int:  # type: ignore[no-untyped-def]
             record = loads(line)
             if not isinstance(record, dict):
                 raise ValueError("each line must be a JSON object")
-        except ValueError as exc:
+        except (ValueError, orjson.JSONDecodeError) as exc:
             out.write(dumps({"error": f"invalid input line: {exc}"}) + "\n")
             continue
         result = triager.classify(record.get("tweet"), record.get("author"), record.get("place"))
-        out.write(encode(result.as_dict()) + "\n")
+        out.write(orjson.dumps(result.as_dict(), option=orjson.OPT_APPEND_NEWLINE).decode())
         count += 1
     return count
 

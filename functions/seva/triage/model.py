@@ -22,20 +22,28 @@ class P1Model:
     prior: float = 0.0
     threshold: float = float("inf")  # no model: never fires
     weights: dict[str, float] = field(default_factory=dict)
-    pair_heads: frozenset[str] = frozenset()  # first words of the pairs the model knows
+    pairs: dict[str, dict[str, float]] = field(default_factory=dict)  # "a b" weights as a -> b -> weight
 
     @classmethod
     def from_document(cls, doc: dict) -> P1Model:
         weights = {k: float(v) for k, v in doc["weights"].items()}
-        heads = frozenset(k.split(" ", 1)[0] for k in weights if " " in k)
-        return cls(float(doc["prior"]), float(doc["threshold"]), weights, heads)
+        pairs: dict[str, dict[str, float]] = {}
+        for key, weight in weights.items():
+            if " " in key:
+                first, second = key.split(" ", 1)
+                pairs.setdefault(first, {})[second] = weight
+        return cls(float(doc["prior"]), float(doc["threshold"]), weights, pairs)
 
     def score(self, words: list[str]) -> float:
-        """Log-odds that a tweet with these words is P1 (the same sum as over ``features(words)``, built
-        only from pairs the model knows a first word of: this runs on every tweet)."""
-        get, heads = self.weights.get, self.pair_heads
-        pairs = {a + " " + b for a, b in pairwise(words) if a in heads}
-        return self.prior + sum(map(get, set(words), repeat(0.0))) + sum(map(get, pairs, repeat(0.0)))
+        """Log-odds that a tweet with these words is P1: the sum over ``features(words)``, pairs looked up
+        without building their strings (this runs on most tweets)."""
+        total = self.prior + sum(map(self.weights.get, set(words), repeat(0.0)))
+        pairs = self.pairs
+        for first, second in set(pairwise(words)):
+            following = pairs.get(first)
+            if following is not None:
+                total += following.get(second, 0.0)
+        return total
 
 
 def train(examples: Iterable[tuple[list[str], bool]], threshold: float, keep: float = 1.0) -> dict:
