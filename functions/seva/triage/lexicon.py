@@ -36,19 +36,20 @@ class PhraseIndex:
             # spellings that normalise alike ("bachao", "bachaao") are one phrase: the heavier is kept
             if prefix:
                 anchor = words[0] if len(words) > 1 else words[0][:3]
-                entries = [e for e in self.prefixes.get(anchor, ()) if (e[0], e[1]) != (tuple(words), label)]
-                same = [e[3] for e in self.prefixes.get(anchor, ()) if (e[0], e[1]) == (tuple(words), label)]
-                if same and max(same) >= weight:
+                pattern = tuple(words)
+                others = [e for e in self.prefixes.get(anchor, ()) if (e[0], e[1]) != (pattern, label)]
+                known = [e[3] for e in self.prefixes.get(anchor, ()) if (e[0], e[1]) == (pattern, label)]
+                if known and max(known) >= weight:
                     continue
-                self.prefixes[anchor] = (*entries, (tuple(words), label, text, weight))
+                self.prefixes[anchor] = (*others, (pattern, label, text, weight))
             else:
-                entries = self.exact.setdefault(" ".join(words), [])
-                same = [i for i, e in enumerate(entries) if e[0] == label]
+                phrases = self.exact.setdefault(" ".join(words), [])
+                same = [i for i, e in enumerate(phrases) if e[0] == label]
                 if same:
-                    if entries[same[0]][2] >= weight:
+                    if phrases[same[0]][2] >= weight:
                         continue
-                    del entries[same[0]]
-                entries.append((label, text, weight))
+                    del phrases[same[0]]
+                phrases.append((label, text, weight))
 
     def _prefix_candidates(self, raw_word: str) -> tuple[tuple[tuple[str, ...], str, str, float], ...]:
         """Prefix patterns that may start at this word (anchored on the whole word or its first 3 letters),
