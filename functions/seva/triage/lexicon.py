@@ -43,13 +43,13 @@ class PhraseIndex:
                     continue
                 self.prefixes[anchor] = (*others, (pattern, label, text, weight))
             else:
-                phrases = self.exact.setdefault(" ".join(words), [])
-                same = [i for i, e in enumerate(phrases) if e[0] == label]
+                at_key = self.exact.setdefault(" ".join(words), [])
+                same = [i for i, e in enumerate(at_key) if e[0] == label]
                 if same:
-                    if phrases[same[0]][2] >= weight:
+                    if at_key[same[0]][2] >= weight:
                         continue
-                    del phrases[same[0]]
-                phrases.append((label, text, weight))
+                    del at_key[same[0]]
+                at_key.append((label, text, weight))
 
     def _prefix_candidates(self, raw_word: str) -> tuple[tuple[tuple[str, ...], str, str, float], ...]:
         """Prefix patterns that may start at this word (anchored on the whole word or its first 3 letters),
