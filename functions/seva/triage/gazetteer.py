@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from seva.triage.text import fold, tokens
 
@@ -267,14 +268,15 @@ def _written_as_name(phrase: str, raw_text: str) -> bool:
     return False
 
 
-def _keys(name: str) -> set[str]:
+@lru_cache(maxsize=None)
+def _keys(name: str) -> frozenset[str]:
     words = tokens(name, drop_mentions=False)
     if not words:
-        return set()
+        return frozenset()
     keys = {" ".join(words)}
     if len(words) > 1 and all(w.isascii() for w in words):
         keys.add("".join(words))  # "Gomti Nagar" = "Gomtinagar", "Rae Bareli" = "Raebareli"
-    return keys
+    return frozenset(keys)
 
 
 @dataclass
