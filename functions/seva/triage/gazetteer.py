@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 from seva.triage.text import fold, tokens
 
@@ -268,7 +268,7 @@ def _written_as_name(phrase: str, raw_text: str) -> bool:
     return False
 
 
-@lru_cache(maxsize=None)
+@cache
 def _keys(name: str) -> frozenset[str]:
     words = tokens(name, drop_mentions=False)
     if not words:
