@@ -127,7 +127,8 @@ class Triager:
         age = _age(text, words)
         child = age < 18 if age is not None else "child" in found
         missing_child = child and "missing_person" in scores
-        now = "p1_ongoing" in found or ("continuous" in found and "violence" in found)
+        # "maar rahe hai" is violence now; "kal peeta tha, ab dhamki de rahe hai" is not
+        now = "p1_ongoing" in found or ("continuous" in found and "violence" in found and "earlier" not in found)
         habitual = "habitual" in found  # "every night", "roz": a pattern to act on, not a danger this minute
         # Violence described as happening now, or a death threat with a cry for help (when in doubt, P1)
         # ... a daily pattern needs an explicit "right now", not just a present tense ("roz maarta hai")

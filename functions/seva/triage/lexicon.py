@@ -179,6 +179,7 @@ class Lexicon:
         "domestic",
         "past",
         "threat",
+        "earlier",
     )
 
     @classmethod
