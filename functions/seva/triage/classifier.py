@@ -228,10 +228,6 @@ class Triager:
         return self.gazetteer.weigh(self.gazetteer.find_words(words), words, raw_text) if words else []
 
 
-def category_hint(scores: dict[str, float]) -> str | None:
-    return max(scores, key=lambda c: scores[c]) if scores else None
-
-
 _AGE = re.compile(
     r"(?<![\d.,])(\d{1,2})\s*(?:-\s*)?(?:saal|sal|year|years|yr|yrs|varsh|varshiya|वर्ष|वर्षीय|साल)(?![a-z])"
     r"|(?:aged|age|umar|umra|उम्र|आयु)\s*:?\s*(\d{1,2})(?!\d)"

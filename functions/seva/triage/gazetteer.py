@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 
-from seva.triage.text import fold, tokens
+from seva.triage.text import fold, leading_parts, tokens
 
 MAX_NGRAM = 5
 
@@ -77,47 +77,37 @@ class Gazetteer:
             int(d["code"]): District(int(d["code"]), d["name"], d["abbr"], (d.get("hi") or [""])[0])
             for d in doc["districts"]
         }
-        strong: dict[str, set[int]] = {}
-        own: dict[str, set[int]] = {}
+        strong: dict[str, set[int]] = {}  # every name form -> districts
+        own: dict[str, set[int]] = {}  # a district's own names (not its places) -> districts
+        names: dict[str, str] = {}  # normal form -> name as written
         for d in doc["districts"]:
-            for name in [d["name"], *d.get("hi", []), *d.get("aliases", [])]:
+            code = int(d["code"])
+            own_names = [d["name"], *d.get("hi", []), *d.get("aliases", [])]
+            for name in [*own_names, *d.get("places", [])]:
                 for key in _keys(name):
-                    own.setdefault(key, set()).add(int(d["code"]))
-            for name in [d["name"], *d.get("hi", []), *d.get("aliases", []), *d.get("places", [])]:
+                    strong.setdefault(key, set()).add(code)
+                    names.setdefault(key, name)
+            for name in own_names:
                 for key in _keys(name):
-                    strong.setdefault(key, set()).add(int(d["code"]))
+                    own.setdefault(key, set()).add(code)
         weak = {" ".join(tokens(w)) for w in doc.get("weak", [])}
-        index: dict[str, tuple[frozenset[int], bool, int | None, bool]] = {}
-        for key, codes in strong.items():
-            index[key] = (frozenset(codes), len(codes) > 1, None, key in weak)
-        for key in weak:
-            if key in index:
-                index[key] = (index[key][0], True, None, True)
+        index: dict[str, tuple[frozenset[int], bool, int | None, bool]] = {
+            key: (frozenset(codes), len(codes) > 1 or key in weak, None, key in weak) for key, codes in strong.items()
+        }
         for name, listed in (doc.get("ambiguous") or {}).items():
             for key in _keys(name):
                 known = index.get(key, (frozenset(), True, None, False))[0]
                 index[key] = (frozenset(listed) | known, True, None, key in weak)
+                names.setdefault(key, name)
         for key, (candidates, ambiguous, _, is_weak) in list(index.items()):
             owners = own.get(key, set())
             primary = next(iter(owners)) if len(owners) == 1 else None
             index[key] = (candidates, ambiguous, primary, is_weak)
         never_alone = frozenset(k for name in doc.get("never_alone", []) for k in _keys(name))
-        names: dict[str, str] = {}
-        for d in doc["districts"]:
-            for name in [d["name"], *d.get("hi", []), *d.get("aliases", []), *d.get("places", [])]:
-                for key in _keys(name):
-                    names.setdefault(key, name)
-        for name in doc.get("ambiguous") or {}:
-            for key in _keys(name):
-                names.setdefault(key, name)
         return cls(districts, index, never_alone, names)
 
-    def find(self, text: str) -> list[PlaceHit]:
-        """Place names in ``text``: greedy longest match, left to right, non-overlapping."""
-        return self.find_words(tokens(text))
-
     def find_words(self, words: list[str]) -> list[PlaceHit]:
-        """Place names in already tokenised text."""
+        """Place names in tokenised text: greedy longest match, left to right, non-overlapping."""
         index, partial = self.index, self._partial_keys()
         # "#LucknowPolice", "lucknowpolice": also try the word without a trailing "police"
         if any("police" in w for w in words):
@@ -216,15 +206,9 @@ class Gazetteer:
         return None
 
     def _partial_keys(self) -> frozenset[str]:
-        """Every proper leading part of a multi-word name, so an n-gram grows only while it can still match."""
         cached: frozenset[str] | None = self.__dict__.get("_partial")
         if cached is None:
-            parts: set[str] = set()
-            for key in self.index:
-                words = key.split(" ")
-                parts.update(" ".join(words[:n]) for n in range(1, len(words)))
-            cached = frozenset(parts)
-            self.__dict__["_partial"] = cached
+            cached = self.__dict__["_partial"] = leading_parts(self.index)
         return cached
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from seva.triage.text import stems, tokens
+from seva.triage.text import leading_parts, stems, tokens
 
 MAX_NGRAM = 5
 Hit = tuple[str, float]  # (phrase, weight)
@@ -61,16 +61,9 @@ class PhraseIndex:
         return found
 
     def _partial_keys(self) -> frozenset[str]:
-        """Every proper leading part of a multi-word phrase: an n-gram is extended only while it can still
-        become a phrase."""
         cached: frozenset[str] | None = self.__dict__.get("_partial")
         if cached is None:
-            parts: set[str] = set()
-            for key in self.exact:
-                words = key.split(" ")
-                parts.update(" ".join(words[:n]) for n in range(1, len(words)))
-            cached = frozenset(parts)
-            self.__dict__["_partial"] = cached
+            cached = self.__dict__["_partial"] = leading_parts(self.exact)
         return cached
 
     def scan(
@@ -83,19 +76,23 @@ class PhraseIndex:
         exact_get, partial = self.exact.get, self._partial_keys()
         candidates_get = self._candidates.get
         n_words = len(words)
+
+        def record(label: str, phrase: str, weight: float, start: int, end: int) -> None:
+            phrases = found.get(label)
+            if phrases is None:
+                found[label] = {phrase: weight}
+            else:
+                phrases[phrase] = weight
+            if label[:4] == "cat:":
+                spans.append((label, weight, start, end, phrase))
+
         for i in range(n_words):
             key, n = words[i], 1
             while True:
                 hits = exact_get(key)
                 if hits:
                     for label, phrase, weight in hits:
-                        phrases = found.get(label)
-                        if phrases is None:
-                            found[label] = {phrase: weight}
-                        else:
-                            phrases[phrase] = weight
-                        if label[:4] == "cat:":
-                            spans.append((label, weight, i, i + n, phrase))
+                        record(label, phrase, weight, i, i + n)
                 if key not in partial or i + n >= n_words or n >= MAX_NGRAM:
                     break
                 key = key + " " + words[i + n]
@@ -110,13 +107,7 @@ class PhraseIndex:
                 if i + n > n_words or not raw[i + n - 1].startswith(pattern[-1]):
                     continue
                 if n == 1 or all(raw[i + k] == pattern[k] for k in range(n - 1)):
-                    phrases = found.get(label)
-                    if phrases is None:
-                        found[label] = {phrase: weight}
-                    else:
-                        phrases[phrase] = weight
-                    if label[:4] == "cat:":
-                        spans.append((label, weight, i, i + n, phrase))
+                    record(label, phrase, weight, i, i + n)
         if len(spans) > 1:  # categories are scored by their sums: overlapping phrases count once
             reach: dict[str, int] = {}
             overlapping: set[str] = set()

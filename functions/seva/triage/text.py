@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -210,6 +211,16 @@ def stem(word: str) -> str:
     if not word.endswith(_ENGLISH_ENDINGS):
         return word  # romanised Hindi ("akeli", "mahine") must not lose endings an English stemmer strips
     return _stemmer().stemWord(word)
+
+
+def leading_parts(keys: Iterable[str]) -> frozenset[str]:
+    """Every proper leading part of the multi-word keys ("gomti" of "gomti nagar"): a scan grows an n-gram only
+    while it can still become a key."""
+    parts: set[str] = set()
+    for key in keys:
+        words = key.split(" ")
+        parts.update(" ".join(words[:n]) for n in range(1, len(words)))
+    return frozenset(parts)
 
 
 def stems(words: list[str]) -> list[str]:
