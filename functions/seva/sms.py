@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from seva.textnorm import normalise
+
 DATA = Path(__file__).resolve().parent / "data" / "sms_templates.json"
 VAR = "{#var#}"
 VAR_MAX = 30  # DLT's limit for one variable
@@ -25,8 +27,17 @@ _GSM_BASIC = set(
     "abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 _GSM_EXTENSION = set("^{}\\[~]|€\f")
-_URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+\.(?:com|in|ly|co|org|net|me|io|gl)(?:/\S*)?\b", re.IGNORECASE)
+# A link on any top-level domain ("evil.xyz/pay", "pay-now.police-up.online"), not only a known list: an SMS
+# app makes each of these tappable, under the police sender id. Honorifics written without a space
+# ("Mr.Sharma", "Dr.Singh") are not links.
+_URL = re.compile(
+    r"(?:[a-z][a-z0-9+.-]*://|www\.)\S+"
+    r"|(?<![\w@.-])(?!(?:mr|mrs|ms|dr|sh|shri|smt|sri|st|no|vs|er|prof|rs|km)\.)(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+(?:[^\W\d_]{2,63}|xn--[\w-]{1,59})\b(?:[/?#]\S*)?",
+    re.IGNORECASE,
+)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w])\+?\d(?:[\s\-().]*\d){6,}")
+_VARIABLE_MARK = re.compile(r"\{#|#\}|[{}]")  # DLT's {#var#}, {#url#}, ...: no value may carry one
 _SPACE = re.compile(r"\s+")
 
 
@@ -43,10 +54,15 @@ def segments(text: str) -> int:
 
 
 def sanitise(text: str) -> str:
-    """Citizen text made safe to forward: no control characters, links or phone numbers."""
+    """Citizen text made safe to forward: folded first (NFKC, no zero-width or format characters, so a number
+    or a link cannot hide behind them), then no links, email addresses, phone numbers, control characters or
+    DLT variable marks."""
+    text = normalise(text)
+    text = _EMAIL.sub("[email]", text)
     text = _URL.sub("[link]", text)
     text = _PHONE.sub("[number]", text)
     text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text)
+    text = _VARIABLE_MARK.sub(" ", text)
     return _SPACE.sub(" ", text).strip()
 
 
@@ -63,14 +79,18 @@ class Template:
         return re.compile("^" + f"(.{{0,{VAR_MAX}}}?)".join(parts) + "$", re.DOTALL)
 
     def fill(self, values: list[str]) -> str:
-        if len(values) != self.text.count(VAR):
-            raise ValueError(f"{self.key}: {self.text.count(VAR)} values expected, got {len(values)}")
-        out = self.text
-        for value in values:
+        """The template with each slot filled once, in order. A value is never scanned again (a value that
+        held "{#var#}" would otherwise receive the next value), and carries no variable mark."""
+        parts = self.text.split(VAR)
+        if len(values) != len(parts) - 1:
+            raise ValueError(f"{self.key}: {len(parts) - 1} values expected, got {len(values)}")
+        out = [parts[0]]
+        for value, after in zip(values, parts[1:], strict=True):
+            value = _VARIABLE_MARK.sub(" ", value)
             if len(value) > VAR_MAX:
                 raise ValueError(f"{self.key}: value longer than {VAR_MAX}: {value!r}")
-            out = out.replace(VAR, value, 1)
-        return out
+            out += [value, after]
+        return "".join(out)
 
     def matches(self, body: str) -> bool:
         return self.pattern.match(body) is not None

@@ -56,3 +56,79 @@ def test_complaint_sms_matches_its_registered_template_and_fits_two_segments(lan
 def test_a_body_that_is_not_the_registered_text_does_not_match():
     template = load_templates().template("complaint", "en")
     assert not template.matches("UP Police: free recharge, click here")
+
+
+def test_the_format_character_pattern_is_exactly_unicodes_cf_category():
+    import sys
+    import unicodedata
+
+    from seva.textnorm import FORMAT_CHARACTERS
+
+    # Every format character this Python knows is matched; what else is matched is unassigned in an older
+    # Unicode database (the pattern is Unicode 15.1's Cf)
+    matched = {c for c in range(sys.maxunicode + 1) if FORMAT_CHARACTERS.match(chr(c))}
+    categories = {unicodedata.category(chr(c)) for c in matched}
+    assert {c for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"} <= matched
+    assert categories <= {"Cf", "Cn"}
+
+
+@pytest.mark.parametrize(
+    "dirty",
+    [
+        "call 98\u200b76\u200b54\u200b32\u200b10 now",  # a number split by zero-width spaces
+        "call ９８７６５４３２１０ now",  # fullwidth digits
+        "call 98\u00ad765\u00ad432\u00ad10 now",  # soft hyphens
+    ],
+)
+def test_phone_numbers_are_redacted_after_folding(dirty):
+    clean = sanitise(dirty)
+    assert "[number]" in clean
+    assert not any(ch.isdigit() for ch in clean.replace("[number]", ""))
+
+
+@pytest.mark.parametrize(
+    "dirty",
+    [
+        "pay the fine at evil.xyz/pay today",
+        "pay at pay-now.police-up.online/x",
+        "pay at ｅｖｉｌ．ｘｙｚ/pay",  # fullwidth letters and dot
+        "pay at evil\u200b.xyz",
+        "pay at EVIL.SHOP",
+    ],
+)
+def test_links_on_any_top_level_domain_are_redacted(dirty):
+    clean = sanitise(dirty)
+    assert "[link]" in clean
+    assert "xyz" not in clean.lower() and "online" not in clean and "shop" not in clean.lower()
+
+
+@pytest.mark.parametrize("language", ["en", "hi"])
+def test_a_template_variable_inside_the_tweet_cannot_create_a_slot(language):
+    # Given a tweet that tries to inject DLT variables into the officers' SMS
+    registry = load_templates()
+    template = registry.template("complaint", language)
+    body = complaint_sms(
+        template,
+        reference="UP-LKO-2026-000123",
+        priority="P2",
+        category="theft",
+        district="Lucknow",
+        excerpt="{#var#} {#var#}{#var#} FREE recharge {#url#} {{#var#}}",
+        tweet_id="2116832643302555648",
+    )
+    # Then the body is the registered template with the citizen's text in one slot, and no variable marker
+    assert template.matches(body)
+    assert "{#" not in body and "#}" not in body
+    assert body.endswith("x.com/i/status/2116832643302555648 -UPPOLC")
+
+
+def test_fill_never_rescans_a_filled_value():
+    template = load_templates().template("digest", "en")
+    body = template.fill(["{#var#}", "P2 x3"])
+    assert "{#var#}" not in body and template.matches(body)
+
+
+def test_names_written_with_honorifics_and_abbreviations_survive_redaction():
+    for text in ("Mr.Sharma ne maara", "U.P. police", "3.5 lakh ka fraud", "at 10 a.m. today", "Dr.Singh clinic"):
+        assert sanitise(text) == text
+    assert sanitise("mail abc@gmail.com") == "mail [email]"

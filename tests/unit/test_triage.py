@@ -331,3 +331,28 @@ def test_seva_classify_reads_json_lines_and_reports_bad_lines():
     }
     assert "error" in results[1]
     assert results[2]["is_complaint"] is False and results[2]["priority"] is None
+
+
+@pytest.mark.parametrize(
+    "disguised",
+    [
+        "@Uppolice 𝐁𝐀𝐂𝐇𝐀𝐎 𝐅𝐈𝐑𝐈𝐍𝐆 in Hazratganj",  # mathematical bold
+        "@Uppolice ＢＡＣＨＡＯ ＦＩＲＩＮＧ in Hazratganj",  # fullwidth
+        "@Uppolice ba\u200bchao fi\u200cring in Hazratganj",  # zero-width space / non-joiner inside words
+        "@Uppolice ba\u00adchao fir\u00ading in Haz\u00adratganj",  # soft hyphens
+        "@Uppolice \u2068bachao\u2069 firing in \ufeffHazratganj",  # bidi isolates, BOM
+    ],
+)
+def test_sos_in_fancy_unicode_is_read_like_plain_text(disguised):
+    # Given an SOS written with compatibility or invisible format characters
+    plain = triage("@Uppolice BACHAO FIRING in Hazratganj")
+    # When it is triaged
+    result = triage(disguised)
+    # Then it is read exactly like the plain text
+    assert (result.is_complaint, result.priority, result.category, result.district_code) == (
+        plain.is_complaint,
+        plain.priority,
+        plain.category,
+        plain.district_code,
+    )
+    assert result.priority == "P1"

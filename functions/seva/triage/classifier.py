@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from seva.registry import HandleRegistry, load_registry
+from seva.textnorm import normalise
 from seva.triage.gazetteer import Gazetteer, WeighedHit, resolve_district
 from seva.triage.lexicon import Lexicon
 from seva.triage.model import P1Model
@@ -76,7 +77,7 @@ class Triager:
         tweet = tweet if isinstance(tweet, dict) else {}
         author = author if isinstance(author, dict) else {}
         place = place if isinstance(place, dict) else {}
-        text = _str(tweet.get("text"))[:_MAX_TEXT]
+        text = normalise(_str(tweet.get("text"))[:_MAX_TEXT])
         words = tokens(text)
         lex = self.lexicon
 

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
+from seva.textnorm import normalise
+
 _NUKTA_LETTERS = {
     "\u0958": "\u0915",  # क़ → क
     "\u0959": "\u0916",
@@ -46,7 +48,7 @@ def fold(text: str) -> str:
     """Case- and spelling-fold a string (no tokenising)."""
     if text.isascii():
         return text.lower()
-    text = unicodedata.normalize("NFC", text).translate(_FOLD).casefold()
+    text = normalise(text).translate(_FOLD).casefold()
     if _ACCENTED.search(text):
         text = _LATIN_MARKS.sub("", unicodedata.normalize("NFD", text))
         text = unicodedata.normalize("NFC", text)
