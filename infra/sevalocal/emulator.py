@@ -1,14 +1,21 @@
 """Event-source emulator: runs the real handlers the way ``template.yaml`` wires them.
 
+- Functions: a pool of warm worker processes per function, at most ``ReservedConcurrentExecutions`` (or
+  ``DEFAULT_CONCURRENCY``) at once; a new worker is a cold start, a crash or a timeout costs one.
 - Schedule events (EventBridge ``rate()``), invoked asynchronously with Lambda's async retries and the
   function's ``EventInvokeConfig`` on-failure destination.
-- DynamoDB stream event source mappings: ``StartingPosition``, ``BatchSize``, ``FilterCriteria`` (EventBridge
-  pattern semantics, moto's matcher), ``BisectBatchOnFunctionError``, ``MaximumRetryAttempts``,
-  ``FunctionResponseTypes: ReportBatchItemFailures`` and the on-failure destination, one batch in flight per
-  shard, records in order.
+- DynamoDB stream event source mappings: ``StartingPosition``, ``BatchSize``, ``MaximumBatchingWindowInSeconds``,
+  ``ParallelizationFactor`` (concurrent batches per shard, in order per partition key), ``FilterCriteria``
+  (EventBridge pattern semantics, moto's matcher), ``BisectBatchOnFunctionError``, ``MaximumRetryAttempts``,
+  ``FunctionResponseTypes: ReportBatchItemFailures`` and the on-failure destination.
+- SQS event source mappings: ``BatchSize``, ``MaximumBatchingWindowInSeconds``, ``ScalingConfig.MaximumConcurrency``,
+  ``ReportBatchItemFailures``; the queue's visibility timeout and redrive policy (moto moves a message to its
+  DLQ after ``maxReceiveCount`` receives).
+- EventBridge Pipes from a DynamoDB stream to an event bus (filters, batches, retries, dead-letter queue);
+  moto's event bus delivers to its rules' SQS targets.
 
-Time runs ``speed`` times faster than the wall clock for schedules (``--speed 60``: a minute a second);
-handlers run at real speed.
+Time runs ``speed`` times faster than the wall clock for schedules and queue visibility timeouts (``--speed 60``:
+a minute a second); handlers and batching windows run at real speed.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import json
 import multiprocessing as mp
 import time
 import uuid
+import zlib
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +35,9 @@ from typing import Any
 from sevalocal.aws import REGION, infra_client
 from sevalocal.faults import FaultPlan
 from sevalocal.runtime import worker_main
-from sevalocal.template import ACCOUNT, Deployment, FunctionSpec, StreamSource
+from sevalocal.template import ACCOUNT, Deployment, FunctionSpec, PipeSpec, QueueSource, StreamSource
+
+DEFAULT_CONCURRENCY = 4  # an unreserved function's workers in the local cloud (AWS: the account's pool)
 
 
 @dataclass
@@ -46,23 +56,20 @@ class _Invocation:
     on_done: Callable[[InvokeResult], None]
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     started: float = 0.0
+    deadline: float = 0.0
 
 
-class FunctionRuntime:
-    """A warm worker process (reserved concurrency 1); a crash or timeout costs a cold start."""
+class Worker:
+    """One warm container: a process running the handler, one invocation at a time."""
 
-    def __init__(self, spec: FunctionSpec, log_dir: Path, faults: FaultPlan, stats: Counter):
-        self.spec = spec
+    def __init__(self, spec: FunctionSpec, index: int, log_dir: Path, faults: FaultPlan, stats: Counter, speed: float):
+        self.spec, self.index, self.faults, self.stats, self.speed = spec, index, faults, stats, speed
         self.log_path = str(log_dir / f"{spec.logical_id}.log")
-        self.faults = faults
-        self.stats = stats
-        self.queue: deque[_Invocation] = deque()
         self.current: _Invocation | None = None
         self.ready = False
         self.process: Any = None
         self.conn: Any = None
-        self.durations: list[float] = []
-        self.init_durations: list[float] = []
+        self.crash_note: dict[str, Any] | None = None
         self._start()
 
     def _start(self) -> None:
@@ -92,54 +99,67 @@ class FunctionRuntime:
 
     @property
     def idle(self) -> bool:
-        return self.current is None and not self.queue
+        return self.ready and self.current is None
 
-    def submit(self, event: dict[str, Any], on_done: Callable[[InvokeResult], None]) -> None:
-        self.queue.append(_Invocation(event, on_done))
-
-    def pump(self) -> None:
-        if not self.ready:
-            if self.conn.poll():
-                try:
-                    message = self.conn.recv()
-                except EOFError:
-                    message = {"ready": False, "errorMessage": "worker exited during init"}
-                if not message.get("ready"):
-                    raise RuntimeError(f"{self.spec.logical_id} failed to initialise: {message}")
-                self.init_durations.append(message["init_s"])
-                self.ready = True
-            elif not self.process.is_alive():
-                raise RuntimeError(f"{self.spec.logical_id} worker died during init; see {self.log_path}")
-            else:
-                return
-        if self.current is None and self.queue:
-            self.current = self.queue.popleft()
-            self.current.started = time.time()
-            crash = self.faults.draw(f"crash:{self.spec.logical_id}")
-            crash_after = crash.randint(1, 6) if crash else None
-            self.stats[f"{self.spec.logical_id}.invocations"] += 1
-            self.conn.send(
-                {
-                    "event": self.current.event,
-                    "request_id": self.current.request_id,
-                    "crash_after": crash_after,
-                }
-            )
-        if self.current is None:
-            return
-        result: InvokeResult | None = None
+    def _await_ready(self) -> bool:
+        if self.ready:
+            return True
         if self.conn.poll():
             try:
                 message = self.conn.recv()
-                result = InvokeResult(
-                    ok=message["ok"],
-                    payload=message.get("result"),
-                    error_type=message.get("errorType"),
-                    error_message=message.get("errorMessage"),
-                    duration_s=message.get("duration_s", 0.0),
-                )
+            except EOFError:
+                message = {"ready": False, "errorMessage": "worker exited during init"}
+            if not message.get("ready"):
+                raise RuntimeError(f"{self.spec.logical_id} failed to initialise: {message}")
+            self.stats[f"{self.spec.logical_id}.init_ms"] += int(message["init_s"] * 1000)
+            self.ready = True
+            return True
+        if not self.process.is_alive():
+            raise RuntimeError(f"{self.spec.logical_id} worker died during init; see {self.log_path}")
+        return False
+
+    def start(self, invocation: _Invocation) -> None:
+        self.current = invocation
+        invocation.started = time.time()
+        invocation.deadline = invocation.started + self.spec.timeout_s
+        crash = self.faults.draw(f"crash:{self.spec.logical_id}")
+        hang = None if crash else self.faults.draw(f"timeout:{self.spec.logical_id}", scale=0.25)
+        self.stats[f"{self.spec.logical_id}.invocations"] += 1
+        self.conn.send(
+            {
+                "event": invocation.event,
+                "request_id": invocation.request_id,
+                "crash_after": crash.randint(1, 6) if crash else None,
+                "hang_after": hang.randint(1, 6) if hang else None,
+                "deadline": invocation.deadline,
+            }
+        )
+
+    def poll(self) -> InvokeResult | None:
+        """The invocation's result once it has one (a crash and a timeout are results too)."""
+        if self.current is None or not self._await_ready():
+            return None
+        result: InvokeResult | None = None
+        while result is None and self.conn.poll():
+            try:
+                message = self.conn.recv()
             except (EOFError, ConnectionResetError):
-                result = None
+                break
+            if "crashing_after" in message:  # the runtime's last word before a crash: what its request was
+                self.crash_note = message
+                continue
+            if "hanging" in message:
+                # killed at its deadline, in scenario time (a real timeout would hold a worker for minutes)
+                kill_at = time.time() + max(1.0, self.spec.timeout_s / self.speed)
+                self.current.deadline = min(self.current.deadline, kill_at)
+                continue
+            result = InvokeResult(
+                ok=message["ok"],
+                payload=message.get("result"),
+                error_type=message.get("errorType"),
+                error_message=message.get("errorMessage"),
+                duration_s=message.get("duration_s", 0.0),
+            )
         if result is None and not self.process.is_alive():
             self.faults.record("crash")
             self.stats[f"{self.spec.logical_id}.crashes"] += 1
@@ -150,17 +170,14 @@ class FunctionRuntime:
                 error_message=f"worker exited with {self.process.exitcode}",
             )
             self._restart()
-        elif result is None and time.time() - self.current.started > self.spec.timeout_s:
+        elif result is None and time.time() > self.current.deadline:
             self.stats[f"{self.spec.logical_id}.timeouts"] += 1
+            self.faults.record("timeout")
             result = InvokeResult(ok=False, error_type="Sandbox.Timedout", error_message="Task timed out")
             self._restart()
-        if result is None:
-            return
-        invocation, self.current = self.current, None
-        self.durations.append(result.duration_s or (time.time() - invocation.started))
-        if not result.ok:
-            self.stats[f"{self.spec.logical_id}.errors"] += 1
-        invocation.on_done(result)
+        if result is not None:
+            result.duration_s = result.duration_s or (time.time() - self.current.started)
+        return result
 
     def close(self) -> None:
         try:
@@ -169,6 +186,70 @@ class FunctionRuntime:
             if self.process.is_alive():
                 self.process.kill()
             self.process.join(timeout=5)
+
+
+class FunctionPool:
+    """A function's concurrency: invocations wait for a free warm worker, or a new one (a cold start) while
+    fewer than the function's concurrency limit exist."""
+
+    def __init__(
+        self, spec: FunctionSpec, log_dir: Path, faults: FaultPlan, stats: Counter, speed: float, limit: int | None
+    ):
+        self.spec, self.log_dir, self.faults, self.stats, self.speed = spec, log_dir, faults, stats, speed
+        self.limit = max(1, limit or spec.reserved_concurrency or DEFAULT_CONCURRENCY)
+        self.waiting: deque[_Invocation] = deque()
+        self.workers: list[Worker] = []
+        self.durations: list[float] = []
+        self.crash_notes: list[dict[str, Any]] = []
+
+    def prewarm(self) -> None:
+        if not self.workers:
+            self.workers.append(Worker(self.spec, 0, self.log_dir, self.faults, self.stats, self.speed))
+
+    @property
+    def ready(self) -> bool:
+        return all([w._await_ready() for w in self.workers])
+
+    @property
+    def idle(self) -> bool:
+        return not self.waiting and all(w.current is None for w in self.workers)
+
+    @property
+    def busy(self) -> int:
+        return sum(1 for w in self.workers if w.current is not None) + len(self.waiting)
+
+    def submit(self, event: dict[str, Any], on_done: Callable[[InvokeResult], None]) -> None:
+        self.waiting.append(_Invocation(event, on_done))
+
+    def pump(self) -> None:
+        for worker in self.workers:
+            if not worker.ready:
+                worker._await_ready()
+                continue
+            result = worker.poll()
+            if result is None:
+                continue
+            invocation, worker.current = worker.current, None
+            if worker.crash_note:
+                self.crash_notes.append(worker.crash_note)
+                worker.crash_note = None
+            assert invocation is not None
+            self.durations.append(result.duration_s)
+            if not result.ok:
+                self.stats[f"{self.spec.logical_id}.errors"] += 1
+            invocation.on_done(result)
+        idle = [w for w in self.workers if w.idle]
+        while self.waiting and idle:
+            idle.pop(0).start(self.waiting.popleft())
+        starting = sum(1 for w in self.workers if not w.ready)
+        # Scale out like Lambda: a cold start for each waiting invocation, up to the concurrency limit
+        while len(self.waiting) > starting and len(self.workers) < self.limit:
+            self.workers.append(Worker(self.spec, len(self.workers), self.log_dir, self.faults, self.stats, self.speed))
+            starting += 1
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.close()
 
 
 def scheduled_event(rule_arn: str, when: datetime) -> dict[str, Any]:
@@ -188,20 +269,23 @@ def scheduled_event(rule_arn: str, when: datetime) -> dict[str, Any]:
 class AsyncInvoker:
     """Lambda's asynchronous invocation: retries (1, then 2 minutes later), then the on-failure destination."""
 
-    def __init__(self, runtime: FunctionRuntime, sqs, speed: float, stats: Counter):  # type: ignore[no-untyped-def]
-        self.runtime, self.sqs, self.speed, self.stats = runtime, sqs, speed, stats
+    def __init__(self, pool: FunctionPool, sqs, speed: float, stats: Counter):  # type: ignore[no-untyped-def]
+        self.pool, self.sqs, self.speed, self.stats = pool, sqs, speed, stats
         self.delayed: list[tuple[float, dict[str, Any], int]] = []
+        self.in_flight = 0
         self.on_result: Callable[[dict[str, Any], InvokeResult], None] | None = None
 
     def invoke(self, event: dict[str, Any], attempt: int = 0) -> None:
-        self.runtime.submit(event, lambda result: self._done(event, attempt, result))
+        self.in_flight += 1
+        self.pool.submit(event, lambda result: self._done(event, attempt, result))
 
     def _done(self, event: dict[str, Any], attempt: int, result: InvokeResult) -> None:
+        self.in_flight -= 1
         if self.on_result:
             self.on_result(event, result)
         if result.ok:
             return
-        spec = self.runtime.spec
+        spec = self.pool.spec
         if attempt < spec.async_max_retries:
             self.delayed.append((time.time() + 60 * (attempt + 1) / self.speed, event, attempt + 1))
             return
@@ -237,7 +321,7 @@ class AsyncInvoker:
 
     @property
     def idle(self) -> bool:
-        return not self.delayed
+        return not self.delayed and self.in_flight == 0
 
 
 def _queue_url(sqs, arn: str) -> str:  # type: ignore[no-untyped-def]
@@ -263,16 +347,108 @@ def to_lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
     }
 
 
-class _Shard:
-    def __init__(self, shard_id: str, iterator: str):
+class _Lane:
+    """Records of one shard that are processed in order: the whole shard, or one ParallelizationFactor slot
+    (records of one partition key always share a slot)."""
+
+    def __init__(self, shard_id: str):
         self.shard_id = shard_id
-        self.iterator: str | None = iterator
         self.buffer: deque[dict[str, Any]] = deque()
         self.inflight = False
         self.attempts = 0
         self.window = 0
+        self.first_buffered = 0.0
+
+
+class _Shard:
+    def __init__(self, shard_id: str, iterator: str, lanes: int):
+        self.shard_id = shard_id
+        self.iterator: str | None = iterator
+        self.lanes = [_Lane(shard_id) for _ in range(lanes)]
         self.caught_up = False
         self.next_fetch = 0.0
+
+    @property
+    def buffered(self) -> int:
+        return sum(len(lane.buffer) for lane in self.lanes)
+
+
+class _StreamReader:
+    """Reads a DynamoDB stream's shards, filters records and hands in-order batches to ``submit``."""
+
+    def __init__(  # type: ignore[no-untyped-def]
+        self,
+        label: str,
+        stream_arn: str,
+        starting_position: str,
+        filters: list[str],
+        batch_size: int,
+        lanes: int,
+        streams,
+        stats: Counter,
+        batching_window_s: float = 0.0,
+    ):
+        from moto.events.models import EventPattern  # EventBridge pattern semantics, as Lambda filtering uses
+
+        self.label, self.stream_arn, self.batch_size = label, stream_arn, batch_size
+        self.streams, self.stats, self.batching_window_s = streams, stats, batching_window_s
+        self.patterns = [EventPattern.load(p) for p in filters]
+        self.shards: list[_Shard] = []
+        description = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]
+        for shard in description["Shards"]:
+            iterator = streams.get_shard_iterator(
+                StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType=starting_position
+            )["ShardIterator"]
+            self.shards.append(_Shard(shard["ShardId"], iterator, max(1, lanes)))
+
+    def _matches(self, record: dict[str, Any]) -> bool:
+        return not self.patterns or any(p.matches_event(record) for p in self.patterns)
+
+    @property
+    def idle(self) -> bool:
+        return all(s.caught_up and not s.buffered and not any(lane.inflight for lane in s.lanes) for s in self.shards)
+
+    def _fetch(self, shard: _Shard, now: float) -> None:
+        if not shard.iterator or now < shard.next_fetch or shard.buffered >= 10 * self.batch_size:
+            return
+        out = self.streams.get_records(ShardIterator=shard.iterator, Limit=1000)
+        shard.iterator = out.get("NextShardIterator")
+        records = out.get("Records") or []
+        shard.caught_up = not records
+        shard.next_fetch = now + (0.02 if not records else 0)
+        for raw in records:
+            record = to_lambda_record(raw, self.stream_arn)
+            if not self._matches(record):
+                self.stats[f"{self.label}.filtered_out"] += 1
+                continue
+            keys = json.dumps(record["dynamodb"].get("Keys") or {}, sort_keys=True).encode()
+            lane = shard.lanes[zlib.crc32(keys) % len(shard.lanes)]
+            if not lane.buffer:
+                lane.first_buffered = now
+            lane.buffer.append(record)
+
+    def batches(self) -> list[tuple[_Lane, list[dict[str, Any]]]]:
+        """Batches ready to go now (one per idle lane), marked in flight."""
+        now = time.time()
+        ready = []
+        for shard in self.shards:
+            self._fetch(shard, now)
+            for lane in shard.lanes:
+                if lane.inflight or not lane.buffer:
+                    continue
+                size = lane.window or self.batch_size
+                if len(lane.buffer) < size and now - lane.first_buffered < self.batching_window_s and not lane.window:
+                    continue  # the batching window: wait for the batch to fill
+                batch = [lane.buffer[i] for i in range(min(size, len(lane.buffer)))]
+                lane.inflight = True
+                ready.append((lane, batch))
+        return ready
+
+    @staticmethod
+    def checkpoint(lane: _Lane, count: int) -> None:
+        for _ in range(count):
+            lane.buffer.popleft()
+        lane.first_buffered = time.time()
 
 
 class StreamMapping:
@@ -280,90 +456,56 @@ class StreamMapping:
         self,
         spec: FunctionSpec,
         source: StreamSource,
-        runtime: FunctionRuntime,  # type: ignore[no-untyped-def]
-        streams,
+        pool: FunctionPool,
+        streams,  # type: ignore[no-untyped-def]
         sqs,
         stats: Counter,
     ):
-        from moto.events.models import EventPattern  # EventBridge pattern semantics, as Lambda filtering uses
-
-        self.spec, self.source, self.runtime, self.streams, self.sqs, self.stats = (
-            spec,
-            source,
-            runtime,
-            streams,
-            sqs,
-            stats,
-        )
-        self.patterns = [EventPattern.load(p) for p in source.filters]
+        self.spec, self.source, self.pool, self.sqs, self.stats = spec, source, pool, sqs, stats
         self.label = f"{spec.logical_id}.{source.name}"
-        self.shards: list[_Shard] = []
-        description = streams.describe_stream(StreamArn=source.stream_arn)["StreamDescription"]
-        for shard in description["Shards"]:
-            iterator = streams.get_shard_iterator(
-                StreamArn=source.stream_arn,
-                ShardId=shard["ShardId"],
-                ShardIteratorType=source.starting_position,
-            )["ShardIterator"]
-            self.shards.append(_Shard(shard["ShardId"], iterator))
+        self.reader = _StreamReader(
+            self.label,
+            source.stream_arn,
+            source.starting_position,
+            source.filters,
+            source.batch_size,
+            source.parallelization,
+            streams,
+            stats,
+            source.batching_window_s,
+        )
         self.on_batch: Callable[[str, list[dict[str, Any]], InvokeResult], None] | None = None
-
-    def _matches(self, record: dict[str, Any]) -> bool:
-        return not self.patterns or any(p.matches_event(record) for p in self.patterns)
 
     @property
     def idle(self) -> bool:
-        return all(s.caught_up and not s.buffer and not s.inflight for s in self.shards)
+        return self.reader.idle
 
     def pump(self) -> None:
-        for shard in self.shards:
-            self._pump_shard(shard)
+        for lane, batch in self.reader.batches():
+            self.stats[f"{self.label}.batches"] += 1
+            self.pool.submit({"Records": batch}, lambda result, lane=lane, batch=batch: self._done(lane, batch, result))
 
-    def _pump_shard(self, shard: _Shard) -> None:
-        if shard.inflight:
-            return
-        now = time.time()
-        if shard.iterator and len(shard.buffer) < self.source.batch_size and now >= shard.next_fetch:
-            out = self.streams.get_records(ShardIterator=shard.iterator, Limit=1000)
-            shard.iterator = out.get("NextShardIterator")
-            records = out.get("Records") or []
-            shard.caught_up = not records
-            shard.next_fetch = now + (0.05 if not records else 0)
-            for raw in records:
-                record = to_lambda_record(raw, self.source.stream_arn)
-                if self._matches(record):
-                    shard.buffer.append(record)
-                else:
-                    self.stats[f"{self.label}.filtered_out"] += 1
-        if not shard.buffer:
-            return
-        window = shard.window or self.source.batch_size
-        batch = [shard.buffer[i] for i in range(min(window, len(shard.buffer)))]
-        shard.inflight = True
-        self.stats[f"{self.label}.batches"] += 1
-        self.runtime.submit({"Records": batch}, lambda result: self._done(shard, batch, result))
-
-    def _done(self, shard: _Shard, batch: list[dict[str, Any]], result: InvokeResult) -> None:
-        shard.inflight = False
+    def _done(self, lane: _Lane, batch: list[dict[str, Any]], result: InvokeResult) -> None:
+        lane.inflight = False
         if self.on_batch:
             self.on_batch(self.label, batch, result)
         if result.ok:
             failed_from = self._first_failure(batch, result.payload)
             if failed_from is None:
-                self._checkpoint(shard, len(batch))
-                shard.attempts, shard.window = 0, 0
+                self.reader.checkpoint(lane, len(batch))
+                lane.attempts, lane.window = 0, 0
                 return
-            self._checkpoint(shard, failed_from)
+            self.reader.checkpoint(lane, failed_from)
             batch = batch[failed_from:]
         elif self.source.bisect and len(batch) > 1:
-            shard.window = len(batch) // 2  # bisect: retry the halves separately
+            lane.window = len(batch) // 2  # bisect: retry the halves separately
             return
-        shard.attempts += 1
+        lane.attempts += 1
         self.stats[f"{self.label}.retries"] += 1
-        if 0 <= self.source.max_retries < shard.attempts:
-            self._to_destination(shard, batch, result)
-            self._checkpoint(shard, len(batch))
-            shard.attempts, shard.window = 0, 0
+        if 0 <= self.source.max_retries < lane.attempts:
+            self._to_destination(lane, batch, result)
+            self.reader.checkpoint(lane, len(batch))
+            lane.attempts, lane.window = 0, 0
 
     def _first_failure(self, batch: list[dict[str, Any]], payload: Any) -> int | None:
         if not self.source.report_failures or not isinstance(payload, dict):
@@ -380,11 +522,7 @@ class StreamMapping:
             indices.append(sequence.index(ident))
         return min(indices)
 
-    def _checkpoint(self, shard: _Shard, count: int) -> None:
-        for _ in range(count):
-            shard.buffer.popleft()
-
-    def _to_destination(self, shard: _Shard, batch: list[dict[str, Any]], result: InvokeResult) -> None:
+    def _to_destination(self, lane: _Lane, batch: list[dict[str, Any]], result: InvokeResult) -> None:
         self.stats[f"{self.label}.to_on_failure"] += len(batch)
         if not self.source.on_failure_arn:
             return
@@ -394,7 +532,7 @@ class StreamMapping:
                 "requestId": str(uuid.uuid4()),
                 "functionArn": self.spec.name,
                 "condition": "RetryAttemptsExhausted",
-                "approximateInvokeCount": shard.attempts,
+                "approximateInvokeCount": lane.attempts,
             },
             "responseContext": {
                 "statusCode": 200,
@@ -404,7 +542,7 @@ class StreamMapping:
             "version": "1.0",
             "timestamp": datetime.now(UTC).isoformat(),
             "DDBStreamBatchInfo": {
-                "shardId": shard.shard_id,
+                "shardId": lane.shard_id,
                 "startSequenceNumber": first["SequenceNumber"],
                 "endSequenceNumber": last["SequenceNumber"],
                 "approximateArrivalOfFirstRecord": datetime.fromtimestamp(
@@ -425,6 +563,162 @@ class StreamMapping:
         )
 
 
+def to_sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
+    """A ReceiveMessage message in the shape Lambda delivers it."""
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": dict(message.get("Attributes") or {}),
+        "messageAttributes": {
+            k: {
+                "stringValue": v.get("StringValue"),
+                "binaryValue": v.get("BinaryValue"),
+                "stringListValues": [],
+                "binaryListValues": [],
+                "dataType": v.get("DataType", "String"),
+            }
+            for k, v in (message.get("MessageAttributes") or {}).items()
+        },
+        "md5OfBody": message.get("MD5OfBody"),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": REGION,
+    }
+
+
+class QueueMapping:
+    """An SQS event source mapping: pollers receive, batch and invoke up to ``MaximumConcurrency`` at once;
+    successful records are deleted, failed ones come back after the visibility timeout (in scenario time)."""
+
+    def __init__(self, spec: FunctionSpec, source: QueueSource, pool: FunctionPool, sqs, stats: Counter, speed: float):  # type: ignore[no-untyped-def]
+        self.spec, self.source, self.pool, self.sqs, self.stats, self.speed = spec, source, pool, sqs, stats, speed
+        self.label = f"{spec.logical_id}.{source.name}"
+        self.url = _queue_url(sqs, source.queue_arn)
+        attrs = sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["VisibilityTimeout"])["Attributes"]
+        self.visibility_s = int(attrs.get("VisibilityTimeout", 30))
+        self.in_flight = 0
+        self.buffer: list[dict[str, Any]] = []
+        self.first_buffered = 0.0
+        self.next_poll = 0.0
+        self.backlog = 0
+        self.next_count = 0.0
+
+    def _visibility(self) -> int:
+        return max(1, round(self.visibility_s / self.speed))
+
+    def pump(self) -> None:
+        now = time.time()
+        if self.in_flight >= self.source.max_concurrency:
+            return
+        while len(self.buffer) < self.source.batch_size and now >= self.next_poll:
+            out = self.sqs.receive_message(
+                QueueUrl=self.url,
+                MaxNumberOfMessages=min(10, self.source.batch_size - len(self.buffer)),
+                VisibilityTimeout=self._visibility(),
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+                WaitTimeSeconds=0,
+            )
+            messages = out.get("Messages") or []
+            if not messages:
+                self.next_poll = now + 0.03
+                break
+            if not self.buffer:
+                self.first_buffered = now
+            self.buffer += [to_sqs_record(m, self.source.queue_arn) for m in messages]
+        if not self.buffer:
+            return
+        if len(self.buffer) < self.source.batch_size and now - self.first_buffered < self.source.batching_window_s:
+            return
+        batch, self.buffer = self.buffer[: self.source.batch_size], self.buffer[self.source.batch_size :]
+        self.first_buffered = now
+        self.in_flight += 1
+        self.stats[f"{self.label}.batches"] += 1
+        self.pool.submit({"Records": batch}, lambda result: self._done(batch, result))
+
+    def _done(self, batch: list[dict[str, Any]], result: InvokeResult) -> None:
+        self.in_flight -= 1
+        failed: set[str] = set()
+        if not result.ok:
+            failed = {r["messageId"] for r in batch}
+        elif self.source.report_failures and isinstance(result.payload, dict):
+            idents = {(f or {}).get("itemIdentifier") for f in result.payload.get("batchItemFailures") or []}
+            ids = {r["messageId"] for r in batch}
+            failed = ids if not idents <= ids else idents  # an unknown identifier fails the whole batch
+        done = [r for r in batch if r["messageId"] not in failed]
+        self.stats[f"{self.label}.failed_records"] += len(failed)
+        for start in range(0, len(done), 10):
+            chunk = done[start : start + 10]
+            entries = [{"Id": str(i), "ReceiptHandle": r["receiptHandle"]} for i, r in enumerate(chunk)]
+            self.sqs.delete_message_batch(QueueUrl=self.url, Entries=entries)
+
+    @property
+    def idle(self) -> bool:
+        if self.in_flight or self.buffer:
+            return False
+        now = time.time()
+        if now >= self.next_count:
+            attrs = self.sqs.get_queue_attributes(
+                QueueUrl=self.url,
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )["Attributes"]
+            self.backlog = sum(int(v) for v in attrs.values())
+            self.next_count = now + 0.2
+        return self.backlog == 0
+
+
+class PipeRuntime:
+    """What an EventBridge Pipe does at run time: read the stream in order, filter, put events on the bus."""
+
+    def __init__(self, spec: PipeSpec, streams, events, sqs, stats: Counter):  # type: ignore[no-untyped-def]
+        self.spec, self.events, self.sqs, self.stats = spec, events, sqs, stats
+        self.label = f"Pipe.{spec.name}"
+        self.reader = _StreamReader(
+            self.label, spec.source_arn, spec.starting_position, spec.filters, spec.batch_size, 1, streams, stats
+        )
+        self.bus = spec.target_arn.rsplit("/", 1)[-1]
+
+    @property
+    def idle(self) -> bool:
+        return self.reader.idle
+
+    def pump(self) -> None:
+        for lane, batch in self.reader.batches():
+            failed = self._put(batch)
+            lane.inflight = False
+            if not failed:
+                self.reader.checkpoint(lane, len(batch))
+                lane.attempts = 0
+                continue
+            lane.attempts += 1
+            self.stats[f"{self.label}.retries"] += 1
+            if 0 <= self.spec.max_retries < lane.attempts:
+                if self.spec.dead_letter_arn:
+                    self.sqs.send_message(
+                        QueueUrl=_queue_url(self.sqs, self.spec.dead_letter_arn), MessageBody=json.dumps(batch)
+                    )
+                self.reader.checkpoint(lane, len(batch))
+                lane.attempts = 0
+
+    def _put(self, batch: list[dict[str, Any]]) -> bool:
+        entries = [
+            {
+                "Source": self.spec.source,
+                "DetailType": self.spec.detail_type,
+                "Detail": json.dumps(record, default=str),
+                "EventBusName": self.bus,
+            }
+            for record in batch
+        ]
+        try:
+            out = self.events.put_events(Entries=entries)
+        except Exception:  # the bus is unavailable: retry the batch
+            return True
+        self.stats[f"{self.label}.events"] += len(batch) - int(out.get("FailedEntryCount", 0))
+        return bool(out.get("FailedEntryCount"))
+
+
 class Emulator:
     def __init__(
         self,
@@ -434,6 +728,7 @@ class Emulator:
         speed: float = 60.0,
         faults: FaultPlan | None = None,
         log_dir: str | Path = ".localcloud/logs",
+        max_workers: int | None = None,
     ):
         self.deployment = deployment
         self.speed = speed
@@ -443,16 +738,21 @@ class Emulator:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.sqs = infra_client("sqs", endpoint)
         self.streams = infra_client("dynamodbstreams", endpoint)
-        self.runtimes: dict[str, FunctionRuntime] = {}
+        self.events = infra_client("events", endpoint)
+        self.pools: dict[str, FunctionPool] = {}
         self.async_invokers: dict[str, AsyncInvoker] = {}
         self.mappings: list[StreamMapping] = []
+        self.queue_mappings: list[QueueMapping] = []
+        self.pipes = [PipeRuntime(p, self.streams, self.events, self.sqs, self.stats) for p in deployment.pipes]
         self.schedules: list[tuple[FunctionSpec, str, float, float]] = []  # spec, rule arn, period, next
         self.started = time.time()
         self.paused = False  # schedules stopped (the run is ending)
         for spec in deployment.functions:
-            runtime = FunctionRuntime(spec, self.log_dir, self.faults, self.stats)
-            self.runtimes[spec.logical_id] = runtime
-            self.async_invokers[spec.logical_id] = AsyncInvoker(runtime, self.sqs, speed, self.stats)
+            limit = min(spec.reserved_concurrency or DEFAULT_CONCURRENCY, max_workers or 10**6)
+            pool = FunctionPool(spec, self.log_dir, self.faults, self.stats, speed, limit)
+            pool.prewarm()
+            self.pools[spec.logical_id] = pool
+            self.async_invokers[spec.logical_id] = AsyncInvoker(pool, self.sqs, speed, self.stats)
             for schedule in spec.schedules:
                 if schedule.enabled:
                     period = schedule.period_s / speed
@@ -460,7 +760,10 @@ class Emulator:
                     self.schedules.append((spec, rule, period, self.started + period))
             for source in spec.streams:
                 if source.enabled:
-                    self.mappings.append(StreamMapping(spec, source, runtime, self.streams, self.sqs, self.stats))
+                    self.mappings.append(StreamMapping(spec, source, pool, self.streams, self.sqs, self.stats))
+            for queue in spec.queues:
+                if queue.enabled:
+                    self.queue_mappings.append(QueueMapping(spec, queue, pool, self.sqs, self.stats, speed))
 
     def scenario_seconds(self) -> float:
         return (time.time() - self.started) * self.speed
@@ -470,28 +773,32 @@ class Emulator:
         for i, (spec, rule, period, due) in enumerate(self.schedules if not self.paused else ()):
             if now >= due:
                 self.stats[f"{spec.logical_id}.scheduled"] += 1
-                runtime = self.runtimes[spec.logical_id]
-                if any(inv.event.get("source") == "aws.events" for inv in runtime.queue):
+                invoker = self.async_invokers[spec.logical_id]
+                pool = self.pools[spec.logical_id]
+                scheduled_waiting = any(inv.event.get("source") == "aws.events" for inv in pool.waiting)
+                if spec.reserved_concurrency == 1 and scheduled_waiting:
                     # Reserved concurrency 1 and a run still waiting: Lambda would throttle this event;
                     # the waiting run covers it (a poll cycle always catches up from its cursors).
                     self.stats[f"{spec.logical_id}.schedule_coalesced"] += 1
                 else:
-                    self.async_invokers[spec.logical_id].invoke(scheduled_event(rule, datetime.now(UTC)))
+                    invoker.invoke(scheduled_event(rule, datetime.now(UTC)))
                 self.schedules[i] = (spec, rule, period, due + period)
         for invoker in self.async_invokers.values():
             invoker.pump()
+        for pipe in self.pipes:
+            pipe.pump()
         for mapping in self.mappings:
             mapping.pump()
-        for runtime in self.runtimes.values():
-            runtime.pump()
+        for queue in self.queue_mappings:
+            queue.pump()
+        for pool in self.pools.values():
+            pool.pump()
 
     def wait_ready(self, timeout: float = 120.0) -> None:
         deadline = time.time() + timeout
-        while not all(r.ready for r in self.runtimes.values()):
+        while not all(p.ready for p in self.pools.values()):
             if time.time() > deadline:
                 raise TimeoutError("function workers did not initialise")
-            for runtime in self.runtimes.values():
-                runtime.pump()
             time.sleep(0.01)
         self.started = time.time()
         self.schedules = [(s, r, p, self.started + p) for s, r, p, _ in self.schedules]
@@ -499,15 +806,24 @@ class Emulator:
     @property
     def idle(self) -> bool:
         return (
-            all(m.idle for m in self.mappings)
-            and all(r.idle for r in self.runtimes.values())
+            self.streams_idle
+            and all(p.idle for p in self.pools.values())
             and all(a.idle for a in self.async_invokers.values())
         )
 
     @property
     def streams_idle(self) -> bool:
-        """Every stream mapping has caught up and has nothing in flight (scheduled runs may still be going)."""
-        return all(m.idle for m in self.mappings)
+        """Every stream mapping, pipe and queue has caught up and has nothing in flight (scheduled runs may
+        still be going)."""
+        return (
+            all(m.idle for m in self.mappings)
+            and all(p.idle for p in self.pipes)
+            and all(q.idle for q in self.queue_mappings)
+        )
+
+    @property
+    def crash_notes(self) -> list[dict[str, Any]]:
+        return [note for pool in self.pools.values() for note in pool.crash_notes]
 
     def run_until(self, done: Callable[[], bool], timeout: float, tick_s: float = 0.005) -> bool:
         """Drive the event sources until ``done()`` or the wall-clock ``timeout``; True if done."""
@@ -523,11 +839,8 @@ class Emulator:
         """Stop the schedules and let what is running finish (invocations in flight, stream batches), so a
         report read afterwards counts whole runs. True if everything came to rest within ``timeout``."""
         self.paused = True
-        return self.run_until(
-            lambda: all(m.idle for m in self.mappings) and all(r.idle for r in self.runtimes.values()),
-            timeout=timeout,
-        )
+        return self.run_until(lambda: self.streams_idle and all(p.idle for p in self.pools.values()), timeout=timeout)
 
     def close(self) -> None:
-        for runtime in self.runtimes.values():
-            runtime.close()
+        for pool in self.pools.values():
+            pool.close()

@@ -16,15 +16,16 @@ class FaultPlan:
     _counters: Counter = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def draw(self, stream: str) -> random.Random | None:
-        """A random generator for the next event of ``stream`` if it is to fail, else None."""
+    def draw(self, stream: str, scale: float = 1.0) -> random.Random | None:
+        """A random generator for the next event of ``stream`` if it is to fail (at ``rate × scale``), else
+        None."""
         if self.rate <= 0:
             return None
         with self._lock:
             n = self._counters[stream]
             self._counters[stream] += 1
         rng = random.Random(f"{self.seed}:{stream}:{n}")
-        if rng.random() < self.rate:
+        if rng.random() < self.rate * scale:
             return rng
         return None
 

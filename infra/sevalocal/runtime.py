@@ -37,7 +37,15 @@ class _Context:
 
 class _CrashBudget:
     crash_after: int | None = None
+    hang_after: int | None = None
     requests: int = 0
+    conn: Any = None
+
+
+def _request_note(method: str, url: str, body: Any) -> dict[str, Any]:
+    """What the last request was (for the demo's ground truth: a send right before a crash)."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
+    return {"method": method, "url": url, "body": text[:4000]}
 
 
 def _install_crash_hook() -> None:
@@ -45,13 +53,21 @@ def _install_crash_hook() -> None:
 
     original = pool.HTTPConnectionPool.urlopen
 
-    def urlopen(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        response = original(self, *args, **kwargs)
+    def urlopen(self, method, url, body=None, *args, **kwargs):  # type: ignore[no-untyped-def]
+        response = original(self, method, url, body, *args, **kwargs)
         _CrashBudget.requests += 1
         if _CrashBudget.crash_after is not None and _CrashBudget.requests >= _CrashBudget.crash_after:
+            # The request's side effect happened; its response dies with the process
+            _CrashBudget.conn.send({"crashing_after": _request_note(method, url, body)})
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(CRASH_EXIT)
+        if _CrashBudget.hang_after is not None and _CrashBudget.requests >= _CrashBudget.hang_after:
+            # A timeout in the middle of a batch: the runtime kills the invocation at its deadline
+            _CrashBudget.conn.send({"hanging": _request_note(method, url, body)})
+            sys.stdout.flush()
+            while True:
+                time.sleep(3600)
         return response
 
     pool.HTTPConnectionPool.urlopen = urlopen  # type: ignore[method-assign]
@@ -66,6 +82,7 @@ def worker_main(conn, spec: dict[str, Any], log_path: str) -> None:  # type: ign
     os.environ.update(keep)
     os.environ.update(spec["env"])
     sys.path.insert(0, spec["code_uri"])
+    _CrashBudget.conn = conn
     _install_crash_hook()
     started = time.perf_counter()
     try:
@@ -82,6 +99,7 @@ def worker_main(conn, spec: dict[str, Any], log_path: str) -> None:  # type: ign
             return
         _CrashBudget.requests = 0
         _CrashBudget.crash_after = message.get("crash_after")
+        _CrashBudget.hang_after = message.get("hang_after")
         context = _Context(
             function_name=spec["name"],
             memory_limit_in_mb=spec["memory_mb"],

@@ -27,6 +27,38 @@ class StreamSource:
     report_failures: bool = False
     on_failure_arn: str | None = None
     enabled: bool = True
+    parallelization: int = 1  # ParallelizationFactor: concurrent batches per shard (order kept per key)
+    batching_window_s: float = 0.0
+
+
+@dataclass
+class QueueSource:
+    """An SQS event source mapping."""
+
+    name: str
+    queue_arn: str
+    batch_size: int = 10
+    batching_window_s: float = 0.0
+    max_concurrency: int = 1000  # ScalingConfig.MaximumConcurrency (AWS: 2-1000; unset: scales freely)
+    report_failures: bool = False
+    filters: list[str] = field(default_factory=list)
+    enabled: bool = True
+
+
+@dataclass
+class PipeSpec:
+    """An EventBridge Pipe: a DynamoDB stream source, filters, an event-bus target."""
+
+    name: str
+    source_arn: str
+    target_arn: str
+    starting_position: str = "LATEST"
+    batch_size: int = 10
+    filters: list[str] = field(default_factory=list)
+    max_retries: int = -1
+    dead_letter_arn: str | None = None
+    source: str = "Pipe"
+    detail_type: str = "Event"
 
 
 @dataclass
@@ -47,8 +79,10 @@ class FunctionSpec:
     memory_mb: int
     schedules: list[ScheduleSource] = field(default_factory=list)
     streams: list[StreamSource] = field(default_factory=list)
+    queues: list[QueueSource] = field(default_factory=list)
     async_max_retries: int = 2
     async_on_failure_arn: str | None = None
+    reserved_concurrency: int | None = None
 
 
 @dataclass
@@ -62,6 +96,8 @@ class Deployment:
     tables: dict[str, str]  # logical id -> name
     secrets: dict[str, str]  # logical id -> arn
     parameters: dict[str, str]
+    pipes: list[PipeSpec] = field(default_factory=list)
+    buses: dict[str, str] = field(default_factory=dict)  # logical id -> name
 
 
 def load_template(path: str | Path) -> dict[str, Any]:
@@ -152,70 +188,155 @@ def deploy(
     params.update(parameter_overrides or {})
     r = Resolver(stack, params)
     resources: dict[str, Any] = tpl.get("Resources") or {}
-    ddb, sqs, sns, sm = (infra_client(s, endpoint) for s in ("dynamodb", "sqs", "sns", "secretsmanager"))
-    queues: dict[str, str] = {}
-    topics: dict[str, str] = {}
-    tables: dict[str, str] = {}
-    secret_arns: dict[str, str] = {}
-
-    for logical, res in resources.items():
-        kind = res.get("Type")
-        props = r.resolve(res.get("Properties") or {}) if kind != "AWS::Serverless::Function" else {}
-        if kind == "AWS::DynamoDB::Table":
-            name = props.get("TableName") or f"{stack}-{logical}"
-            args: dict[str, Any] = {
-                "TableName": name,
-                "AttributeDefinitions": props["AttributeDefinitions"],
-                "KeySchema": props["KeySchema"],
-                "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
-            }
-            if props.get("GlobalSecondaryIndexes"):
-                args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
-            if props.get("StreamSpecification"):
-                args["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
-            desc = ddb.create_table(**args)["TableDescription"]
-            ttl = props.get("TimeToLiveSpecification")
-            if ttl and ttl.get("Enabled"):
-                ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
-            r.physical[logical] = name
-            r.attributes[(logical, "Arn")] = desc["TableArn"]
-            if desc.get("LatestStreamArn"):
-                r.attributes[(logical, "StreamArn")] = desc["LatestStreamArn"]
-            tables[logical] = name
-        elif kind == "AWS::SQS::Queue":
-            name = props.get("QueueName") or f"{stack}-{logical}"
-            url = sqs.create_queue(QueueName=name)["QueueUrl"]
-            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-            r.physical[logical], r.attributes[(logical, "Arn")] = url, arn
-            r.attributes[(logical, "QueueName")] = name
-            queues[logical] = url
-        elif kind == "AWS::SNS::Topic":
-            name = props.get("TopicName") or f"{stack}-{logical}"
-            arn = sns.create_topic(Name=name)["TopicArn"]
-            r.physical[logical], r.attributes[(logical, "TopicName")] = arn, name
-            r.attributes[(logical, "TopicArn")] = arn
-            topics[logical] = arn
-        elif kind == "AWS::SecretsManager::Secret":
-            name = props.get("Name") or f"{stack}-{logical}"
-            value = props.get("SecretString")
-            gen = props.get("GenerateSecretString")
-            if value is None and gen:
-                base = json.loads(gen.get("SecretStringTemplate") or "{}")
-                base[gen.get("GenerateStringKey", "password")] = secrets.token_urlsafe(16)
-                value = json.dumps(base)
-            arn = sm.create_secret(Name=name, SecretString=value or "{}")["ARN"]
-            r.physical[logical] = arn
-            secret_arns[logical] = arn
-    functions: list[FunctionSpec] = []
-    globals_fn = (tpl.get("Globals") or {}).get("Function") or {}
+    clients = {s: infra_client(s, endpoint) for s in ("dynamodb", "sqs", "sns", "secretsmanager", "events", "pipes")}
+    out = Deployment(stack, r.physical, r.attributes, [], {}, {}, {}, {}, params)
     for logical, res in resources.items():
         if res.get("Type") == "AWS::Serverless::Function":
             r.physical[logical] = f"{stack}-{logical}"
             r.attributes[(logical, "Arn")] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{stack}-{logical}"
+    # Resources in dependency order: one whose properties name a resource not created yet waits a round.
+    waiting = [k for k, v in resources.items() if v.get("Type") != "AWS::Serverless::Function"]
+    while waiting:
+        deferred = []
+        for logical in waiting:
+            res = resources[logical]
+            try:
+                props = r.resolve(res.get("Properties") or {})
+            except KeyError:
+                deferred.append(logical)
+                continue
+            _create(logical, res.get("Type"), props, r, clients, out, stack)
+        if len(deferred) == len(waiting):
+            raise KeyError(f"unresolvable references in {deferred}")
+        waiting = deferred
+    globals_fn = (tpl.get("Globals") or {}).get("Function") or {}
     for logical, res in resources.items():
         if res.get("Type") == "AWS::Serverless::Function":
-            functions.append(_function(logical, res.get("Properties") or {}, globals_fn, r, template_path.parent))
-    return Deployment(stack, r.physical, r.attributes, functions, queues, topics, tables, secret_arns, params)
+            out.functions.append(_function(logical, res.get("Properties") or {}, globals_fn, r, template_path.parent))
+    return out
+
+
+def _create(
+    logical: str,
+    kind: str | None,
+    props: dict[str, Any],
+    r: Resolver,
+    clients: dict[str, Any],
+    out: Deployment,
+    stack: str,
+) -> None:
+    """Create one resource in the local cloud (one branch per resource type)."""
+    ddb, sqs, sns, sm = clients["dynamodb"], clients["sqs"], clients["sns"], clients["secretsmanager"]
+    if kind == "AWS::DynamoDB::Table":
+        name = props.get("TableName") or f"{stack}-{logical}"
+        args: dict[str, Any] = {
+            "TableName": name,
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if props.get("GlobalSecondaryIndexes"):
+            args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        if props.get("StreamSpecification"):
+            args["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+        desc = ddb.create_table(**args)["TableDescription"]
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl and ttl.get("Enabled"):
+            ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        r.physical[logical] = name
+        r.attributes[(logical, "Arn")] = desc["TableArn"]
+        if desc.get("LatestStreamArn"):
+            r.attributes[(logical, "StreamArn")] = desc["LatestStreamArn"]
+        out.tables[logical] = name
+    elif kind == "AWS::SQS::Queue":
+        name = props.get("QueueName") or f"{stack}-{logical}"
+        attributes = {}
+        if props.get("VisibilityTimeout") is not None:
+            attributes["VisibilityTimeout"] = str(props["VisibilityTimeout"])
+        if props.get("RedrivePolicy"):
+            attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        r.physical[logical], r.attributes[(logical, "Arn")] = url, arn
+        r.attributes[(logical, "QueueName")] = name
+        out.queues[logical] = url
+    elif kind == "AWS::SQS::QueuePolicy":
+        for url in props.get("Queues") or []:
+            sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(props["PolicyDocument"])})
+        r.physical[logical] = f"{stack}-{logical}"
+    elif kind == "AWS::SNS::Topic":
+        name = props.get("TopicName") or f"{stack}-{logical}"
+        arn = sns.create_topic(Name=name)["TopicArn"]
+        r.physical[logical], r.attributes[(logical, "TopicName")] = arn, name
+        r.attributes[(logical, "TopicArn")] = arn
+        out.topics[logical] = arn
+    elif kind == "AWS::SecretsManager::Secret":
+        name = props.get("Name") or f"{stack}-{logical}"
+        value = props.get("SecretString")
+        gen = props.get("GenerateSecretString")
+        if value is None and gen:
+            base = json.loads(gen.get("SecretStringTemplate") or "{}")
+            base[gen.get("GenerateStringKey", "password")] = secrets.token_urlsafe(16)
+            value = json.dumps(base)
+        arn = sm.create_secret(Name=name, SecretString=value or "{}")["ARN"]
+        r.physical[logical] = arn
+        out.secrets[logical] = arn
+    elif kind == "AWS::Events::EventBus":
+        name = props.get("Name") or f"{stack}-{logical}"
+        arn = clients["events"].create_event_bus(Name=name)["EventBusArn"]
+        r.physical[logical], r.attributes[(logical, "Arn")], r.attributes[(logical, "Name")] = name, arn, name
+        out.buses[logical] = name
+    elif kind == "AWS::Events::Rule":
+        events = clients["events"]
+        name = props.get("Name") or f"{stack}-{logical}"[:64]
+        bus = props.get("EventBusName", "default")
+        arn = events.put_rule(
+            Name=name,
+            EventBusName=bus,
+            EventPattern=json.dumps(props["EventPattern"]),
+            State=props.get("State", "ENABLED"),
+        )["RuleArn"]
+        targets = [{k: v for k, v in t.items() if k in ("Id", "Arn", "Input", "InputPath")} for t in props["Targets"]]
+        events.put_targets(Rule=name, EventBusName=bus, Targets=targets)
+        r.physical[logical], r.attributes[(logical, "Arn")] = name, arn
+    elif kind == "AWS::IAM::Role":
+        name = props.get("RoleName") or f"{stack}-{logical}"
+        r.physical[logical] = name
+        r.attributes[(logical, "Arn")] = f"arn:aws:iam::{ACCOUNT}:role/{name}"
+    elif kind == "AWS::Pipes::Pipe":
+        name = props.get("Name") or f"{stack}-{logical}"
+        source_params = props.get("SourceParameters") or {}
+        stream = source_params.get("DynamoDBStreamParameters") or {}
+        target = (props.get("TargetParameters") or {}).get("EventBridgeEventBusParameters") or {}
+        if not stream or ":event-bus/" not in props["Target"]:
+            raise ValueError(f"{logical}: only DynamoDB-stream pipes to an event bus are emulated")
+        # moto keeps the pipe (describe/list); the emulator supplies what it does at run time
+        clients["pipes"].create_pipe(
+            Name=name,
+            RoleArn=props["RoleArn"],
+            Source=props["Source"],
+            Target=props["Target"],
+            SourceParameters=source_params,
+            TargetParameters=props.get("TargetParameters") or {},
+        )
+        out.pipes.append(
+            PipeSpec(
+                name=name,
+                source_arn=props["Source"],
+                target_arn=props["Target"],
+                starting_position=stream.get("StartingPosition", "LATEST"),
+                batch_size=int(stream.get("BatchSize", 10)),
+                filters=[f["Pattern"] for f in (source_params.get("FilterCriteria") or {}).get("Filters") or []],
+                max_retries=int(stream.get("MaximumRetryAttempts", -1)),
+                dead_letter_arn=(stream.get("DeadLetterConfig") or {}).get("Arn"),
+                source=target.get("Source", "Pipe"),
+                detail_type=target.get("DetailType", "Event"),
+            )
+        )
+        r.physical[logical] = name
+        r.attributes[(logical, "Arn")] = f"arn:aws:pipes:{REGION}:{ACCOUNT}:pipe/{name}"
+    else:
+        raise ValueError(f"{logical}: resource type {kind} is not emulated")
 
 
 def _function(logical: str, props: dict[str, Any], glob: dict[str, Any], r: Resolver, root: Path) -> FunctionSpec:
@@ -233,6 +354,8 @@ def _function(logical: str, props: dict[str, Any], glob: dict[str, Any], r: Reso
         timeout_s=float(r.resolve(prop("Timeout", 3))),
         memory_mb=int(r.resolve(prop("MemorySize", 128))),
     )
+    if props.get("ReservedConcurrentExecutions") is not None:
+        spec.reserved_concurrency = int(r.resolve(props["ReservedConcurrentExecutions"]))
     invoke_cfg = r.resolve(props.get("EventInvokeConfig") or {})
     spec.async_max_retries = int(invoke_cfg.get("MaximumRetryAttempts", 2))
     spec.async_on_failure_arn = ((invoke_cfg.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
@@ -258,6 +381,22 @@ def _function(logical: str, props: dict[str, Any], glob: dict[str, Any], r: Reso
                     on_failure_arn=((ev_props.get("DestinationConfig") or {}).get("OnFailure") or {}).get(
                         "Destination"
                     ),
+                    enabled=bool(ev_props.get("Enabled", True)),
+                    parallelization=int(ev_props.get("ParallelizationFactor", 1)),
+                    batching_window_s=float(ev_props.get("MaximumBatchingWindowInSeconds", 0)),
+                )
+            )
+        elif ev.get("Type") == "SQS":
+            scaling = ev_props.get("ScalingConfig") or {}
+            spec.queues.append(
+                QueueSource(
+                    name=ev_name,
+                    queue_arn=ev_props["Queue"],
+                    batch_size=int(ev_props.get("BatchSize", 10)),
+                    batching_window_s=float(ev_props.get("MaximumBatchingWindowInSeconds", 0)),
+                    max_concurrency=int(scaling.get("MaximumConcurrency", 1000)),
+                    report_failures="ReportBatchItemFailures" in (ev_props.get("FunctionResponseTypes") or []),
+                    filters=[f["Pattern"] for f in (ev_props.get("FilterCriteria") or {}).get("Filters") or []],
                     enabled=bool(ev_props.get("Enabled", True)),
                 )
             )

@@ -146,3 +146,132 @@ def _dlq_messages(aws, deployment):
             break
         out += [json.loads(m["Body"]) for m in batch]
     return out
+
+
+def _lane_rows(aws, deployment):
+    ddb = infra_client("dynamodb", aws)
+    items = []
+    for page in ddb.get_paginator("scan").paginate(TableName=deployment.tables["SeenTable"], ConsistentRead=True):
+        items += page["Items"]
+    return [
+        {
+            "id": i["id"]["S"],
+            "v": i["v"]["S"],
+            "lane": i["lane"]["S"].rsplit(":", 1)[-1],
+            "started": float(i["started"]["N"]),
+            "ended": float(i["ended"]["N"]),
+            "request": i["request"]["S"],
+            "batch": int(i["batch"]["N"]),
+        }
+        for i in items
+    ]
+
+
+def _most_at_once(rows) -> int:
+    spans = {}
+    for r in rows:
+        start, end = spans.get(r["request"], (r["started"], r["ended"]))
+        spans[r["request"]] = (min(start, r["started"]), max(end, r["ended"]))
+    points = sorted([(s, 1) for s, _ in spans.values()] + [(e, -1) for _, e in spans.values()])
+    most = current = 0
+    for _, step in points:
+        current += step
+        most = max(most, current)
+    return most
+
+
+def test_a_pipe_feeds_priority_lanes_that_run_while_the_normal_lane_is_saturated(aws, tmp_path):
+    # Given a pipe from a table's stream to an event bus whose rules split P1 from the rest into two SQS
+    # lanes of one function (reserved concurrency 4, each lane at most 2 at once)
+    deployment = deploy(FIXTURES / "lanes_template.yaml", aws, stack="lanes")
+    for spec in deployment.functions:
+        spec.env.update(
+            AWS_ENDPOINT_URL=aws,
+            AWS_ACCESS_KEY_ID="t",
+            AWS_SECRET_ACCESS_KEY="t",
+            AWS_REGION="ap-south-1",
+            AWS_DEFAULT_REGION="ap-south-1",
+        )
+    emulator = Emulator(deployment, aws, speed=60, log_dir=tmp_path)
+    ddb = infra_client("dynamodb", aws)
+    table = deployment.tables["SourceTable"]
+    try:
+        emulator.wait_ready()
+        # When a backlog of 24 slow routine records arrives, then 3 P1 records, plus one record that always
+        # fails and one the pipe filters out
+        for i in range(24):
+            item = {"id": {"S": f"r{i}"}, "kind": {"S": "lane"}, "priority": {"S": "P3"}, "mode": {"S": "slow"}}
+            ddb.put_item(TableName=table, Item=item)
+        ddb.put_item(
+            TableName=table,
+            Item={"id": {"S": "bad"}, "kind": {"S": "lane"}, "priority": {"S": "P2"}, "mode": {"S": "fail"}},
+        )
+        ddb.put_item(TableName=table, Item={"id": {"S": "other"}, "kind": {"S": "other"}, "priority": {"S": "P1"}})
+        emulator.run_until(lambda: emulator.stats["LaneFunction.Slow.batches"] >= 2, timeout=60)
+        for i in range(3):
+            ddb.put_item(TableName=table, Item={"id": {"S": f"sos{i}"}, "kind": {"S": "lane"}, "priority": {"S": "P1"}})
+        dlq = deployment.queues["SlowDLQ"]
+        assert emulator.run_until(
+            lambda: emulator.idle and emulator.streams_idle and _depth(aws, dlq) == 1, timeout=120
+        ), dict(emulator.stats)
+    finally:
+        emulator.close()
+    rows = _lane_rows(aws, deployment)
+    by_id = {}
+    for r in rows:
+        by_id.setdefault(r["id"], []).append(r)
+    # Then every routine record ran once, each SOS once, on its lane; the filtered record never ran
+    assert {f"r{i}" for i in range(24)} | {f"sos{i}" for i in range(3)} | {"bad"} == set(by_id)
+    assert all(len(by_id[f"sos{i}"]) == 1 and by_id[f"sos{i}"][0]["batch"] == 1 for i in range(3))
+    assert {r["lane"] for i in range(3) for r in by_id[f"sos{i}"]} == {"lanes-FastQueue"}
+    # And the SOS finished while the routine backlog was still being worked through
+    routine_end = max(r["ended"] for i in range(24) for r in by_id[f"r{i}"])
+    assert max(r["ended"] for i in range(3) for r in by_id[f"sos{i}"]) < routine_end
+    # And the routine lane never ran more than its 2 at once, batches of at most 4; two ran at once
+    slow = [r for r in rows if r["lane"] == "lanes-SlowQueue"]
+    assert max(r["batch"] for r in slow) <= 4
+    assert _most_at_once(slow) == 2
+    assert _most_at_once(rows) <= 4
+    # And the record that kept failing went to the DLQ after maxReceiveCount (2) receives
+    assert len(by_id["bad"]) == 2
+
+
+def test_parallelization_factor_runs_batches_of_one_shard_at_once_in_order_per_key(aws, tmp_path):
+    deployment = deploy(FIXTURES / "lanes_template.yaml", aws, stack="parallel")
+    for spec in deployment.functions:
+        spec.env.update(
+            AWS_ENDPOINT_URL=aws,
+            AWS_ACCESS_KEY_ID="t",
+            AWS_SECRET_ACCESS_KEY="t",
+            AWS_REGION="ap-south-1",
+            AWS_DEFAULT_REGION="ap-south-1",
+        )
+    emulator = Emulator(deployment, aws, speed=60, log_dir=tmp_path)
+    ddb = infra_client("dynamodb", aws)
+    table = deployment.tables["SourceTable"]
+    try:
+        emulator.wait_ready()
+        # When 12 keys are written three times each (slow records)
+        for version in range(3):
+            for key in range(12):
+                item = {
+                    "id": {"S": f"k{key}"},
+                    "kind": {"S": "parallel"},
+                    "mode": {"S": "slow"},
+                    "v": {"S": str(version)},
+                }
+                ddb.put_item(TableName=table, Item=item)
+        assert emulator.run_until(lambda: emulator.idle, timeout=120)
+    finally:
+        emulator.close()
+    rows = [r for r in _lane_rows(aws, deployment) if r["lane"] == "parallel"]
+    # Then up to 3 batches ran at once (ParallelizationFactor 3), and each key's versions ran in order
+    assert _most_at_once(rows) == 3
+    for key in range(12):
+        versions = [r["v"] for r in sorted((r for r in rows if r["id"] == f"k{key}"), key=lambda r: r["started"])]
+        assert versions == ["0", "1", "2"]
+
+
+def _depth(aws, url) -> int:
+    attrs = infra_client("sqs", aws).get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    return int(attrs["Attributes"]["ApproximateNumberOfMessages"])
