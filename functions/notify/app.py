@@ -1,45 +1,61 @@
-"""Notify function: each newly routed complaint → SMS and email to its district's officers (SNS), P1 also to
-the control room and the SOS topic. Exactly once per officer, complaint and channel."""
+"""Notify function: lifecycle events from the notify lanes (SQS: a P1 lane and a normal lane) → SMS and email to
+the complaint's officers, P1 also to the SOS topic. At least once per officer, complaint and channel."""
 
 from __future__ import annotations
 
 from functools import partial
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from seva.service import NotifyService
 from seva.settings import NotifySettings
 
 logger = Logger()
-tracer = Tracer()
-metrics = Metrics(namespace="Seva")
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-_services: dict[NotifySettings, NotifyService] = {}
+metrics = Metrics()
+processor = BatchProcessor(event_type=EventType.SQS)
+_services: dict[NotifySettings, Any] = {}
 
 
-def _notify(service: NotifyService, record: DynamoDBRecord) -> None:
-    image = record.dynamodb.new_image if record.dynamodb else {}
-    logger.set_correlation_id(str(image.get("tweet_id")))
-    deliveries = service.handle(image)
-    sent = [d for d in deliveries if d.status == "SENT"]
-    for channel in ("sms", "email", "sos", "digest"):
-        count = sum(1 for d in sent if d.channel == channel)
-        if count:
-            metrics.add_metric(name=f"Notifications_{channel}", unit=MetricUnit.Count, value=count)
-    logger.info("officers notified", extra={"sent": len(sent), "already": len(deliveries) - len(sent)})
+def _notify(service: Any, record: SQSRecord) -> None:
+    from seva.dal.complaints import event_from_message
+    from seva.errors import BadRecord
+    from seva.notify import NotificationsPending, summarise
+
+    try:
+        event = event_from_message(record.body)
+    except BadRecord as exc:
+        logger.error("not a lifecycle event: sent to the failure queue", extra={"error": str(exc)})
+        service.failures.send({"bad_record": record.body[:2000], "error": str(exc)})
+        return
+    logger.set_correlation_id(event.complaint_id)
+    try:
+        results = service.handle(event)
+    except NotificationsPending as pending:
+        # Retried when the message is visible again (the queue's visibility timeout outlasts any claim)
+        _count(summarise(pending.results))
+        logger.warning("deliveries pending a retry", extra={"event": event.event_id, "pending": str(pending)})
+        raise
+    _count(summarise(results))
+    logger.info("officers notified", extra={"event": event.event_id, "action": str(event.action), **summarise(results)})
+
+
+def _count(outcomes: dict[str, int]) -> None:
+    for name, value in outcomes.items():
+        metrics.add_metric(name=f"Notifications_{name}", unit=MetricUnit.Count, value=value)
 
 
 @metrics.log_metrics
-@tracer.capture_lambda_handler
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    from seva.bootstrap import Invocation, notify_service
+
+    Invocation.start(context.get_remaining_time_in_millis())
     settings = NotifySettings.load()
-    service = _services.get(settings) or _services.setdefault(settings, NotifyService(settings))
+    service = _services.get(settings) or _services.setdefault(settings, notify_service(settings))
     return process_partial_response(
         event=event, record_handler=partial(_notify, service), processor=processor, context=context
     )

@@ -231,12 +231,17 @@ class Complaint:
     locality: str | None = None
     language: str | None = None
     evidence: list[dict[str, Any]] = field(default_factory=list)
+    needs_review: bool = False
     routed_at: datetime | None = None
-    sla_due_at: datetime | None = None
+    ack_due_at: datetime | None = None
+    resolve_due_at: datetime | None = None
     parent_tweet_id: str | None = None
     # lifecycle timestamps
     acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    on_the_way_at: datetime | None = None
     resolved_at: datetime | None = None
+    reopened_at: datetime | None = None
     closed_at: datetime | None = None
     first_response_at: datetime | None = None
     version: int = 0
@@ -246,6 +251,26 @@ class Complaint:
         return self.status in OPEN
 
     @property
+    def due_at(self) -> datetime | None:
+        """The deadline of the clock that runs now (acknowledge while ROUTED, then resolve)."""
+        if self.status == Status.ROUTED:
+            return self.ack_due_at
+        if self.status in (Status.ACKNOWLEDGED, Status.ON_THE_WAY, Status.REOPENED):
+            return self.resolve_due_at
+        return None
+
+    @property
     def district_key(self) -> str:
         """The officer directory's partition: an LGD code, or HQ when the district is unknown."""
         return str(self.district_code) if self.district_code is not None else "HQ"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One transition to write: the action, the fields it sets, what the audit event says about it. Several
+    are written together, or none (a follow-up attaches to its complaint and updates it at once)."""
+
+    complaint: Complaint
+    action: Action
+    changes: dict[str, Any] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)

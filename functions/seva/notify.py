@@ -1,77 +1,137 @@
-"""Notifications for a routed complaint: SMS to the officers who act, email with full details, P1 to the
-district control room and the SOS topic. Exactly once per officer, complaint and channel (a ledger entry is
-claimed before sending); one citizen cannot trigger unbounded SMS (per-author hourly limit, then a digest)."""
+"""Who is told what about a complaint event, and sending it at least once per (complaint, officer, channel).
+
+- A routed complaint (or one reassigned, or turned from noise into a complaint) goes by SMS to each of its
+  district's officers whose priorities and categories match (every P1 also to the control room), by email to
+  those with an address, and, when P1, to the SOS topic. No officer registered for the district: the state cell.
+- A follow-up that changed the complaint (priority, district, a place or a phone number) tells the officers who
+  already have the complaint with a follow-up SMS, and sends the whole complaint to officers newly concerned.
+- Each send is claimed in a ledger first (a lease until the invocation's deadline), then marked sent. A send
+  that raised releases its claim and is retried (SQS redelivers the event); a claim left SENDING by a crashed
+  invocation is taken over once its lease has passed. The one window where a message can go twice: a crash
+  after SNS accepted it and before the ledger recorded it. A delivery that keeps failing ends FAILED: on the
+  complaint, in a metric and on the failure queue — never "notified".
+- One citizen cannot trigger unbounded SMS: past the hourly limit (by tweet time, whatever the processing
+  order) officers get one digest with the real count, emails go on. No guard ever holds back a P1.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
+from enum import StrEnum
 from typing import Any, Protocol
 
+from seva.districts import Districts
+from seva.lifecycle import Action, Actor, Channel, Complaint, Event, Priority
 from seva.officers import Officer, masked
-from seva.sms import Registry, complaint_sms
+from seva.sms import Registry, complaint_sms, followup_sms
+
+NOTIFIER = Actor.system("notify")
+SOS_TOPIC = "sos-topic"
+ANNOUNCE = frozenset({Action.ROUTE, Action.REASSIGN, Action.TO_COMPLAINT})
 
 
-@dataclass(frozen=True)
-class RoutedComplaint:
-    tweet_id: str
-    reference: str
-    priority: str
-    category: str
-    district_code: int | None
-    district: str | None
-    district_hindi: str | None
-    text: str
-    author_id: str | None
-    author_username: str | None
-    sla_due_at: str | None
+class Claim(StrEnum):
+    GRANTED = "GRANTED"  # yours to send
+    SENT = "SENT"  # sent before
+    HELD = "HELD"  # another invocation holds it and may still be sending
+    FAILED = "FAILED"  # finally failed before
 
-    @classmethod
-    def from_image(cls, image: dict[str, Any], hindi_name: Callable[[int | None], str | None]) -> RoutedComplaint:
-        from seva.routing import BadRecord
 
-        try:
-            code = int(image["district_code"]) if image.get("district_code") is not None else None
-            return cls(
-                tweet_id=str(image["tweet_id"]),
-                reference=str(image["reference"]),
-                priority=str(image["priority"]),
-                category=str(image.get("category") or "other"),
-                district_code=code,
-                district=image.get("district"),
-                district_hindi=hindi_name(code),
-                text=str(image.get("text") or ""),
-                author_id=image.get("author_id"),
-                author_username=image.get("author_username"),
-                sla_due_at=image.get("sla_due_at"),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise BadRecord(f"routed complaint image incomplete: {exc}") from exc
+class Outcome(StrEnum):
+    SENT = "SENT"
+    ALREADY = "ALREADY"
+    HELD = "HELD"
+    RETRY = "RETRY"  # this attempt failed; the event is retried
+    FAILED = "FAILED"  # failed for good (attempts exhausted, or SNS refused the recipient)
+    REFUSED = "REFUSED"  # the body did not match its registered template: never sent
+
+
+class SendFailed(Exception):
+    def __init__(self, message: str, final: bool = False):
+        super().__init__(message)
+        self.final = final
+
+
+class NotificationsPending(Exception):
+    """Some deliveries must be retried (a send failed, or another invocation holds the claim)."""
+
+    def __init__(self, results: list[DeliveryResult], retry_after: float | None = None):
+        pending = [f"{r.officer_id}#{r.channel}:{r.outcome}" for r in results if r.outcome in _PENDING]
+        super().__init__(f"deliveries to retry: {', '.join(pending)}")
+        self.results, self.retry_after = results, retry_after
 
 
 @dataclass(frozen=True)
 class Delivery:
+    purpose: str  # complaint | followup-<event id> | digest
     officer_id: str
-    channel: str  # sms | email | sos | digest
-    message_id: str | None
-    status: str  # SENT | ALREADY
+    channel: str  # sms | email | sos
+    send: Callable[[], str] = field(compare=False, repr=False)
+    template: Any = field(default=None, compare=False, repr=False)
+    body: str | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def key(self) -> str:
+        return f"{self.purpose}#{self.officer_id}#{self.channel}"
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    officer_id: str
+    channel: str
+    purpose: str
+    outcome: Outcome
+    message_id: str | None = None
+    error: str | None = None
+
+
+_PENDING = (Outcome.RETRY, Outcome.HELD)
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    claim: Claim
+    message_id: str | None = None
+    sent_at: datetime | None = None
+    lease_until: float | None = None
 
 
 class Ledger(Protocol):
-    def claim(self, tweet_id: str, key: str) -> bool: ...
-    def complete(self, tweet_id: str, key: str, message_id: str) -> None: ...
+    def claim(self, complaint_id: str, key: str, lease_until: float, now: datetime) -> ClaimResult: ...
+    def complete(self, complaint_id: str, key: str, message_id: str, now: datetime) -> None: ...
+    def release(self, complaint_id: str, key: str, error: str, final: bool, now: datetime) -> bool:
+        """Give the claim back after a failed send; True when the delivery has now failed for good."""
+        ...
+
+    def told(self, complaint_id: str, purpose: str) -> set[str]:
+        """Officers who were sent ``purpose`` for this complaint (any channel)."""
+        ...
+
+
+@dataclass(frozen=True)
+class GuardDecision:
+    kind: str  # sms | digest | hold
+    count: int  # the citizen's complaints in the hour around this one (this one included)
+    priorities: dict[str, int]
 
 
 class AuthorGuard(Protocol):
-    def complaints_this_hour(self, author_id: str, tweet_id: str, now: datetime) -> int: ...
+    def decide(
+        self, author_id: str, tweet_id: str, tweeted_at: datetime, priority: str, limit: int
+    ) -> GuardDecision: ...
 
 
 class Sender(Protocol):
     def sms(self, phone: str, body: str, template_id: str, entity_id: str, sender_id: str) -> str: ...
-    def email(self, officer_id: str, subject: str, body: str, attributes: dict[str, str]) -> str: ...
+    def email(self, officer: Officer, subject: str, body: str, attributes: dict[str, str]) -> str: ...
     def sos(self, payload: dict[str, Any]) -> str: ...
+
+
+class AuditLog(Protocol):
+    def record(self, event: Event) -> bool: ...
 
 
 @dataclass
@@ -79,94 +139,294 @@ class Notifier:
     ledger: Ledger
     guard: AuthorGuard
     sender: Sender
+    audit: AuditLog
     templates: Registry
+    districts: Districts
     now: Callable[[], datetime]
+    lease_until: Callable[[], float]  # the invocation's deadline (epoch seconds), plus a margin
     sms_per_author_per_hour: int = 5
     log: Callable[[str, dict], None] = lambda message, extra: None
-    deliveries: list[Delivery] = field(default_factory=list)
 
-    def notify(self, complaint: RoutedComplaint, officers: list[Officer]) -> list[Delivery]:
-        self.deliveries = []
-        recipients = [o for o in officers if o.receives(complaint.priority, complaint.category)]
-        count = self.guard.complaints_this_hour(complaint.author_id or "unknown", complaint.tweet_id, self.now())
-        over_limit = count > self.sms_per_author_per_hour
+    def deliveries(
+        self, event: Event, complaint: Complaint, officers: list[Officer], follow_up: Complaint | None = None
+    ) -> list[Delivery]:
+        """What this event calls for (pure, given the ledger's record of who has the complaint)."""
+        if not complaint.is_open or complaint.reference is None or complaint.priority is None:
+            return []  # closed, noise or gone: nothing to tell
+        priority = complaint.priority
+        category = str(complaint.category or "other")
+        recipients = [o for o in officers if o.receives(priority, category)]
+        if event.action in ANNOUNCE:
+            return self._complaint(complaint, recipients)
+        if event.action == Action.FOLLOW_UP and event.details.get("changed"):
+            told = self.ledger.told(complaint.tweet_id, "complaint")
+            new = [o for o in recipients if o.officer_id not in told]
+            known = [o for o in officers if o.officer_id in told]
+            text = follow_up.text if follow_up else ""
+            followups = [
+                Delivery(
+                    f"followup-{event.event_id}", o.officer_id, "sms", self._followup_sender(complaint, event, o, text)
+                )
+                for o in known
+            ]
+            followups += [
+                Delivery(
+                    f"followup-{event.event_id}",
+                    o.officer_id,
+                    "email",
+                    self._email_sender(complaint, o, event, f"followup-{event.event_id}"),
+                )
+                for o in known
+                if o.email
+            ]
+            return [*self._complaint(complaint, new), *followups]
+        return []
+
+    def _complaint(self, complaint: Complaint, recipients: list[Officer]) -> list[Delivery]:
+        out: list[Delivery] = []
+        sms_kind = "sms"
+        decision: GuardDecision | None = None
+        if complaint.priority != Priority.P1 and recipients:
+            # No guard ever holds back a P1
+            decision = self.guard.decide(
+                complaint.author_id or "unknown",
+                complaint.tweet_id,
+                complaint.tweet_created_at,
+                str(complaint.priority),
+                self.sms_per_author_per_hour,
+            )
+            sms_kind = decision.kind
         for officer in recipients:
-            if not over_limit:
-                self._once(complaint, officer.officer_id, "sms", partial(self._sms, complaint, officer))
-            elif count == self.sms_per_author_per_hour + 1:
-                self._once(complaint, officer.officer_id, "digest", partial(self._digest, complaint, officer))
+            if sms_kind == "sms":
+                out.append(Delivery("complaint", officer.officer_id, "sms", self._sms_sender(complaint, officer)))
+            elif sms_kind == "digest" and decision is not None:
+                out.append(Delivery("digest", officer.officer_id, "sms", self._digest_sender(officer, decision)))
             if officer.email:
-                self._once(complaint, officer.officer_id, "email", partial(self._email, complaint, officer))
-        if complaint.priority == "P1":
-            self._once(complaint, "sos-topic", "sos", lambda: self.sender.sos(self._sos_payload(complaint)))
-        return self.deliveries
+                out.append(Delivery("complaint", officer.officer_id, "email", self._email_sender(complaint, officer)))
+        if complaint.priority == Priority.P1:
+            out.append(Delivery("complaint", SOS_TOPIC, "sos", lambda: self.sender.sos(_sos_payload(complaint))))
+        return out
 
-    def _once(self, complaint: RoutedComplaint, officer_id: str, channel: str, send: Callable[[], str]) -> None:
-        key = f"{officer_id}#{channel}"
-        if not self.ledger.claim(complaint.tweet_id, key):
-            # Claimed before: sent, or sent and the record lost to a crash. Never send twice.
-            self.deliveries.append(Delivery(officer_id, channel, None, "ALREADY"))
-            return
-        message_id = send()
-        self.ledger.complete(complaint.tweet_id, key, message_id)
-        self.deliveries.append(Delivery(officer_id, channel, message_id, "SENT"))
+    def notify(
+        self, event: Event, complaint: Complaint, officers: list[Officer], follow_up: Complaint | None = None
+    ) -> list[DeliveryResult]:
+        """Send what the event calls for; raises ``NotificationsPending`` when some deliveries must be retried
+        (after the others were tried: one failure never blocks the rest)."""
+        self._held_until = None
+        results = [self._once(complaint, d) for d in self.deliveries(event, complaint, officers, follow_up)]
+        if any(r.outcome in _PENDING for r in results):
+            held = [r for r in results if r.outcome == Outcome.HELD]
+            raise NotificationsPending(results, retry_after=self._held_until if held else None)
+        return results
 
-    def _sms(self, complaint: RoutedComplaint, officer: Officer) -> str:
-        language = officer.language
-        template = self.templates.template("complaint", language)
-        district = (complaint.district_hindi if language == "hi" else complaint.district) or (
-            "मुख्यालय" if language == "hi" else "HQ"
+    _held_until: float | None = None
+
+    def _once(self, complaint: Complaint, delivery: Delivery) -> DeliveryResult:
+        def result(outcome: Outcome, message_id: str | None = None, error: str | None = None) -> DeliveryResult:
+            return DeliveryResult(delivery.officer_id, delivery.channel, delivery.purpose, outcome, message_id, error)
+
+        now = self.now()
+        claim = self.ledger.claim(complaint.tweet_id, delivery.key, self.lease_until(), now)
+        if claim.claim == Claim.SENT:
+            self._audit(complaint, delivery, claim.message_id, claim.sent_at or now)  # in case it was not recorded
+            return result(Outcome.ALREADY, claim.message_id)
+        if claim.claim == Claim.FAILED:
+            return result(Outcome.FAILED, error="failed before")
+        if claim.claim == Claim.HELD:
+            self._held_until = max(self._held_until or 0, claim.lease_until or 0)
+            return result(Outcome.HELD)
+        try:
+            message_id = delivery.send()
+        except OffTemplate as exc:
+            self.ledger.release(complaint.tweet_id, delivery.key, str(exc)[:200], True, now)
+            self.log("sms refused: off template", {"officer": delivery.officer_id, "purpose": delivery.purpose})
+            return result(Outcome.REFUSED, error=str(exc)[:200])
+        except SendFailed as exc:
+            final = self.ledger.release(complaint.tweet_id, delivery.key, str(exc)[:200], exc.final, now)
+            return result(Outcome.FAILED if final else Outcome.RETRY, error=str(exc)[:200])
+        self.ledger.complete(complaint.tweet_id, delivery.key, message_id, now)
+        self._audit(complaint, delivery, message_id, now)
+        return result(Outcome.SENT, message_id)
+
+    def _audit(self, complaint: Complaint, delivery: Delivery, message_id: str | None, at: datetime) -> None:
+        self.audit.record(
+            Event(
+                complaint_id=complaint.tweet_id,
+                event_id=f"d-{delivery.key}",
+                kind="delivery",
+                at=at,
+                actor=NOTIFIER,
+                via=Channel(delivery.channel if delivery.channel in ("sms", "email", "sos") else "sms"),
+                details={"to": delivery.officer_id, "purpose": delivery.purpose, "message_id": message_id},
+            )
         )
-        body = complaint_sms(
-            template,
-            reference=complaint.reference,
-            priority=complaint.priority,
-            category=self.templates.category_name(complaint.category, language),
-            district=district,
-            excerpt=complaint.text,
-            tweet_id=complaint.tweet_id,
-        )
+
+    # -- messages ------------------------------------------------------------------------------------------
+    def _district_name(self, complaint: Complaint, language: str) -> str:
+        name = self.districts.name(complaint.district_code, language)
+        return name or ("मुख्यालय" if language == "hi" else "HQ")
+
+    def _sms_sender(self, complaint: Complaint, officer: Officer) -> Callable[[], str]:
+        def send() -> str:
+            template = self.templates.template("complaint", officer.language)
+            body = complaint_sms(
+                template,
+                reference=str(complaint.reference),
+                priority=str(complaint.priority),
+                category=self.templates.category_name(str(complaint.category or "other"), officer.language),
+                district=self._district_name(complaint, officer.language),
+                excerpt=complaint.text,
+                tweet_id=complaint.tweet_id,
+            )
+            return self._send_sms(officer, template, body)
+
+        return send
+
+    def _followup_sender(self, complaint: Complaint, event: Event, officer: Officer, text: str) -> Callable[[], str]:
+        def send() -> str:
+            template = self.templates.template("followup", officer.language)
+            body = followup_sms(
+                template,
+                reference=str(complaint.reference),
+                priority=str(complaint.priority),
+                changes=self._change_summary(complaint, event, officer.language),
+                excerpt=text,
+                tweet_id=str(event.details.get("follow_up") or complaint.tweet_id),
+            )
+            return self._send_sms(officer, template, body)
+
+        return send
+
+    def _change_summary(self, complaint: Complaint, event: Event, language: str) -> str:
+        words = {
+            "en": {"priority": f"now {complaint.priority}", "place": "place added", "phone": "phone shared"},
+            "hi": {"priority": f"अब {complaint.priority}", "place": "स्थान जोड़ा", "phone": "फ़ोन दिया"},
+        }[language if language == "hi" else "en"]
+        parts = []
+        for what in event.details.get("changed") or []:
+            if what == "district":
+                parts.append(self._district_name(complaint, language))
+            elif what in words:
+                parts.append(words[what])
+        return ", ".join(parts)
+
+    def _digest_sender(self, officer: Officer, decision: GuardDecision) -> Callable[[], str]:
+        def send() -> str:
+            template = self.templates.template("digest", officer.language)
+            priorities = " ".join(f"{p}x{n}" for p, n in sorted(decision.priorities.items()))
+            body = template.fill([str(decision.count), priorities[:30]])
+            return self._send_sms(officer, template, body)
+
+        return send
+
+    def _send_sms(self, officer: Officer, template: Any, body: str) -> str:
+        if not template.matches(body):
+            # An off-template body would be blocked by the operator, or worse, delivered: never send it
+            raise OffTemplate(f"{template.key}: body does not match the registered template")
         self.log("sms", {"officer": officer.officer_id, "phone": masked(officer.phone), "template": template.key})
         return self.sender.sms(
             officer.phone, body, template.dlt_template_id, self.templates.entity_id, self.templates.sender_id
         )
 
-    def _digest(self, complaint: RoutedComplaint, officer: Officer) -> str:
-        template = self.templates.template("digest", officer.language)
-        body = template.fill([str(self.sms_per_author_per_hour + 1), f"latest {complaint.reference}"[:30]])
-        return self.sender.sms(
-            officer.phone, body, template.dlt_template_id, self.templates.entity_id, self.templates.sender_id
-        )
+    def _email_sender(
+        self, complaint: Complaint, officer: Officer, event: Event | None = None, purpose: str = "complaint"
+    ) -> Callable[[], str]:
+        def send() -> str:
+            from seva.messages import complaint_email
 
-    def _email(self, complaint: RoutedComplaint, officer: Officer) -> str:
-        subject = f"[{complaint.priority}] {complaint.reference} {complaint.category.replace('_', ' ')}"
-        lines = [
-            f"Reference: {complaint.reference}",
-            f"Priority: {complaint.priority}   Category: {complaint.category}",
-            f"District: {complaint.district or 'unknown (state HQ queue)'}",
-            f"Respond by: {complaint.sla_due_at or '-'}",
-            f"Citizen: @{complaint.author_username or '?'}",
-            f"Tweet: https://x.com/i/status/{complaint.tweet_id}",
-            "",
-            complaint.text,
-        ]
-        attributes = {
-            "officer_id": officer.officer_id,
-            "reference": complaint.reference,
-            "priority": complaint.priority,
-        }
-        return self.sender.email(officer.officer_id, subject, "\n".join(lines), attributes)
+            subject, body = complaint_email(complaint, officer, self.districts, self.templates, event)
+            attributes = {
+                "officer_id": officer.officer_id,
+                "district": officer.district,
+                "reference": str(complaint.reference),
+                "priority": str(complaint.priority),
+                "purpose": purpose,
+            }
+            return self.sender.email(officer, subject, body, attributes)
 
-    @staticmethod
-    def _sos_payload(complaint: RoutedComplaint) -> dict[str, Any]:
-        return {
-            "type": "seva.sos",
-            "reference": complaint.reference,
-            "priority": complaint.priority,
-            "category": complaint.category,
-            "district_code": complaint.district_code,
-            "district": complaint.district,
-            "tweet_id": complaint.tweet_id,
-            "tweet_url": f"https://x.com/i/status/{complaint.tweet_id}",
-            "text": complaint.text,
-        }
+        return send
+
+
+class OffTemplate(Exception):
+    pass
+
+
+def _sos_payload(complaint: Complaint) -> dict[str, Any]:
+    return {
+        "type": "seva.sos",
+        "reference": complaint.reference,
+        "priority": str(complaint.priority),
+        "category": str(complaint.category),
+        "district_code": complaint.district_code,
+        "district": complaint.district,
+        "locality": complaint.locality,
+        "tweet_id": complaint.tweet_id,
+        "tweet_url": f"https://x.com/i/status/{complaint.tweet_id}",
+        "text": complaint.text,
+    }
+
+
+def summarise(results: list[DeliveryResult]) -> dict[str, int]:
+    return dict(Counter(f"{r.channel}_{r.outcome.lower()}" for r in results))
+
+
+class ComplaintReader(Protocol):
+    def get(self, tweet_id: str) -> Complaint | None: ...
+    def set_notified(self, tweet_id: str, now: datetime, failed: list[str]) -> None: ...
+
+
+class Directory(Protocol):
+    def for_district(self, district: str) -> list[Officer]: ...
+
+
+class FailureQueue(Protocol):
+    def send(self, message: dict[str, Any]) -> None: ...
+
+
+@dataclass
+class NotifyService:
+    """One lifecycle event in: the complaint and its officers looked up, the notifier run, the outcome kept."""
+
+    complaints: ComplaintReader
+    directory: Directory
+    notifier: Notifier
+    failures: FailureQueue
+
+    def officers(self, complaint: Complaint) -> list[Officer]:
+        officers = self.directory.for_district(complaint.district_key)
+        if not officers and complaint.district_code is not None:
+            officers = self.directory.for_district("HQ")  # no one registered for the district: the state cell
+        return officers
+
+    def handle(self, event: Event) -> list[DeliveryResult]:
+        complaint = self.complaints.get(event.complaint_id)
+        if complaint is None:
+            return []
+        follow_up = None
+        if event.action == Action.FOLLOW_UP and event.details.get("follow_up"):
+            follow_up = self.complaints.get(str(event.details["follow_up"]))
+        try:
+            results = self.notifier.notify(event, complaint, self.officers(complaint), follow_up)
+        except NotificationsPending as pending:
+            self._keep(complaint, event, pending.results)
+            raise
+        self._keep(complaint, event, results)
+        return results
+
+    def _keep(self, complaint: Complaint, event: Event, results: list[DeliveryResult]) -> None:
+        failed = [r for r in results if r.outcome in (Outcome.FAILED, Outcome.REFUSED)]
+        if failed:
+            keys = [f"{r.officer_id}#{r.channel}" for r in failed]
+            self.complaints.set_notified(complaint.tweet_id, self.notifier.now(), keys)
+            self.failures.send(
+                {
+                    "tweet_id": complaint.tweet_id,
+                    "reference": complaint.reference,
+                    "event": event.event_id,
+                    "failed": [{"to": r.officer_id, "channel": r.channel, "error": r.error} for r in failed],
+                }
+            )
+        elif (
+            results and event.action in ANNOUNCE and all(r.outcome in (Outcome.SENT, Outcome.ALREADY) for r in results)
+        ):
+            self.complaints.set_notified(complaint.tweet_id, self.notifier.now(), [])

@@ -4,7 +4,16 @@ Gap-free by construction:
 - every query pages with ``next_token`` all the way back to its cursor;
 - tweets are stored (conditional put) before the cursor moves, and the cursor only moves forward;
 - a window that cannot be finished this cycle (rate limit, X outage, page budget, crash) is remembered as
-  ``pending`` (newest id of the window, oldest id stored so far) and resumed next cycle with ``until_id``.
+  ``pending`` (where the window ends, the oldest id stored so far) and resumed next cycle with ``until_id``;
+- a window ends ``settle`` seconds before now (``end_time``): X indexes recent posts with a delay, and a tweet
+  indexed late must not fall below a cursor that has already passed it. Once a window is paged, the cursor moves
+  to the id of its end time (ids are time-ordered snowflakes), so an empty window moves it too.
+
+Never wedged: each query is isolated (its error is its own state, the others go on); a cursor older than what
+recent search covers (7 days) is re-anchored at the edge of the searchable window and the possible gap is
+recorded; malformed answers are retried, then skipped for this cycle. Limits that hold for the whole app (429,
+the monthly usage cap, rejected credentials) stop the cycle and are remembered, so later cycles make no request
+until they lift.
 
 Side effects go through the ports below, so this module is pure logic and testable without AWS or X.
 """
@@ -13,12 +22,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from seva.querypack import SearchQuery, pack_queries
 from seva.registry import HandleRegistry
 from seva.tweets import SearchPage, TweetEnvelope, is_retweet, mentioned_usernames, parse_created_at
+
+SEARCH_ENDPOINT = "GET /2/tweets/search/recent"
+X_WINDOW_S = 900  # X's rate-limit window: when a 429 gives no reset time, wait this long
+SEARCHABLE = timedelta(days=7)  # recent search's reach
+ANCHOR_MARGIN = timedelta(minutes=10)  # re-anchor this far inside the searchable window
 
 
 class RateLimited(Exception):
@@ -29,8 +43,28 @@ class RateLimited(Exception):
         self.reset_at = reset_at
 
 
+class UsageCapped(Exception):
+    """X answered 429 UsageCapExceeded: the project's monthly post cap is used up."""
+
+
+class CredentialsRejected(Exception):
+    """X answered 401/403: the app's token is missing, revoked or not allowed this endpoint."""
+
+
 class XUnavailable(Exception):
     """X kept failing (5xx / network) after bounded retries."""
+
+
+class MalformedAnswer(Exception):
+    """X answered 200 with something that is not a search page (not JSON, no meta, a page without ids)."""
+
+
+class CursorTooOld(Exception):
+    """X refused the query's since_id / start_time: older than recent search covers."""
+
+
+class BadQuery(Exception):
+    """X refused this query (400) for a reason other than its cursor's age."""
 
 
 @dataclass(slots=True)
@@ -42,6 +76,18 @@ class Cursor:
     pending_until_id: int | None = None
 
 
+@dataclass(frozen=True)
+class Gap:
+    """Tweets that may be missing: X would no longer search back to the cursor."""
+
+    query: str
+    handles: tuple[str, ...]
+    since_id: int | None
+    since: datetime | None
+    searchable_from: datetime
+    reason: str
+
+
 class Searcher(Protocol):
     def search(
         self,
@@ -50,6 +96,7 @@ class Searcher(Protocol):
         since_id: int | None,
         until_id: int | None,
         start_time: datetime | None,
+        end_time: datetime | None,
         next_token: str | None,
     ) -> SearchPage: ...
 
@@ -67,6 +114,18 @@ class CursorStore(Protocol):
 
     def commit(self, cursor: Cursor, since_id: int) -> None: ...
 
+    def reanchor(self, cursor: Cursor, gap: Gap) -> None:
+        """Forget an aged cursor (the query starts again from the searchable window) and record the gap."""
+        ...
+
+    def query_failed(self, cursor: Cursor, reason: str, now: datetime) -> None: ...
+
+    def blocked_until(self, endpoint: str) -> tuple[int, str] | None:
+        """(until, why) while the app may not search: a 429, the usage cap, rejected credentials."""
+        ...
+
+    def block(self, endpoint: str, until: int, reason: str) -> None: ...
+
 
 @dataclass
 class CycleReport:
@@ -78,9 +137,12 @@ class CycleReport:
     skipped_self: int = 0
     skipped_retweet: int = 0
     skipped_unregistered: int = 0
+    skipped_malformed: int = 0
     max_lag_s: float = 0.0
-    stopped: str | None = None  # None | rate_limited | x_unavailable | page_budget
+    stopped: str | None = None  # None | rate_limited | usage_capped | x_credentials
     rate_limit_reset: int | None = None
+    query_errors: dict[str, str] = field(default_factory=dict)  # query key -> x_unavailable | malformed | ...
+    gaps: int = 0
     ingested_ids: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -112,6 +174,11 @@ def derive_cursor(query: SearchQuery, known: Iterable[Cursor]) -> Cursor:
     return Cursor(key=query.key, handles=query.handles, since_id=min(positions[h] for h in query.handles))
 
 
+def next_month(now: datetime) -> datetime:
+    first = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return (first + timedelta(days=32)).replace(day=1)
+
+
 @dataclass
 class PollCycle:
     registry: HandleRegistry
@@ -122,46 +189,115 @@ class PollCycle:
     backfill: timedelta = timedelta(days=1)
     max_pages: int = 300
     max_query_length: int = 512
+    settle: timedelta = timedelta(seconds=40)
+    """A window ends this long before now: X's index lags; tweets indexed later than this are at risk."""
+    id_at: Callable[[datetime], int] | None = None
+    """The snowflake id of a moment (ids are time-ordered): lets an empty or finished window move its cursor."""
+    time_of: Callable[[int], datetime] | None = None
+    """The moment of a snowflake id: tells an aged cursor before X refuses it."""
+    credentials_retry: timedelta = timedelta(minutes=5)
     on_ingested: Callable[[TweetEnvelope], None] | None = None
     report: CycleReport = field(default_factory=CycleReport)
     _query_budget: int = 0
     _seen: set[str] = field(default_factory=set)
     _query_pages: int = 0
+    _reanchored: set[str] = field(default_factory=set)
 
     def run(self) -> CycleReport:
+        blocked = self.cursors.blocked_until(SEARCH_ENDPOINT)
+        if blocked and blocked[0] > self.now().timestamp():
+            # Never sleep in Lambda waiting for a limit to lift: skip this cycle, the cursors keep our place
+            return CycleReport(stopped=blocked[1], rate_limit_reset=blocked[0])
+        now = self.now()
+        try:
+            self._run()
+        except RateLimited as exc:
+            self.report.stopped, self.report.rate_limit_reset = "rate_limited", exc.reset_at
+            self.cursors.block(SEARCH_ENDPOINT, exc.reset_at or int(now.timestamp()) + X_WINDOW_S, "rate_limited")
+        except UsageCapped:
+            # The monthly cap lifts with the billing cycle (or a plan change): look again every hour
+            self.report.stopped = "usage_capped"
+            until = min(next_month(now), now + timedelta(hours=1))
+            self.cursors.block(SEARCH_ENDPOINT, int(until.timestamp()), "usage_capped")
+        except CredentialsRejected:
+            self.report.stopped = "x_credentials"
+            self.cursors.block(SEARCH_ENDPOINT, int((now + self.credentials_retry).timestamp()), "x_credentials")
+        return self.report
+
+    def _run(self) -> None:
         queries = pack_queries(self.registry.usernames, self.max_query_length)
         known = self.cursors.load_all()
         by_key = {c.key: c for c in known}
         self.report.queries = len(queries)
         # Each query gets its share of the page budget, so a burst on one cannot starve the others.
         self._query_budget = max(1, self.max_pages // max(1, len(queries)))
-        try:
-            for query in queries:
-                cursor = by_key.get(query.key)
-                if cursor is None:
-                    cursor = derive_cursor(query, known)
-                    if cursor.since_id is not None:
-                        # Persist the carried-over position first: later conditional writes build on it.
-                        self.cursors.commit(cursor, cursor.since_id)
-                self._query_pages = 0
-                try:
-                    self._poll_query(query, cursor)
-                except _PageBudgetSpent:
-                    self.report.stopped = "page_budget"  # the open window resumes next cycle
-        except RateLimited as exc:
-            self.report.stopped, self.report.rate_limit_reset = "rate_limited", exc.reset_at
-        except XUnavailable:
-            self.report.stopped = "x_unavailable"
-        return self.report
+        for query in queries:
+            cursor = by_key.get(query.key)
+            if cursor is None:
+                cursor = derive_cursor(query, known)
+                if cursor.since_id is not None:
+                    # Persist the carried-over position first: later conditional writes build on it.
+                    self.cursors.commit(cursor, cursor.since_id)
+            self._query_pages = 0
+            try:
+                self._poll_query(query, cursor)
+            except _PageBudgetSpent:
+                self.report.query_errors[query.key] = "page_budget"  # the open window resumes next cycle
+            except (XUnavailable, MalformedAnswer, BadQuery) as exc:
+                # This query's problem: recorded and retried next cycle; the other queries go on
+                reason = {XUnavailable: "x_unavailable", MalformedAnswer: "malformed_answer"}.get(
+                    type(exc), "bad_query"
+                )
+                self.report.query_errors[query.key] = reason
+                self.cursors.query_failed(cursor, f"{reason}: {exc}"[:300], self.now())
 
     def _poll_query(self, query: SearchQuery, cursor: Cursor) -> None:
-        if cursor.pending_newest_id is not None:
-            self._drain(query, cursor, until_id=cursor.pending_until_id, window_newest=cursor.pending_newest_id)
-        self._drain(query, cursor, until_id=None, window_newest=None)
+        if self._aged(cursor):
+            self._reanchor(query, cursor, "cursor older than recent search covers")
+        try:
+            self._windows(query, cursor)
+        except CursorTooOld as exc:
+            self._reanchor(query, cursor, f"X refused the cursor: {exc}")
+            self._windows(query, cursor)
 
-    def _drain(self, query: SearchQuery, cursor: Cursor, *, until_id: int | None, window_newest: int | None) -> None:
-        """Page one window (since_id, until_id) to its end, storing before moving the cursor."""
-        start_time = None if cursor.since_id is not None else self.now() - self.backfill
+    def _windows(self, query: SearchQuery, cursor: Cursor) -> None:
+        if cursor.pending_newest_id is not None:
+            self._drain(query, cursor, until_id=cursor.pending_until_id, target=cursor.pending_newest_id)
+        self._drain(query, cursor, until_id=None, target=None)
+
+    def _aged(self, cursor: Cursor) -> bool:
+        if cursor.since_id is None or self.time_of is None:
+            return False
+        return self.time_of(cursor.since_id) < self.now() - SEARCHABLE + ANCHOR_MARGIN
+
+    def _reanchor(self, query: SearchQuery, cursor: Cursor, reason: str) -> None:
+        now = self.now()
+        gap = Gap(
+            query=query.key,
+            handles=query.handles,
+            since_id=cursor.since_id,
+            since=self.time_of(cursor.since_id) if self.time_of and cursor.since_id else None,
+            searchable_from=now - SEARCHABLE + ANCHOR_MARGIN,
+            reason=reason,
+        )
+        self.cursors.reanchor(cursor, gap)
+        cursor.since_id = cursor.pending_newest_id = cursor.pending_until_id = None
+        self._reanchored.add(cursor.key)
+        self.report.gaps += 1
+
+    def _drain(self, query: SearchQuery, cursor: Cursor, *, until_id: int | None, target: int | None) -> None:
+        """Page one window (since_id, until_id or end_time] to its end, storing before moving the cursor; then
+        move the cursor to ``target`` (the window's end)."""
+        now = self.now()
+        # X takes whole seconds, and end_time is exclusive: the window is every post before that second
+        end_time = None if until_id is not None else (now - self.settle).replace(microsecond=0)
+        start_time = None
+        if cursor.since_id is None:
+            # A new query backfills; a re-anchored one takes everything X still has
+            searchable = now - SEARCHABLE + ANCHOR_MARGIN
+            start_time = searchable if cursor.key in self._reanchored else max(now - self.backfill, searchable)
+        if target is None and end_time is not None and self.id_at is not None:
+            target = self.id_at(end_time)
         token: str | None = None
         while True:
             if self._query_pages >= self._query_budget:
@@ -173,24 +309,27 @@ class PollCycle:
                 since_id=cursor.since_id,
                 until_id=until_id,
                 start_time=start_time,
+                end_time=end_time,
                 next_token=token,
             )
             self.report.pages += 1
-            if window_newest is None:
-                window_newest = page.newest_id
+            self.report.skipped_malformed += page.skipped
+            if target is None:
+                target = page.newest_id  # no clock for ids: the newest tweet of the window
             self._store_page(page)
             if page.next_token:
-                assert window_newest is not None and page.oldest_id is not None
-                self.cursors.set_pending(cursor, window_newest, page.oldest_id)
-                cursor.pending_newest_id, cursor.pending_until_id = window_newest, page.oldest_id
+                if target is None or page.oldest_id is None:
+                    raise MalformedAnswer("a next page without the ids of this one")
+                self.cursors.set_pending(cursor, target, page.oldest_id)
+                cursor.pending_newest_id, cursor.pending_until_id = target, page.oldest_id
                 token = page.next_token
                 if page.rate_limit_remaining == 0:
                     raise RateLimited(page.rate_limit_reset)
                 continue
-            if window_newest is not None:
-                self.cursors.commit(cursor, window_newest)
-                cursor.since_id = window_newest
-                cursor.pending_newest_id = cursor.pending_until_id = None
+            if target is not None and (cursor.since_id is None or target > cursor.since_id):
+                self.cursors.commit(cursor, target)
+                cursor.since_id = target
+            cursor.pending_newest_id = cursor.pending_until_id = None
             if page.rate_limit_remaining == 0:
                 raise RateLimited(page.rate_limit_reset)
             return
@@ -223,3 +362,45 @@ class PollCycle:
                     self.on_ingested(envelope)
             else:
                 self.report.already_stored += 1
+
+
+TWEPOCH_MS = 1288834974657  # X's snowflake epoch
+
+
+def snowflake_at(moment: datetime) -> int:
+    """The highest id X could have given a post before this moment (ids are ms since X's epoch, shifted 22
+    bits): the cursor of a window whose exclusive end is ``moment``."""
+    return ((int(moment.timestamp() * 1000) - TWEPOCH_MS) << 22) - 1
+
+
+def snowflake_time(tweet_id: int) -> datetime:
+    return datetime.fromtimestamp(((tweet_id >> 22) + TWEPOCH_MS) / 1000, UTC)
+
+
+def run_cycles(
+    cycle: Callable[[], PollCycle],
+    *,
+    cycles: int,
+    interval: timedelta,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+    time_left: Callable[[], float],
+) -> list[CycleReport]:
+    """Several cycles in one invocation, ``interval`` apart (a schedule cannot fire more often than once a
+    minute; X's budget allows a cycle every 10-15 s). Stops early when a cycle was stopped by a limit, or when
+    the next cycle would not finish before the invocation's deadline."""
+    reports: list[CycleReport] = []
+    started = clock()
+    for n in range(cycles):
+        report = cycle().run()
+        reports.append(report)
+        if report.stopped or n == cycles - 1:
+            break
+        if clock() - started > cycles * interval.total_seconds():
+            break  # slow cycles: the next scheduled invocation takes over
+        wait = started + (n + 1) * interval.total_seconds() - clock()
+        if time_left() - max(wait, 0) < 2 * interval.total_seconds():
+            break
+        if wait > 0:
+            sleep(wait)
+    return reports

@@ -1,12 +1,18 @@
-"""Answering the citizen on X, exactly once per complaint.
+"""Answering the citizen on X: once per complaint and kind of answer, from the right handle, errors as states.
 
 - From the handle the citizen mentioned (a district handle first, else the state handle): X only lets an
-  account reply to a tweet that mentions it.
-- The text is deterministic and carries the reference, so a retry after a crash between posting and recording
-  is refused by X as duplicate content (403); the existing reply is then found and recorded.
-- Errors are states: 403 not allowed → REPLY_NOT_ALLOWED (no retry); 429 or no budget left → REPLY_PENDING,
-  retried by the scheduled sweep without blocking other complaints; 5xx → bounded retries, then REPLY_FAILED.
-- Per-handle budget (100 posts per 15 minutes per user, 10,000 per 24 hours per app) is taken before posting.
+  account reply to a post that mentions it.
+- What the citizen is told follows what happened: registered (with the reference and who was told), then
+  "an officer has acknowledged" / "is on the way" only once that happened, and "resolved".
+- A claim (lease) is taken before posting, so two overlapping invocations (a lane and the sweep) cannot both
+  post. The text is deterministic per complaint and kind, so after a crash between posting and recording X
+  refuses the second copy (403 duplicate) and the existing reply is found and recorded.
+- Every X answer is a state: 403 "not mentioned" → REPLY_NOT_ALLOWED (final); 400 (the post is gone, a bad
+  request) → REPLY_FAILED (final); 401 and other 403s (revoked or misconfigured credentials) → pending, retried
+  with backoff as credentials are fixed; 429 or no budget → pending until the reset; 5xx, timeouts and malformed
+  bodies → retried with backoff, then REPLY_FAILED and the failure queue.
+- Posting budgets (per handle and for the app) are taken before posting; a P1 reply may use a reserve that
+  routine replies leave free.
 """
 
 from __future__ import annotations
@@ -14,20 +20,50 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from enum import StrEnum
+from typing import Protocol
 
+from seva.lifecycle import Action, Actor, Channel, Complaint, Event, Priority
+from seva.notify import Claim, ClaimResult
 from seva.registry import HandleRegistry
 
 REPLIED, PENDING, NOT_ALLOWED, FAILED = "REPLIED", "REPLY_PENDING", "REPLY_NOT_ALLOWED", "REPLY_FAILED"
+SETTLED = (REPLIED, NOT_ALLOWED, FAILED)
 ALREADY_SETTLED = "already settled"
+REPLIER = Actor.system("reply")
 
 
+class ReplyKind(StrEnum):
+    REGISTERED = "ack"  # registered: the reference and who was told
+    ACKNOWLEDGED = "acknowledged"
+    ON_THE_WAY = "on_the_way"
+    RESOLVED = "resolved"
+
+
+REPLY_FOR: dict[Action, ReplyKind] = {
+    Action.ROUTE: ReplyKind.REGISTERED,
+    Action.TO_COMPLAINT: ReplyKind.REGISTERED,
+    Action.ACKNOWLEDGE: ReplyKind.ACKNOWLEDGED,
+    Action.ON_THE_WAY: ReplyKind.ON_THE_WAY,
+    Action.RESOLVE: ReplyKind.RESOLVED,
+}
+
+
+# -- what X answered (raised by the X client) ----------------------------------------------------------------
 class DuplicateContent(Exception):
-    pass
+    """403: this handle already posted this text (our earlier attempt went through)."""
 
 
 class NotAllowed(Exception):
-    pass
+    """403: the handle may not reply to this post (it was not mentioned) — final."""
+
+
+class BadRequest(Exception):
+    """400: the post is gone or the request is invalid — final."""
+
+
+class CredentialsRejected(Exception):
+    """401, or a 403 about the app or the account (revoked token, app not enrolled, account locked)."""
 
 
 class PostRateLimited(Exception):
@@ -37,68 +73,46 @@ class PostRateLimited(Exception):
 
 
 class PostUnavailable(Exception):
-    pass
-
-
-@dataclass(frozen=True)
-class ReplyJob:
-    tweet_id: str
-    reference: str
-    priority: str
-    language: str
-    district: str | None
-    district_hindi: str | None
-    mentioned_handles: tuple[str, ...]
-    reply_status: str | None = None
-    reply_attempts: int = 0
-
-    @classmethod
-    def from_image(cls, image: dict[str, Any], hindi_name: Callable[[int | None], str | None]) -> ReplyJob:
-        from seva.routing import BadRecord
-
-        try:
-            code = int(image["district_code"]) if image.get("district_code") is not None else None
-            return cls(
-                tweet_id=str(image["tweet_id"]),
-                reference=str(image["reference"]),
-                priority=str(image.get("priority") or "P3"),
-                language=str(image.get("language") or "en"),
-                district=image.get("district"),
-                district_hindi=hindi_name(code),
-                mentioned_handles=tuple(image.get("mentioned_handles") or ()),
-                reply_status=image.get("reply_status"),
-                reply_attempts=int(image.get("reply_attempts") or 0),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise BadRecord(f"routed complaint image incomplete: {exc}") from exc
-
-
-class Poster(Protocol):
-    def post_reply(self, handle: str, text: str, in_reply_to: str) -> str: ...
-    def find_reply(self, handle: str, reference: str) -> str | None: ...
-
-
-class Budget(Protocol):
-    def take(self, handle: str, now: datetime) -> datetime | None:
-        """None if a post may go now; else when the handle's (or the app's) window has room again."""
-        ...
-
-
-class ReplyRepo(Protocol):
-    def reply_status(self, tweet_id: str) -> tuple[str | None, int]: ...
-    def mark_replied(self, tweet_id: str, handle: str, reply_id: str, now: datetime) -> None: ...
-    def mark_pending(self, tweet_id: str, next_at: datetime, attempts: int, reason: str) -> None: ...
-    def mark_final(self, tweet_id: str, status: str, attempts: int, reason: str) -> None: ...
-    def clear_pending(self, tweet_id: str) -> None: ...
+    """5xx, a timeout or a malformed answer: it may or may not have been posted; retry (a duplicate is found)."""
 
 
 @dataclass(frozen=True)
 class ReplyOutcome:
     tweet_id: str
+    kind: str
     status: str
     reply_id: str | None = None
     handle: str | None = None
     reason: str | None = None
+
+
+class Poster(Protocol):
+    def post_reply(self, handle: str, text: str, in_reply_to: str) -> str: ...
+    def find_reply(self, handle: str, reference: str, text: str) -> str | None: ...
+
+
+class Budget(Protocol):
+    def take(self, handle: str, now: datetime, urgent: bool) -> datetime | None:
+        """None if a post may go now; else when there is room again."""
+        ...
+
+
+class Leases(Protocol):
+    def claim(self, complaint_id: str, key: str, lease_until: float, now: datetime) -> ClaimResult: ...
+    def complete(self, complaint_id: str, key: str, message_id: str, now: datetime) -> None: ...
+    def release(self, complaint_id: str, key: str, error: str, final: bool, now: datetime) -> bool: ...
+
+
+class ReplyRepo(Protocol):
+    def state(self, complaint: Complaint, kind: str) -> tuple[str | None, int]:
+        """The reply's state and attempts so far."""
+        ...
+
+    def mark_replied(self, complaint: Complaint, kind: str, handle: str, reply_id: str, now: datetime) -> None: ...
+    def mark_pending(self, complaint: Complaint, kind: str, next_at: datetime, attempts: int, reason: str) -> None: ...
+    def mark_final(self, complaint: Complaint, kind: str, status: str, attempts: int, reason: str) -> None: ...
+    def clear_pending(self, tweet_id: str, kind: str) -> None: ...
+    def record(self, event: Event) -> bool: ...
 
 
 @dataclass
@@ -106,59 +120,168 @@ class Replier:
     registry: HandleRegistry
     poster: Poster
     budget: Budget
+    leases: Leases
     repo: ReplyRepo
-    compose: Callable[[ReplyJob], str]
+    compose: Callable[[Complaint, str], str]  # (complaint, kind) -> text
     now: Callable[[], datetime]
-    max_attempts: int = 3
+    lease_until: Callable[[], float]
+    max_attempts: int = 5
     retry_base: timedelta = timedelta(minutes=1)  # after a 5xx: 2, 4, … of these
     rate_wait: timedelta = timedelta(minutes=15)  # after a 429 without a reset time: X's window
+    credentials_wait: timedelta = timedelta(minutes=10)  # after a 401/403 about credentials
 
-    def reply_handle(self, job: ReplyJob) -> str | None:
-        handles = [h for name in job.mentioned_handles if (h := self.registry.get(name))]
+    def reply_handle(self, complaint: Complaint) -> str | None:
+        handles = [h for name in complaint.mentioned_handles if (h := self.registry.get(name))]
         for kinds in (("district", "commissionerate"), ("state",), ("zone", "range", "unit")):
             for handle in handles:
                 if handle.kind in kinds:
                     return handle.username
         return None
 
-    def reply(self, job: ReplyJob) -> ReplyOutcome:
-        status, attempts = self.repo.reply_status(job.tweet_id)
-        if status in (REPLIED, NOT_ALLOWED, FAILED):
-            self.repo.clear_pending(job.tweet_id)  # an outbox entry written after the reply settled
-            return ReplyOutcome(job.tweet_id, status, reason=ALREADY_SETTLED)
-        handle = self.reply_handle(job)
+    def reply(self, complaint: Complaint, kind: str) -> ReplyOutcome:
+        status, attempts = self.repo.state(complaint, kind)
+        if status in SETTLED:
+            self.repo.clear_pending(complaint.tweet_id, kind)  # an outbox entry written after the reply settled
+            return ReplyOutcome(complaint.tweet_id, kind, status or "", reason=ALREADY_SETTLED)
+        if complaint.reference is None:
+            self.repo.clear_pending(complaint.tweet_id, kind)
+            return ReplyOutcome(complaint.tweet_id, kind, "SKIPPED", reason="not a routed complaint")
+        handle = self.reply_handle(complaint)
         if handle is None:
-            self.repo.mark_final(job.tweet_id, NOT_ALLOWED, attempts, "no registered handle was mentioned")
-            return ReplyOutcome(job.tweet_id, NOT_ALLOWED, reason="no handle")
+            self.repo.mark_final(complaint, kind, NOT_ALLOWED, attempts, "no registered handle was mentioned")
+            return ReplyOutcome(complaint.tweet_id, kind, NOT_ALLOWED, reason="no handle")
         now = self.now()
-        wait_until = self.budget.take(handle, now)
+        claim = self.leases.claim(complaint.tweet_id, kind, self.lease_until(), now)
+        if claim.claim == Claim.SENT:  # posted and claimed, but the complaint was not updated: do it now
+            self._replied(complaint, kind, handle, str(claim.message_id), now)
+            return ReplyOutcome(complaint.tweet_id, kind, REPLIED, claim.message_id, handle, reason=ALREADY_SETTLED)
+        if claim.claim == Claim.FAILED:
+            return ReplyOutcome(complaint.tweet_id, kind, FAILED, reason=ALREADY_SETTLED)
+        if claim.claim == Claim.HELD:
+            # Another invocation is posting it; should it have died, the sweep tries again after its lease
+            lease_end = datetime.fromtimestamp(claim.lease_until or now.timestamp(), now.tzinfo)
+            self.repo.mark_pending(complaint, kind, lease_end, attempts, "held by another invocation")
+            return ReplyOutcome(complaint.tweet_id, kind, PENDING, handle=handle, reason="held")
+        urgent = complaint.priority == Priority.P1
+        wait_until = self.budget.take(handle, now, urgent)
         if wait_until is not None:
-            self.repo.mark_pending(job.tweet_id, wait_until, attempts, "rate budget")
-            return ReplyOutcome(job.tweet_id, PENDING, handle=handle, reason="rate budget")
-        text = self.compose(job)
+            return self._later(complaint, kind, wait_until, attempts, "rate budget", count=False)
+        text = self.compose(complaint, kind)
         try:
-            reply_id = self.poster.post_reply(handle, text, job.tweet_id)
+            reply_id = self.poster.post_reply(handle, text, complaint.tweet_id)
         except DuplicateContent:
-            # Posted before (a crash between posting and recording): find it and record it.
-            existing = self.poster.find_reply(handle, job.reference)
+            # Posted before (a crash between posting and recording): find it and record it
+            existing = self.poster.find_reply(handle, str(complaint.reference), text)
             if existing is None:
-                return self._retry_later(job, attempts + 1, "duplicate refused but reply not found yet")
+                return self.retry_later(complaint, kind, attempts + 1, "duplicate refused but reply not found yet")
             reply_id = existing
         except NotAllowed as exc:
-            self.repo.mark_final(job.tweet_id, NOT_ALLOWED, attempts + 1, str(exc)[:200])
-            return ReplyOutcome(job.tweet_id, NOT_ALLOWED, handle=handle, reason="not allowed")
+            return self._final(complaint, kind, NOT_ALLOWED, attempts + 1, f"not allowed: {exc}"[:200], handle)
+        except BadRequest as exc:
+            return self._final(complaint, kind, FAILED, attempts + 1, f"bad request: {exc}"[:200], handle)
+        except CredentialsRejected as exc:
+            return self._later(complaint, kind, now + self.credentials_wait, attempts + 1, f"credentials: {exc}"[:200])
         except PostRateLimited as exc:
             next_at = datetime.fromtimestamp(exc.reset_at, now.tzinfo) if exc.reset_at else now + self.rate_wait
-            self.repo.mark_pending(job.tweet_id, next_at, attempts, "429")
-            return ReplyOutcome(job.tweet_id, PENDING, handle=handle, reason="429")
+            return self._later(complaint, kind, next_at, attempts, "429", count=False)
         except PostUnavailable as exc:
-            return self._retry_later(job, attempts + 1, str(exc)[:200])
-        self.repo.mark_replied(job.tweet_id, handle, reply_id, now)
-        return ReplyOutcome(job.tweet_id, REPLIED, reply_id=reply_id, handle=handle)
+            return self.retry_later(complaint, kind, attempts + 1, str(exc)[:200])
+        self.leases.complete(complaint.tweet_id, kind, reply_id, now)
+        self._replied(complaint, kind, handle, reply_id, now)
+        return ReplyOutcome(complaint.tweet_id, kind, REPLIED, reply_id=reply_id, handle=handle)
 
-    def _retry_later(self, job: ReplyJob, attempts: int, reason: str) -> ReplyOutcome:
-        if attempts >= self.max_attempts:
-            self.repo.mark_final(job.tweet_id, FAILED, attempts, reason)
-            return ReplyOutcome(job.tweet_id, FAILED, reason=reason)
-        self.repo.mark_pending(job.tweet_id, self.now() + self.retry_base * 2**attempts, attempts, reason)
-        return ReplyOutcome(job.tweet_id, PENDING, reason=reason)
+    def _replied(self, complaint: Complaint, kind: str, handle: str, reply_id: str, now: datetime) -> None:
+        self.repo.mark_replied(complaint, kind, handle, reply_id, now)
+        self.repo.record(
+            Event(
+                complaint_id=complaint.tweet_id,
+                event_id=f"r-{kind}",
+                kind="delivery",
+                at=now,
+                actor=REPLIER,
+                via=Channel.X,
+                details={"to": "citizen", "purpose": kind, "handle": handle, "reply_id": reply_id},
+            )
+        )
+
+    def _final(
+        self, complaint: Complaint, kind: str, status: str, attempts: int, reason: str, handle: str | None = None
+    ) -> ReplyOutcome:
+        self.leases.release(complaint.tweet_id, kind, reason, True, self.now())
+        self.repo.mark_final(complaint, kind, status, attempts, reason)
+        return ReplyOutcome(complaint.tweet_id, kind, status, handle=handle, reason=reason)
+
+    def _later(
+        self, complaint: Complaint, kind: str, next_at: datetime, attempts: int, reason: str, count: bool = True
+    ) -> ReplyOutcome:
+        if count and attempts >= self.max_attempts:
+            return self._final(complaint, kind, FAILED, attempts, reason)
+        self.leases.release(complaint.tweet_id, kind, reason, False, self.now())
+        self.repo.mark_pending(complaint, kind, next_at, attempts, reason)
+        return ReplyOutcome(complaint.tweet_id, kind, PENDING, reason=reason)
+
+    def retry_later(self, complaint: Complaint, kind: str, attempts: int, reason: str) -> ReplyOutcome:
+        return self._later(complaint, kind, self.now() + self.retry_base * 2**attempts, attempts, reason)
+
+
+class ComplaintReader(Protocol):
+    def get(self, tweet_id: str) -> Complaint | None: ...
+
+
+class PendingReplies(Protocol):
+    def due(self, now: datetime, limit: int) -> list[tuple[str, str]]: ...
+    def mark_pending(self, complaint: Complaint, kind: str, next_at: datetime, attempts: int, reason: str) -> None: ...
+    def clear_pending(self, tweet_id: str, kind: str) -> None: ...
+    def state(self, complaint: Complaint, kind: str) -> tuple[str | None, int]: ...
+
+
+class FailureQueue(Protocol):
+    def send(self, message: dict) -> None: ...
+
+
+@dataclass
+class ReplyDesk:
+    """Lifecycle events and the pending sweep in, answers out; a failed answer reported on the failure queue."""
+
+    replier: Replier
+    complaints: ComplaintReader
+    pending: PendingReplies
+    failures: FailureQueue
+    log: Callable[[str, dict], None] = lambda message, extra: None
+
+    def on_event(self, event: Event) -> ReplyOutcome | None:
+        kind = REPLY_FOR.get(event.action) if event.action else None
+        complaint = self.complaints.get(event.complaint_id) if kind else None
+        if kind is None or complaint is None:
+            return None
+        return self._report(complaint, self.replier.reply(complaint, kind))
+
+    def sweep(self, limit: int) -> list[ReplyOutcome]:
+        """Retry the replies whose time has come, P1 first. One that raises is pushed back with backoff and
+        never blocks the others."""
+        outcomes = []
+        for tweet_id, kind in self.pending.due(self.replier.now(), limit):
+            complaint = self.complaints.get(tweet_id)
+            if complaint is None:
+                self.pending.clear_pending(tweet_id, kind)
+                continue
+            try:
+                outcomes.append(self._report(complaint, self.replier.reply(complaint, kind)))
+            except Exception as exc:  # an answer nobody expected: this item waits, the others go on
+                _, attempts = self.pending.state(complaint, kind)
+                self.log("reply sweep item failed", {"tweet_id": tweet_id, "kind": kind, "error": repr(exc)[:200]})
+                outcome = self.replier.retry_later(complaint, kind, attempts + 1, f"unexpected: {exc!r}"[:200])
+                outcomes.append(self._report(complaint, outcome))
+        return outcomes
+
+    def _report(self, complaint: Complaint, outcome: ReplyOutcome) -> ReplyOutcome:
+        if outcome.status == FAILED and outcome.reason != ALREADY_SETTLED:
+            self.failures.send(
+                {
+                    "tweet_id": complaint.tweet_id,
+                    "reference": complaint.reference,
+                    "kind": outcome.kind,
+                    "reason": outcome.reason,
+                }
+            )
+        return outcome

@@ -1,57 +1,38 @@
-"""Routing of a newly stored complaint: thread follow-up, noise, or a routed complaint with a reference.
+"""Routing of a newly stored tweet: a follow-up in the thread of the citizen's complaint, noise, or a routed
+complaint with a reference number and its deadlines.
 
-Pure orchestration over ports; every write is a conditional state transition from ``RECEIVED``, so a
-redelivered stream record is a no-op.
+Pure orchestration over ports. Every write is a lifecycle transition from ``RECEIVED`` (``seva.lifecycle``),
+applied with its audit event, so a redelivered stream record changes nothing.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-RECEIVED = "RECEIVED"
+from seva.districts import Districts
+from seva.errors import BadRecord
+from seva.lifecycle import (
+    FOLLOWABLE,
+    Action,
+    Actor,
+    Change,
+    Channel,
+    Complaint,
+    Event,
+    Priority,
+    Status,
+    TransitionRefused,
+)
+from seva.sla import SlaPolicy, Stage
 
-
-class BadRecord(ValueError):
-    """A stream record the route function cannot process (goes to the on-failure destination)."""
-
-
-@dataclass(frozen=True)
-class StoredComplaint:
-    tweet_id: str
-    status: str
-    author_id: str | None
-    conversation_id: str | None
-    tweet: dict[str, Any]
-    author: dict[str, Any] | None
-    place: dict[str, Any] | None
-
-    @classmethod
-    def from_image(cls, image: dict[str, Any]) -> StoredComplaint:
-        """From a stream NewImage (already deserialised from DynamoDB JSON)."""
-        import json
-
-        tweet_id = image.get("tweet_id")
-        if not isinstance(tweet_id, str) or not tweet_id.isdigit():
-            raise BadRecord(f"complaint image without a valid tweet_id: {str(tweet_id)[:40]!r}")
-        raw = image.get("raw")
-        try:
-            payload = json.loads(raw) if isinstance(raw, str) else raw
-        except ValueError as exc:
-            raise BadRecord(f"tweet {tweet_id}: raw is not JSON") from exc
-        if not isinstance(payload, dict) or not isinstance(payload.get("tweet"), dict):
-            raise BadRecord(f"tweet {tweet_id}: raw has no tweet object")
-        return cls(
-            tweet_id=tweet_id,
-            status=str(image.get("status") or ""),
-            author_id=image.get("author_id"),
-            conversation_id=image.get("conversation_id"),
-            tweet=payload["tweet"],
-            author=payload.get("author") if isinstance(payload.get("author"), dict) else None,
-            place=payload.get("place") if isinstance(payload.get("place"), dict) else None,
-        )
+ROUTER = Actor.system("route")
+_URGENCY = {Priority.P1: 0, Priority.P2: 1, Priority.P3: 2}
+# A phone number the citizen adds ("call 98765 43210", "+91-98765-43210"); never forwarded by SMS (redacted)
+_PHONE = re.compile(r"(?<!\w)\+?\d(?:[\s\-().]*\d){9,}")
 
 
 @dataclass(frozen=True)
@@ -63,60 +44,186 @@ class RouteOutcome:
     category: str | None = None
     priority: str | None = None
     parent_tweet_id: str | None = None
+    changed: tuple[str, ...] = ()
 
 
-class RoutingRepo(Protocol):
-    def status(self, tweet_id: str) -> str | None: ...
-    def find_open_complaint(self, conversation_id: str, author_id: str, exclude: str) -> Any: ...
-    def attach_update(self, parent_id: str, child_id: str, text: str, now: datetime) -> None: ...
-    def mark_attached(self, tweet_id: str, parent_id: str, now: datetime) -> bool: ...
-    def mark_noise(self, tweet_id: str, triage: dict, now: datetime) -> bool: ...
-    def mark_routed(self, tweet_id: str, triage: dict, reference: str, sla_due: datetime, now: datetime) -> bool: ...
+class ComplaintRepo(Protocol):
+    def get(self, tweet_id: str) -> Complaint | None: ...
+    def in_conversation(self, conversation_id: str, author_id: str) -> list[Complaint]: ...
+    def write(self, changes: list[Change], *, actor: Actor, via: Channel, now: datetime, outbox: list) -> list[Event]:
+        """Write the transitions and their audit events in one transaction (raises TransitionRefused)."""
+        ...
+
+    def reply_outbox(self, complaint: Complaint, due: datetime) -> Any: ...
 
 
 class Counter(Protocol):
     def next(self, scope: str) -> int: ...
 
 
+def more_urgent(a: Priority | None, b: Priority | None) -> Priority | None:
+    if a is None or b is None:
+        return a or b
+    return a if _URGENCY[a] <= _URGENCY[b] else b
+
+
+def decided_by(evidence: list[dict[str, Any]]) -> str | None:
+    """Which evidence decided the district (handle, text, place, profile), from triage's evidence list."""
+    return next((e.get("decision") for e in evidence if "decision" in e), None)
+
+
+def locality(evidence: list[dict[str, Any]], district: str | None) -> str | None:
+    """The place in the text that is not just the district's own name ("Hazratganj", "roadways bus stand")."""
+    for item in evidence:
+        if item.get("source") in ("text", "place") and item.get("match") and item["match"] != district:
+            return str(item["match"])[:60]
+    return None
+
+
 @dataclass
 class Router:
-    repo: RoutingRepo
+    repo: ComplaintRepo
     counter: Counter
-    classify: Callable[[dict, dict | None, dict | None], Any]  # -> Triage
-    abbreviation: Callable[[int | None], str]  # LGD code -> district abbreviation, None -> "HQ"
-    sla_minutes: Callable[[str], int]
+    classify: Callable[[dict, dict | None, dict | None], Any]  # -> seva.triage.Triage
+    districts: Districts
+    sla: SlaPolicy
     now: Callable[[], datetime]
     prefix: str = "UP"
+    reply_outbox_delay: timedelta = timedelta(minutes=2)
 
-    def route(self, complaint: StoredComplaint) -> RouteOutcome:
+    def route(self, tweet_id: Any) -> RouteOutcome:
+        if not isinstance(tweet_id, str) or not tweet_id.isdigit():
+            raise BadRecord(f"complaint image without a valid tweet_id: {str(tweet_id)[:40]!r}")
         # The image says RECEIVED even on redelivery: the table says whether it was already handled.
-        if complaint.status != RECEIVED or self.repo.status(complaint.tweet_id) != RECEIVED:
-            return RouteOutcome(complaint.tweet_id, "SKIPPED")
+        complaint = self.repo.get(tweet_id)
+        if complaint is None or complaint.status != Status.RECEIVED:
+            return RouteOutcome(tweet_id, "SKIPPED")
         now = self.now()
-        parent = self._open_parent(complaint)
-        if parent is not None:
-            text = str(complaint.tweet.get("text") or "")
-            self.repo.attach_update(parent.tweet_id, complaint.tweet_id, text, now)
-            self.repo.mark_attached(complaint.tweet_id, parent.tweet_id, now)
-            return RouteOutcome(complaint.tweet_id, "ATTACHED", parent_tweet_id=parent.tweet_id)
+        parent = self._thread_parent(complaint)
+        try:
+            if parent is not None:
+                return self._follow_up(complaint, parent, now)
+            return self._triage(complaint, now)
+        except TransitionRefused:
+            return RouteOutcome(tweet_id, "SKIPPED")  # a concurrent delivery won
+
+    def _triage(self, complaint: Complaint, now: datetime) -> RouteOutcome:
         triage = self.classify(complaint.tweet, complaint.author, complaint.place)
         result = triage.as_dict()
+        fields = {
+            "is_complaint": bool(triage.is_complaint),
+            "category": triage.category,
+            "language": triage.language,
+            "evidence": result["evidence"],
+            "district_code": triage.district_code,
+            "district": triage.district,
+            "locality": locality(result["evidence"], triage.district),
+            "needs_review": bool(result.get("needs_review")) or None,
+            "review_reason": result.get("review_reason"),
+        }
         if not triage.is_complaint:
-            self.repo.mark_noise(complaint.tweet_id, result, now)
+            # Kept, never dropped: a person can turn it into a complaint; one with any SOS signal waits in the
+            # review queue (needs_review)
+            fields["priority"] = triage.priority
+            self.repo.write(
+                [Change(complaint, Action.MARK_NOISE, fields)], actor=ROUTER, via=Channel.SYSTEM, now=now, outbox=[]
+            )
             return RouteOutcome(complaint.tweet_id, "NOISE", category=triage.category)
-        priority = triage.priority or "P3"
-        abbr = self.abbreviation(triage.district_code)
+        priority = Priority.parse(triage.priority, Priority.P3)
+        abbr = self.districts.abbreviation(triage.district_code)
         reference = f"{self.prefix}-{abbr}-{now.year}-{self.counter.next(f'{abbr}#{now.year}'):06d}"
-        due = now + timedelta(minutes=self.sla_minutes(priority))
-        if not self.repo.mark_routed(complaint.tweet_id, result, reference, due, now):
-            return RouteOutcome(complaint.tweet_id, "SKIPPED")  # a concurrent delivery won
-        return RouteOutcome(complaint.tweet_id, "ROUTED", reference, triage.district, triage.category, priority)
+        fields |= {
+            "priority": priority,
+            "reference": reference,
+            "routed_at": now,
+            "ack_due_at": self.sla.due(Stage.ACKNOWLEDGE, priority, now),
+            "resolve_due_at": self.sla.due(Stage.RESOLVE, priority, now),
+        }
+        change = Change(complaint, Action.ROUTE, fields, {"reference": reference, "priority": str(priority)})
+        # The outbox, written with the transition: the citizen is answered by the reply sweep even if the
+        # event is lost on its way to the reply lane
+        outbox = [self.repo.reply_outbox(complaint, now + self.reply_outbox_delay)]
+        self.repo.write([change], actor=ROUTER, via=Channel.SYSTEM, now=now, outbox=outbox)
+        return RouteOutcome(complaint.tweet_id, "ROUTED", reference, triage.district, triage.category, str(priority))
 
-    def _open_parent(self, complaint: StoredComplaint) -> Any:
+    def _thread_parent(self, complaint: Complaint) -> Complaint | None:
+        """The citizen's own complaint in this conversation that this tweet follows up (the earliest)."""
         conversation = complaint.conversation_id
         if not conversation or conversation == complaint.tweet_id or not complaint.author_id:
             return None
-        replied_to = [r for r in complaint.tweet.get("referenced_tweets") or [] if isinstance(r, dict)]
-        if replied_to and not any(r.get("type") == "replied_to" for r in replied_to):
+        refs = [r for r in complaint.tweet.get("referenced_tweets") or [] if isinstance(r, dict)]
+        if refs and not any(r.get("type") == "replied_to" for r in refs):
             return None  # a quote, not a reply in the thread
-        return self.repo.find_open_complaint(conversation, complaint.author_id, exclude=complaint.tweet_id)
+        candidates = [
+            c
+            for c in self.repo.in_conversation(conversation, complaint.author_id)
+            if c.tweet_id != complaint.tweet_id and c.status in FOLLOWABLE and not c.parent_tweet_id
+        ]
+        return candidates[0] if candidates else None
+
+    def _follow_up(self, child: Complaint, parent: Complaint, now: datetime) -> RouteOutcome:
+        """Triage the follow-up on its own: it may raise the priority, name or change the district, add a place
+        or a phone number. The complaint is updated with it and the follow-up is recorded either way."""
+        triage = self.classify(child.tweet, child.author, child.place)
+        evidence = triage.as_dict()["evidence"]
+        changes: dict[str, Any] = {}
+        changed: list[str] = []
+        if triage.is_complaint and triage.priority:
+            raised = more_urgent(parent.priority, Priority.parse(triage.priority, Priority.P3))
+            if raised != parent.priority and raised is not None:
+                changes["priority"] = raised
+                changed.append("priority")
+                # The new priority's clocks, if they are sooner than the ones running
+                for stage, name in ((Stage.ACKNOWLEDGE, "ack_due_at"), (Stage.RESOLVE, "resolve_due_at")):
+                    sooner = self.sla.due(stage, raised, now)
+                    current = getattr(parent, name)
+                    if current is None or sooner < current:
+                        changes[name] = sooner
+        text_code = self._named_district(evidence)
+        if text_code is not None and text_code != parent.district_code and self._may_move(parent):
+            changes["district_code"] = text_code
+            changes["district"] = self.districts.name(text_code)
+            changed.append("district")
+        place = locality(evidence, self.districts.name(text_code or parent.district_code))
+        if place and place != parent.locality:
+            changes["locality"] = place
+            changed.append("place")
+        if _PHONE.search(child.text):
+            changed.append("phone")
+        details = {
+            "follow_up": child.tweet_id,
+            "changed": changed,
+            "from": {k: str(getattr(parent, k)) for k in ("priority", "district_code") if k in changes},
+        }
+        self.repo.write(
+            [
+                Change(parent, Action.FOLLOW_UP, changes, details),
+                Change(child, Action.ATTACH, {"parent_tweet_id": parent.tweet_id}, {"parent": parent.tweet_id}),
+            ],
+            actor=Actor.system("route"),
+            via=Channel.X,
+            now=now,
+            outbox=[],
+        )
+        return RouteOutcome(
+            child.tweet_id,
+            "ATTACHED",
+            parent.reference,
+            priority=str(changes.get("priority") or parent.priority),
+            parent_tweet_id=parent.tweet_id,
+            changed=tuple(changed),
+        )
+
+    @staticmethod
+    def _named_district(evidence: list[dict[str, Any]]) -> int | None:
+        """A district the follow-up's own words (or its place) name without doubt; its @handles are the thread's."""
+        for source in ("text", "place"):
+            codes = {c for e in evidence if e.get("source") == source for c in e.get("district_codes") or []}
+            if len(codes) == 1:
+                return next(iter(codes))
+        return None
+
+    @staticmethod
+    def _may_move(parent: Complaint) -> bool:
+        """A follow-up moves a complaint that no one could place, or that only a handle or a profile placed."""
+        return parent.district_code is None or decided_by(parent.evidence) in ("handle", "profile", None)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from seva.sla import SlaPolicy
 
 
 class _Settings(BaseSettings):
@@ -38,35 +41,63 @@ class PollSettings(_Settings):
     x_retry_base_seconds: float = Field(default=0.5, ge=0)
     x_timeout_seconds: float = Field(default=10.0, gt=0)
     max_query_length: int = Field(default=512, ge=64)
+    settle_seconds: float = Field(default=40, gt=0)
+    """A search window ends this long before now: X indexes recent posts with a delay (~30 s)."""
+    poll_interval_seconds: float = Field(default=15, gt=0)
+    cycles_per_invocation: int = Field(default=4, ge=1, le=10)
+    """Cycles one scheduled invocation runs, ``poll_interval_seconds`` apart (a cycle every 15 s)."""
 
 
-class RouteSettings(_Settings):
+class _SlaSettings(_Settings):
+    """The SLA policy (template parameters): minutes to acknowledge and to resolve, per priority."""
+
+    sla_p1_minutes: float = Field(default=15, gt=0)
+    sla_p2_minutes: float = Field(default=240, gt=0)
+    sla_p3_minutes: float = Field(default=72 * 60, gt=0)
+    sla_p1_resolve_minutes: float = Field(default=240, gt=0)
+    sla_p2_resolve_minutes: float = Field(default=48 * 60, gt=0)
+    sla_p3_resolve_minutes: float = Field(default=14 * 24 * 60, gt=0)
+
+    def sla_policy(self) -> SlaPolicy:
+        from seva.sla import SlaPolicy
+
+        return SlaPolicy.from_minutes(
+            acknowledge={"P1": self.sla_p1_minutes, "P2": self.sla_p2_minutes, "P3": self.sla_p3_minutes},
+            resolve={
+                "P1": self.sla_p1_resolve_minutes,
+                "P2": self.sla_p2_resolve_minutes,
+                "P3": self.sla_p3_resolve_minutes,
+            },
+        )
+
+
+class RouteSettings(_SlaSettings):
     """Settings of the route function (complaints table stream, INSERT)."""
 
-    sla_p1_minutes: int = Field(default=15, ge=1)
-    sla_p2_minutes: int = Field(default=240, ge=1)
-    sla_p3_minutes: int = Field(default=72 * 60, ge=1)
+    audit_table: str
     reference_prefix: str = "UP"
     reply_outbox_delay_seconds: float = Field(default=120, gt=0)
-    """After this, the reply sweep answers a routed complaint the reply function's stream path has not."""
+    """After this, the reply sweep answers a routed complaint the reply lanes have not."""
     handle_registry_path: str | None = None
-
-    def sla_minutes(self, priority: str) -> int:
-        return {"P1": self.sla_p1_minutes, "P2": self.sla_p2_minutes}.get(priority, self.sla_p3_minutes)
 
 
 class NotifySettings(_Settings):
-    """Settings of the notify function (stream MODIFY RECEIVED → ROUTED)."""
+    """Settings of the notify function (the notify lanes: SQS queues fed by the lifecycle pipe)."""
 
+    audit_table: str
     officers_table: str
     officer_email_topic_arn: str
     sos_topic_arn: str
     sms_per_author_per_hour: int = Field(default=5, ge=1)
+    notify_failure_queue_url: str | None = None
+    max_send_attempts: int = Field(default=5, ge=1)
+    lease_margin_seconds: float = Field(default=5, ge=0)
 
 
 class ReplySettings(_Settings):
-    """Settings of the reply function (stream RECEIVED → ROUTED, and a schedule that retries pending replies)."""
+    """Settings of the reply function (the reply lanes, and a schedule that retries pending replies)."""
 
+    audit_table: str
     x_secret_name: str  # app bearer token (to find a reply already posted)
     x_user_secret_name: str  # {"handles": {"<username>": {consumer_key, consumer_secret, access_token, ...}}}
     x_api_base_url: str | None = None
@@ -76,7 +107,10 @@ class ReplySettings(_Settings):
     user_window_seconds: float = Field(default=900, gt=0)
     app_post_limit: int = Field(default=10_000, ge=1)
     app_window_seconds: float = Field(default=86_400, gt=0)
-    max_reply_attempts: int = Field(default=3, ge=1)
+    max_reply_attempts: int = Field(default=5, ge=1)
     reply_retry_base_seconds: float = Field(default=60, gt=0)
     reply_failure_queue_url: str | None = None
     sweep_batch: int = Field(default=150, ge=1)
+    credentials_max_age_seconds: int = Field(default=60, ge=0)
+    """Reply credentials are read again after this (a token set or rotated is used without a redeploy)."""
+    lease_margin_seconds: float = Field(default=5, ge=0)

@@ -125,14 +125,27 @@ def clip(value: str, limit: int) -> str:
     return value[: max(0, limit - 3)].rstrip() + "..."
 
 
-def complaint_sms(
-    template: Template, *, reference: str, priority: str, category: str, district: str, excerpt: str, tweet_id: str
-) -> str:
-    """Fill the complaint template; shorten the excerpt until the body fits in two segments."""
+def _fit(template: Template, values: list[str], excerpt_at: int, excerpt: str) -> str:
+    """Fill ``template``, the excerpt (sanitised) as long as two segments allow."""
     limit = VAR_MAX
     while True:
-        values = [reference, priority, category, district, clip(sanitise(excerpt), limit), tweet_id]
-        body = template.fill([clip(v, VAR_MAX) for v in values])
+        filled = list(values)
+        filled.insert(excerpt_at, clip(sanitise(excerpt), limit))
+        body = template.fill([clip(v, VAR_MAX) for v in filled])
         if segments(body) <= MAX_SEGMENTS or limit <= 0:
             return body
         limit -= 5
+
+
+def followup_sms(
+    template: Template, *, reference: str, priority: str, changes: str, excerpt: str, tweet_id: str
+) -> str:
+    """The follow-up template: what changed, and the citizen's new words."""
+    return _fit(template, [reference, priority, changes, tweet_id], 3, excerpt)
+
+
+def complaint_sms(
+    template: Template, *, reference: str, priority: str, category: str, district: str, excerpt: str, tweet_id: str
+) -> str:
+    """Fill the complaint template; the excerpt as long as two segments allow."""
+    return _fit(template, [reference, priority, category, district, tweet_id], 4, excerpt)

@@ -47,24 +47,45 @@ class SearchPage:
     rate_limit_remaining: int | None = None
     rate_limit_reset: int | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
+    skipped: int = 0  # posts in the page that were not usable (no numeric id)
 
 
-def page_from_response(body: dict[str, Any]) -> SearchPage:
-    """Join ``data`` with ``includes`` (users, places) into envelopes."""
-    includes = body.get("includes") or {}
-    users = {u.get("id"): u for u in includes.get("users") or []}
-    places = {p.get("id"): p for p in includes.get("places") or []}
-    envelopes = []
-    for tweet in body.get("data") or []:
-        place_id = (tweet.get("geo") or {}).get("place_id")
+class NotAPage(ValueError):
+    """A 200 whose body is not a search page."""
+
+
+def _id(value: Any) -> int | None:
+    text = str(value or "")
+    return int(text) if text.isdigit() else None
+
+
+def page_from_response(body: Any) -> SearchPage:
+    """Join ``data`` with ``includes`` (users, places) into envelopes. Posts without a usable id are skipped
+    (and counted); a page's newest/oldest ids come from ``meta``, or from its posts when ``meta`` lacks them."""
+    if not isinstance(body, dict) or not isinstance(body.get("meta", {}), dict):
+        raise NotAPage(f"not a search page: {str(body)[:80]!r}")
+    if "meta" not in body and "data" not in body:
+        raise NotAPage("a search page without meta or data")
+    includes: dict[str, Any] = body["includes"] if isinstance(body.get("includes"), dict) else {}
+    users = {u.get("id"): u for u in includes.get("users") or [] if isinstance(u, dict)}
+    places = {p.get("id"): p for p in includes.get("places") or [] if isinstance(p, dict)}
+    envelopes, skipped = [], 0
+    data: list[Any] = body["data"] if isinstance(body.get("data"), list) else []
+    for tweet in data:
+        if not isinstance(tweet, dict) or _id(tweet.get("id")) is None:
+            skipped += 1
+            continue
+        place_id = (tweet.get("geo") or {}).get("place_id") if isinstance(tweet.get("geo"), dict) else None
         envelopes.append(TweetEnvelope(tweet, users.get(tweet.get("author_id")), places.get(place_id)))
     meta = body.get("meta") or {}
+    ids = [int(e.id) for e in envelopes]
     return SearchPage(
         envelopes=envelopes,
-        newest_id=int(meta["newest_id"]) if meta.get("newest_id") else None,
-        oldest_id=int(meta["oldest_id"]) if meta.get("oldest_id") else None,
-        next_token=meta.get("next_token"),
-        errors=list(body.get("errors") or []),
+        newest_id=_id(meta.get("newest_id")) or (max(ids) if ids else None),
+        oldest_id=_id(meta.get("oldest_id")) or (min(ids) if ids else None),
+        next_token=meta.get("next_token") if isinstance(meta.get("next_token"), str) else None,
+        errors=list(body.get("errors") or []) if isinstance(body.get("errors"), list) else [],
+        skipped=skipped,
     )
 
 

@@ -22,6 +22,7 @@ from botocore.config import Config
 from sevalocal.faults import FaultPlan
 
 INFRA_AGENT = "seva-localcloud"
+CONTROL_PATH = "/_seva/state"
 REGION = "ap-south-1"
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
@@ -44,15 +45,23 @@ class AwsMiddleware:
         self._lock = threading.Lock()
 
     def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
+        if environ.get("PATH_INFO", "").startswith(CONTROL_PATH):
+            return self._control(environ, start_response)
         service, operation = self._identify(environ)
         infra = INFRA_AGENT in environ.get("HTTP_USER_AGENT", "")
         with self._lock:
             (self.infra_requests if infra else self.requests)[f"{service}.{operation}"] += 1
         if not infra:
-            fault = self.faults.draw(f"aws:{service}")
+            stream = f"aws:{service}"
+            if self.faults.in_burst(stream):  # an outage in progress (SNS: outlasting the SDK's retries)
+                self.faults.record(f"aws_outage_{service}")
+                return self._error(service, False, start_response)
+            fault = self.faults.draw(stream)
             if fault is not None:
                 throttle = fault.random() < 0.5
                 self.faults.record("aws_throttle" if throttle else "aws_5xx")
+                if not throttle:
+                    self.faults.burst(stream, fault)
                 return self._error(service, throttle, start_response)
         if service == "sns" and operation == "Publish":
             return self._recording_publish(environ, start_response)
@@ -89,6 +98,21 @@ class AwsMiddleware:
                     }
                 )
         return result
+
+    def _control(self, environ, start_response):  # type: ignore[no-untyped-def]
+        """The local cloud's own view of what happened (ground truth), for a server in another process."""
+        since = int(parse_qs(environ.get("QUERY_STRING", "")).get("since", ["0"])[0])
+        with self._lock:
+            body = json.dumps(
+                {
+                    "requests": dict(self.requests),
+                    "infra_requests": dict(self.infra_requests),
+                    "injected": dict(self.faults.injected),
+                    "published": self.published[since:],
+                }
+            ).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
 
     @staticmethod
     def _identify(environ) -> tuple[str, str]:  # type: ignore[no-untyped-def]
@@ -156,3 +180,60 @@ def infra_client(service: str, endpoint: str):  # type: ignore[no-untyped-def]
         config=Config(user_agent_extra=INFRA_AGENT, retries={"mode": "standard", "max_attempts": 5}),
         **CREDENTIALS,
     )
+
+
+def _serve(conn, rate: float, seed: int) -> None:  # type: ignore[no-untyped-def]
+    from werkzeug.serving import make_server
+
+    from sevalocal.fakex import _QuietHandler
+
+    server = make_server("127.0.0.1", 0, moto_app(FaultPlan(rate, seed)), threaded=True, request_handler=_QuietHandler)
+    conn.send(server.server_port)
+    server.serve_forever()
+
+
+class MotoProcess:
+    """The moto server (and its fault-injecting, request-counting middleware) in a process of its own: AWS
+    answers on another core than the emulator's event loop, as it would. What happened there is read over
+    HTTP (``/_seva/state``): requests per operation, injected faults, what SNS accepted."""
+
+    def __init__(self, faults: FaultPlan):
+        import multiprocessing as mp
+
+        ctx = mp.get_context("spawn")
+        parent, child = ctx.Pipe()
+        self.process = ctx.Process(target=_serve, args=(child, faults.rate, faults.seed), daemon=True)
+        self.process.start()
+        if not parent.poll(60):
+            raise RuntimeError("the moto server did not start")
+        self.url = f"http://127.0.0.1:{parent.recv()}"
+        self._published: list[dict] = []
+        self._state: dict[str, Any] = {"requests": {}, "infra_requests": {}, "injected": {}}
+
+    def refresh(self) -> None:
+        import urllib.request
+
+        with urllib.request.urlopen(f"{self.url}{CONTROL_PATH}?since={len(self._published)}", timeout=30) as response:
+            state = json.loads(response.read())
+        self._published += state.pop("published")
+        self._state = state
+
+    @property
+    def published(self) -> list[dict]:
+        self.refresh()
+        return self._published
+
+    @property
+    def requests(self) -> Counter:
+        self.refresh()
+        return Counter(self._state["requests"])
+
+    @property
+    def injected(self) -> Counter:
+        self.refresh()
+        return Counter(self._state["injected"])
+
+    def close(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=5)

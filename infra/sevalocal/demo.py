@@ -10,16 +10,17 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sevalocal.aws import CREDENTIALS, REGION, infra_client, moto_app
+from sevalocal.aws import CREDENTIALS, REGION, MotoProcess, infra_client
 from sevalocal.emulator import Emulator, InvokeResult
-from sevalocal.fakex import CREATE_TWEET, SEARCH, FakeX, ServerThread, UserCredentials
+from sevalocal.fakex import SEARCH, FakeX, ServerThread, UserCredentials, snowflake
 from sevalocal.faults import FaultPlan
 from sevalocal.scenario import DEFAULT_SCENARIO, ScenarioTweet, load_scenario, matching_ids
 from sevalocal.template import Deployment, deploy
+from sevalocal.verdict import classify_published, crash_window_keys, judge_notifications, judge_replies
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -41,6 +42,7 @@ class DemoOptions:
     settle_minutes: float = 15.0  # scenario minutes allowed after the last tweet for the pipeline to catch up
     grace_s: float | None = None  # wall seconds on top for the pipeline to drain (default: 60 s + 50 min × faults)
     log_dir: Path = ROOT / ".localcloud" / "logs"
+    index_lag: tuple[float, float] = (1.0, 25.0)  # X seconds from posting to being searchable (X: ~30 s)
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -56,10 +58,12 @@ class LocalCloud:
 
     def __init__(self, options: DemoOptions):
         self.options = options
+        Path(options.log_dir).mkdir(parents=True, exist_ok=True)
+        for old in Path(options.log_dir).glob("*.log"):
+            old.unlink()  # each run's logs start empty
         self.faults = FaultPlan(options.faults, options.seed)
-        self.aws_app = moto_app(self.faults)
-        self.aws = ServerThread(self.aws_app).__enter__()
-        self.fakex = FakeX(speed=options.speed, faults=self.faults)
+        self.aws_app = self.aws = MotoProcess(self.faults)  # AWS on a core of its own
+        self.fakex = FakeX(speed=options.speed, faults=self.faults, index_lag=options.index_lag)
         self.x = ServerThread(self.fakex.wsgi).__enter__()
         # moto's backends are per process: each local cloud gets its own stack (and so its own names).
         self.deployment: Deployment = deploy(options.template, self.aws.url, stack=f"seva-{uuid.uuid4().hex[:6]}")
@@ -82,6 +86,7 @@ class LocalCloud:
         self.ddb = infra_client("dynamodb", self.aws.url)
         self.sqs = infra_client("sqs", self.aws.url)
         self.officers: list = []
+        self.ids: dict[str, str] = {}  # scenario tweet id -> the id X gave it
         self.sm = infra_client("secretsmanager", self.aws.url)
         for logical, arn in self.deployment.secrets.items():
             if logical == "XApiSecret":
@@ -109,6 +114,8 @@ class LocalCloud:
             "APP_WINDOW_SECONDS": str(86400 / options.speed),
             "REPLY_RETRY_BASE_SECONDS": str(60 / options.speed),
             "REPLY_OUTBOX_DELAY_SECONDS": str(120 / options.speed),
+            "POLL_INTERVAL_SECONDS": str(15 / options.speed),
+            "SETTLE_SECONDS": str(40 / options.speed),
         }
         for spec in self.deployment.functions:
             spec.env.update(
@@ -152,9 +159,26 @@ class LocalCloud:
         self.officers = [Officer(**raw) for raw in json.loads(path.read_text(encoding="utf-8"))["officers"]]
 
     def publish(self, items: list[ScenarioTweet]) -> None:
+        """Publish the scenario, each tweet at its time. X's ids are snowflakes of the posting time (the poller
+        relies on it: an empty window moves its cursor to the id of its end time), so each tweet gets the id of
+        the moment it is published; references between scenario tweets are rewritten, and ``ids`` maps the
+        scenario's ids to X's."""
         t0 = self.emulator.started
+        last = 0
+        for item in sorted(items, key=lambda i: (i.at, int(i.id))):
+            at = t0 + item.at / self.options.speed
+            last = max(last + 1, snowflake(datetime.fromtimestamp(at, UTC)))
+            self.ids[item.id] = str(last)
         for item in items:
-            self.fakex.publish(item.tweet, item.author, item.place, t0 + item.at / self.options.speed)
+            tweet = dict(item.tweet, id=self.ids[item.id])
+            if tweet.get("conversation_id") in self.ids:
+                tweet["conversation_id"] = self.ids[tweet["conversation_id"]]
+            tweet["referenced_tweets"] = [
+                dict(r, id=self.ids.get(str(r.get("id")), r.get("id"))) for r in tweet.get("referenced_tweets") or []
+            ] or None
+            tweet = {k: v for k, v in tweet.items() if v is not None}
+            at = t0 + item.at / self.options.speed
+            self.fakex.publish(tweet, item.author, item.place, at, item.indexed_after)
 
     def stored(self, projection: str | None = None) -> list[dict[str, Any]]:
         table = self.deployment.tables["ComplaintsTable"]
@@ -209,11 +233,43 @@ class LocalCloud:
     def close(self) -> None:
         self.emulator.close()
         self.x.__exit__()
-        self.aws.__exit__()
+        self.aws.close()
 
 
 def _parse_time(value: str) -> float:
     return datetime.strptime(value, PYNAMO_TIME).timestamp()
+
+
+class Judge:
+    """The verdict from ground truth, recomputed while the pipeline drains (the demo waits for it, within a
+    budget) and once more for the report."""
+
+    def __init__(self, cloud: LocalCloud, sms_limit: int):
+        from seva.sms import load_templates
+
+        self.cloud, self.sms_limit = cloud, sms_limit
+        self.templates = list(load_templates().templates.values())
+        self.phones = {o.phone: o.officer_id for o in cloud.officers}
+        self.topics = {
+            "email": cloud.deployment.topics.get("OfficerEmailTopic"),
+            "sos": cloud.deployment.topics.get("SosTopic"),
+        }
+
+    def __call__(self, stored: list[dict[str, Any]]) -> dict[str, Any]:
+        published = list(self.cloud.aws_app.published)
+        sent = classify_published(published, self.templates, self.phones, self.topics)
+        by_request = {
+            (p.get("phone") or p.get("topic") or "", p.get("message", "")): s.key
+            for p, s in zip(published, sent, strict=False)
+        }
+        documented = crash_window_keys(self.cloud.emulator.crash_notes, by_request)
+        statuses = Counter(i.get("status", {}).get("S") for i in stored)
+        return {
+            "unrouted": statuses.get("RECEIVED", 0),
+            "notifications": judge_notifications(stored, self.cloud.officers, sent, self.sms_limit, documented),
+            "replies": judge_replies(stored, list(self.cloud.fakex.replies)),
+            "sent": sent,
+        }
 
 
 def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
@@ -229,21 +285,19 @@ def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
         emulator = cloud.emulator
         emulator.wait_ready()
         cloud.publish(items)
-        matching = matching_ids(items, set(cloud.handles))
+        matching = {cloud.ids[i] for i in matching_ids(items, set(cloud.handles))}
         last_at = max((s.at for s in items), default=0.0)
         poll_cycles: list[int] = []
         seen = {"search": 0}
+        judge = Judge(cloud, int(cloud.deployment.parameters.get("SmsPerAuthorPerHour", "5")))
 
         def on_poll(event: dict[str, Any], result: InvokeResult) -> None:
             now_count = cloud.fakex.requests[SEARCH]
             poll_cycles.append(now_count - seen["search"])
             seen["search"] = now_count
 
-        for logical, invoker in emulator.async_invokers.items():
-            if logical == "PollFunction":
-                invoker.on_result = on_poll
-
-        state = {"next_check": 0.0, "next_print": 60.0}
+        emulator.async_invokers["PollFunction"].on_result = on_poll
+        state = {"next_check": 0.0, "next_print": 60.0, "check_cost": 0.0}
         confirmed: set[str] = set()
 
         def done() -> bool:
@@ -255,29 +309,61 @@ def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
                 say(
                     f"  [{int(t // 60):02d}:{int(t % 60):02d}] published {published:>5}/{len(items)}  "
                     f"stored {cloud.item_count():>5}  polls {len(poll_cycles):>3}  "
-                    f"x requests {sum(cloud.fakex.requests.values()):>5}  faults {sum(cloud.faults.injected.values())}"
+                    f"x requests {sum(cloud.fakex.requests.values()):>5}  "
+                    f"faults {sum(cloud.faults.injected.values()) + sum(cloud.aws.injected.values())}"
                 )
-            if t < last_at + 60 or now < state["next_check"]:
-                return False
-            state["next_check"] = now + 0.5
-            if not emulator.streams_idle:  # schedules fire every scenario minute: they never all rest at once
-                return False
+            if t < last_at + 60 or now < state["next_check"] or not emulator.streams_idle:
+                return False  # schedules fire every scenario minute: they never all rest at once
             confirmed.update(cloud.present(matching - confirmed))
-            return matching <= confirmed and cloud.pending_replies() == 0
+            if not matching <= confirmed:
+                state["next_check"] = now + 0.5
+                return False
+            # Everything stored: judge every delivery from ground truth (costs a scan; not too often)
+            started = time.time()
+            verdict = judge(cloud.stored())
+            state["check_cost"] = time.time() - started
+            state["next_check"] = time.time() + max(1.0, 4 * state["check_cost"])
+            return not (verdict["unrouted"] or verdict["notifications"]["missing"] or verdict["replies"]["unanswered"])
 
-        # Handlers run at real speed and back off on throttling: give the pipeline time to drain.
-        grace = options.grace_s if options.grace_s is not None else 60 + 3000 * options.faults
+        # Handlers run at real speed and back off on throttling: the drain budget grows with the scenario and
+        # the fault rate (a 3,000-tweet burst must be allowed to finish)
+        grace = options.grace_s if options.grace_s is not None else 60 + 3000 * options.faults + 0.1 * len(matching)
         timeout = (last_at + options.settle_minutes * 60) / options.speed + grace
-        emulator.run_until(done, timeout=timeout)
+        drained = emulator.run_until(done, timeout=timeout)
         emulator.quiesce(timeout=60)  # a poll still running would have searched without being counted as a cycle
-        report = build_report(cloud, items, matching, poll_cycles, wall_start)
+        report = build_report(cloud, items, matching, poll_cycles, wall_start, judge)
+        report["drained"] = drained
     finally:
         cloud.close()
+    status, verdict = verdict_line(report)
+    report["verdict"] = verdict
     say(render_summary(report))
     if options.report:
         Path(options.report).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         say(f"report written to {options.report}")
-    return report, (1 if report["tweets"]["lost"] else 0)
+    return report, status
+
+
+def verdict_line(report: dict[str, Any]) -> tuple[int, str]:
+    """Exit status and one line: OK, or what fell short."""
+    n, r = report["notifications"], report["replies"]
+    short = [
+        f"{report['tweets']['lost']} matching tweets lost" if report["tweets"]["lost"] else "",
+        f"{report['complaints']['unrouted']} complaints unrouted" if report["complaints"]["unrouted"] else "",
+        f"{n['missing']} notifications missing" if n["missing"] else "",
+        f"{r['unanswered']} citizens unanswered" if r["unanswered"] else "",
+        f"{n['duplicates']} notifications doubled" if n["duplicates"] else "",
+        f"{r['duplicates']} replies doubled" if r["duplicates"] else "",
+        f"{n['guard_violations']} SMS guard violations" if n["guard_violations"] else "",
+        f"{report['complaints']['duplicates']} tweets stored twice" if report["complaints"]["duplicates"] else "",
+    ]
+    short = [s for s in short if s]
+    if not report.get("drained", True):
+        short.append("the drain budget ran out with work left")
+    if short:
+        return 1, "FAILED: " + "; ".join(short)
+    pending = f", {r['pending']} replies waiting for X's posting window" if r["pending"] else ""
+    return 0, f"OK: nothing lost, every complaint routed, every officer told, every citizen answered{pending}"
 
 
 def build_report(
@@ -286,24 +372,27 @@ def build_report(
     matching: set[str],
     poll_cycles: list[int],
     wall_start: float,
+    judge: Judge,
 ) -> dict[str, Any]:
     stored = cloud.stored()
+    verdict = judge(stored)
     ids = Counter(i["tweet_id"]["S"] for i in stored)
     ingested = matching & set(ids)
-    published_at = {s.id: p.visible_at for s in items if (p := cloud.fakex.tweets.get(int(s.id)))}
+    published_at = {
+        x_id: p.visible_at for s in items if (p := cloud.fakex.tweets.get(int(x_id := cloud.ids.get(s.id, s.id))))
+    }
     tweet_to_ingested = [
         _parse_time(i["ingested_at"]["S"]) - published_at[i["tweet_id"]["S"]]
         for i in stored
         if i["tweet_id"]["S"] in published_at
     ]
-    notifications, notified_latency = _notifications(cloud, stored)
-    replies, replied_latency = _replies(cloud, stored)
     statuses = Counter(i.get("status", {}).get("S") for i in stored)
     ingested_to_routed = [
         _parse_time(i["routed_at"]["S"]) - _parse_time(i["ingested_at"]["S"]) for i in stored if "routed_at" in i
     ]
     references = Counter(i["reference"]["S"] for i in stored if "reference" in i)
     busy = [c for c in poll_cycles if c > 0]
+    latency = _latencies(stored, verdict["sent"], list(cloud.fakex.replies), published_at)
     report: dict[str, Any] = {
         "tweets": {
             "published": len(published_at),
@@ -315,25 +404,24 @@ def build_report(
         "complaints": {
             "total": len(ids),
             "noise": statuses.get("NOISE", 0),
-            "routed": statuses.get("ROUTED", 0),
+            "routed": sum(1 for i in stored if "reference" in i),
             "attached": statuses.get("ATTACHED", 0),
-            "unrouted": statuses.get("RECEIVED", 0),
+            "unrouted": verdict["unrouted"],
             "by_priority": dict(sorted(Counter(i["priority"]["S"] for i in stored if "reference" in i).items())),
+            "by_status": dict(sorted(statuses.items())),
             "duplicate_references": sum(n - 1 for n in references.values() if n > 1),
-            "notified": sum(1 for i in stored if "notified_at" in i),
-            "replied": sum(1 for i in stored if i.get("reply_status", {}).get("S") == "REPLIED"),
+            "review_queue": sum(1 for i in stored if i.get("needs_review", {}).get("BOOL")),
             "duplicates": sum(n - 1 for n in ids.values() if n > 1),
         },
-        "notifications": notifications,
-        "replies": replies,
+        "notifications": verdict["notifications"],
+        "replies": verdict["replies"],
         "dlq": cloud.dlq_depth(),
         "x_requests": dict(sorted(cloud.fakex.requests.items())),
         "aws_requests": dict(sorted(cloud.aws_app.requests.items())),
         "latency_s": {
             "tweet_to_ingested": percentiles(tweet_to_ingested),
             "ingested_to_routed": percentiles(ingested_to_routed),
-            "ingested_to_notified": percentiles(notified_latency),
-            "ingested_to_replied": percentiles(replied_latency),
+            **latency,
         },
         "routed_sample": [
             {
@@ -358,7 +446,7 @@ def build_report(
             },
         },
         "aws_requests_per_ingested_tweet": round(sum(cloud.aws_app.requests.values()) / max(1, len(ingested)), 3),
-        "faults_injected": dict(cloud.faults.injected),
+        "faults_injected": dict(cloud.faults.injected + cloud.aws.injected),
         "functions": dict(sorted(cloud.emulator.stats.items())),
         "speed": cloud.options.speed,
         "wall_s": round(time.time() - wall_start, 2),
@@ -366,69 +454,46 @@ def build_report(
     return report
 
 
-def _notifications(cloud: LocalCloud, stored: list[dict[str, Any]]) -> tuple[dict[str, Any], list[float]]:
-    """From what SNS accepted (the middleware's record), never from the pipeline's own ledger."""
-    import re
-
-    from seva.sms import load_templates
-
-    templates = load_templates().templates.values()
-    email_topic = cloud.deployment.topics.get("OfficerEmailTopic")
-    sos_topic = cloud.deployment.topics.get("SosTopic")
-    published = list(cloud.aws_app.published)
-    sms = [p for p in published if p["phone"]]
-    emails = [p for p in published if p["topic"] == email_topic]
-    sos = [p for p in published if p["topic"] == sos_topic]
-    reference = re.compile(r"UP-[A-Z]{2,3}-\d{4}-\d{6}")
-    sms_keys = Counter((p["phone"], m.group(0)) for p in sms if (m := reference.search(p["message"])))
-    email_keys = Counter((p["attributes"].get("officer_id"), p["attributes"].get("reference")) for p in emails)
-    sos_keys = Counter(json.loads(p["message"]).get("reference") for p in sos)
-    dlt = ("AWS.MM.SMS.EntityId", "AWS.MM.SMS.TemplateId", "AWS.SNS.SMS.SenderID", "AWS.SNS.SMS.SMSType")
-    first_send: dict[str, float] = {}
-    for p in sms + emails:
-        ref = p["attributes"].get("reference") or ((m := reference.search(p["message"])) and m.group(0))
-        if ref:
-            first_send[ref] = min(first_send.get(ref, p["at"]), p["at"])
-    latency = [
-        first_send[i["reference"]["S"]] - _parse_time(i["ingested_at"]["S"])
-        for i in stored
-        if "reference" in i and i["reference"]["S"] in first_send
-    ]
+def _latencies(
+    stored: list[dict[str, Any]], sent: list[Any], replies: list[dict[str, Any]], published_at: dict[str, float]
+) -> dict[str, Any]:
+    """Ingested → first message to an officer, → first answer on X; overall and by priority (ground truth)."""
+    first_sent: dict[str, float] = {}
+    for s in sent:
+        if s.reference and s.purpose == "complaint":
+            first_sent[s.reference] = min(first_sent.get(s.reference, s.at), s.at)
+    first_reply: dict[str, float] = {}
+    for r in replies:
+        target = r.get("in_reply_to_tweet_id")
+        if target:
+            first_reply[target] = min(first_reply.get(target, r["posted_at"]), r["posted_at"])
+    rows: dict[str, dict[str, list[float]]] = {}
+    for item in stored:
+        if "reference" not in item:
+            continue
+        ingested = _parse_time(item["ingested_at"]["S"])
+        tweet_id, ref, priority = item["tweet_id"]["S"], item["reference"]["S"], item["priority"]["S"]
+        for key in (priority, "all"):
+            row = rows.setdefault(key, {"tweet_to_notified": [], "ingested_to_notified": [], "ingested_to_replied": []})
+            if ref in first_sent:
+                row["ingested_to_notified"].append(first_sent[ref] - ingested)
+                if tweet_id in published_at:
+                    row["tweet_to_notified"].append(first_sent[ref] - published_at[tweet_id])
+            if tweet_id in first_reply:
+                row["ingested_to_replied"].append(first_reply[tweet_id] - ingested)
+    overall = rows.pop("all", {"ingested_to_notified": [], "ingested_to_replied": []})
     return {
-        "sms": len(sms),
-        "email": len(emails),
-        "sos": len(sos),
-        "duplicates": sum(n - 1 for c in (sms_keys, email_keys, sos_keys) for n in c.values() if n > 1),
-        "sms_not_matching_a_registered_template": sum(
-            1 for p in sms if not any(t.matches(p["message"]) for t in templates)
-        ),
-        "sms_without_dlt_attributes": sum(1 for p in sms if not all(p["attributes"].get(k) for k in dlt)),
-    }, latency
-
-
-def _replies(cloud: LocalCloud, stored: list[dict[str, Any]]) -> tuple[dict[str, Any], list[float]]:
-    """From what the fake X received and the store's reply states."""
-    posted = list(cloud.fakex.replies)
-    per_target = Counter(r["in_reply_to_tweet_id"] for r in posted)
-    routed = [i for i in stored if "reference" in i]
-    states = Counter(i.get("reply_status", {}).get("S", "NONE") for i in routed)
-    ingested_at = {i["tweet_id"]["S"]: _parse_time(i["ingested_at"]["S"]) for i in stored}
-    latency = [r["posted_at"] - ingested_at[t] for r in posted if (t := r["in_reply_to_tweet_id"]) in ingested_at]
-    return {
-        "posted": len(posted),
-        "duplicates": sum(n - 1 for n in per_target.values() if n > 1),
-        "failed": states.get("REPLY_FAILED", 0) + states.get("REPLY_NOT_ALLOWED", 0),
-        "not_allowed": states.get("REPLY_NOT_ALLOWED", 0),
-        "pending": states.get("REPLY_PENDING", 0),
-        "unanswered": states.get("NONE", 0),
-        "refused_by_x_rate_limit": cloud.fakex.refused.get(CREATE_TWEET, 0),
-    }, latency
+        "ingested_to_notified": percentiles(overall["ingested_to_notified"]),
+        "ingested_to_replied": percentiles(overall["ingested_to_replied"]),
+        "by_priority": {
+            p: {name: percentiles(values) for name, values in row.items()} for p, row in sorted(rows.items())
+        },
+    }
 
 
 def render_summary(report: dict[str, Any]) -> str:
     t, c, n, r = report["tweets"], report["complaints"], report["notifications"], report["replies"]
-    lat = report["latency_s"]["tweet_to_ingested"]
-    routed = report["latency_s"]["ingested_to_routed"]
+    lat = report["latency_s"]
     rows = [
         (
             "tweets",
@@ -438,18 +503,19 @@ def render_summary(report: dict[str, Any]) -> str:
         (
             "complaints",
             f"total {c['total']}  noise {c['noise']}  routed {c['routed']} {c['by_priority']}  attached "
-            f"{c['attached']}  unrouted {c['unrouted']}  notified {c['notified']}  replied {c['replied']}  "
-            f"duplicates {c['duplicates']}",
+            f"{c['attached']}  unrouted {c['unrouted']}  review {c['review_queue']}  duplicates {c['duplicates']}",
         ),
         (
             "notifications",
-            f"sms {n['sms']}  email {n['email']}  sos {n.get('sos', 0)}  duplicates {n['duplicates']}  "
-            f"sms off-template {n.get('sms_not_matching_a_registered_template', 0)}",
+            f"expected {n['expected']}  missing {n['missing']}  held by guard {n['held_by_guard']}  "
+            f"sms {n['sms']} (follow-up {n['followup']}, digest {n['digest']})  email {n['email']}  sos {n['sos']}  "
+            f"duplicates {n['duplicates']} (+{n['duplicates_in_crash_window']} in the crash window)  "
+            f"off-template {n['sms_not_matching_a_registered_template']}",
         ),
         (
             "replies",
-            f"posted {r['posted']}  duplicates {r['duplicates']}  failed {r['failed']}  pending {r.get('pending', 0)}  "
-            f"unanswered {r.get('unanswered', 0)}",
+            f"posted {r['posted']}  acknowledgements {r['acknowledgements']}  unanswered {r['unanswered']}  "
+            f"pending {r['pending']}  failed {r['failed']}  duplicates {r['duplicates']}",
         ),
         ("dlq", str(report["dlq"])),
         (
@@ -468,12 +534,19 @@ def render_summary(report: dict[str, Any]) -> str:
             "  ".join(
                 f"{name} p50 {v['p50']} p95 {v['p95']}"
                 for name, v in (
-                    ("tweet→ingested", lat),
-                    ("ingested→routed", routed),
-                    ("→notified", report["latency_s"]["ingested_to_notified"]),
-                    ("→replied", report["latency_s"]["ingested_to_replied"]),
+                    ("tweet→ingested", lat["tweet_to_ingested"]),
+                    ("ingested→routed", lat["ingested_to_routed"]),
+                    ("→notified", lat["ingested_to_notified"]),
+                    ("→replied", lat["ingested_to_replied"]),
                 )
             ),
+        ),
+        *(
+            (
+                f"  {priority}",
+                "  ".join(f"{name.replace('_', ' ')} p50 {v['p50']} p95 {v['p95']}" for name, v in row.items()),
+            )
+            for priority, row in lat["by_priority"].items()
         ),
         ("faults", "  ".join(f"{k} {v}" for k, v in sorted(report["faults_injected"].items())) or "none"),
         ("wall", f"{report['wall_s']} s"),
@@ -486,8 +559,7 @@ def render_summary(report: dict[str, Any]) -> str:
     ]
     lines = ["", "Routed complaints (sample, most urgent first)", *sample] if sample else []
     lines += ["", "Summary", "-" * 72] + [f"{k:<{width}}  {v}" for k, v in rows] + ["-" * 72]
-    verdict = "OK: nothing lost" if not t["lost"] else f"FAILED: {t['lost']} matching tweets lost"
-    return "\n".join([*lines, verdict])
+    return "\n".join([*lines, report["verdict"]])
 
 
 def main(options: DemoOptions) -> int:

@@ -202,9 +202,10 @@ class FunctionPool:
         self.durations: list[float] = []
         self.crash_notes: list[dict[str, Any]] = []
 
-    def prewarm(self) -> None:
-        if not self.workers:
-            self.workers.append(Worker(self.spec, 0, self.log_dir, self.faults, self.stats, self.speed))
+    def prewarm(self, workers: int = 1) -> None:
+        """Start warm workers now (a function that has been taking traffic has warm containers)."""
+        while len(self.workers) < min(workers, self.limit):
+            self.workers.append(Worker(self.spec, len(self.workers), self.log_dir, self.faults, self.stats, self.speed))
 
     @property
     def ready(self) -> bool:
@@ -595,6 +596,11 @@ class QueueMapping:
         self.spec, self.source, self.pool, self.sqs, self.stats, self.speed = spec, source, pool, sqs, stats, speed
         self.label = f"{spec.logical_id}.{source.name}"
         self.url = _queue_url(sqs, source.queue_arn)
+        # A local pool smaller than the reserved concurrency keeps each lane's share of it
+        reserved = spec.reserved_concurrency or pool.limit
+        self.max_concurrency = max(
+            1, min(source.max_concurrency, source.max_concurrency * pool.limit // max(1, reserved))
+        )
         attrs = sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["VisibilityTimeout"])["Attributes"]
         self.visibility_s = int(attrs.get("VisibilityTimeout", 30))
         self.in_flight = 0
@@ -604,18 +610,25 @@ class QueueMapping:
         self.backlog = 0
         self.next_count = 0.0
 
-    def _visibility(self) -> int:
-        return max(1, round(self.visibility_s / self.speed))
+    def _in_flight_visibility(self) -> int:
+        """While received and running: hidden for the whole invocation, as a visibility timeout of at least
+        the function's timeout guarantees in AWS."""
+        return int(2 * self.spec.timeout_s + 10)
+
+    def _retry_visibility(self) -> int:
+        """After a failure: the queue's visibility timeout in scenario time — but never before the failed
+        invocation's deadline has passed (its claims are held until then, in real time)."""
+        return max(1, round(self.visibility_s / self.speed), int(self.spec.timeout_s + 6))
 
     def pump(self) -> None:
         now = time.time()
-        if self.in_flight >= self.source.max_concurrency:
+        if self.in_flight >= self.max_concurrency:
             return
         while len(self.buffer) < self.source.batch_size and now >= self.next_poll:
             out = self.sqs.receive_message(
                 QueueUrl=self.url,
                 MaxNumberOfMessages=min(10, self.source.batch_size - len(self.buffer)),
-                VisibilityTimeout=self._visibility(),
+                VisibilityTimeout=self._in_flight_visibility(),
                 AttributeNames=["All"],
                 MessageAttributeNames=["All"],
                 WaitTimeSeconds=0,
@@ -648,6 +661,16 @@ class QueueMapping:
             failed = ids if not idents <= ids else idents  # an unknown identifier fails the whole batch
         done = [r for r in batch if r["messageId"] not in failed]
         self.stats[f"{self.label}.failed_records"] += len(failed)
+        for record in batch:
+            if record["messageId"] in failed:
+                try:
+                    self.sqs.change_message_visibility(
+                        QueueUrl=self.url,
+                        ReceiptHandle=record["receiptHandle"],
+                        VisibilityTimeout=self._retry_visibility(),
+                    )
+                except Exception:  # the message moved on (deleted, or to its DLQ): nothing to retry
+                    self.stats[f"{self.label}.visibility_lost"] += 1
         for start in range(0, len(done), 10):
             chunk = done[start : start + 10]
             entries = [{"Id": str(i), "ReceiptHandle": r["receiptHandle"]} for i, r in enumerate(chunk)]
@@ -728,7 +751,8 @@ class Emulator:
         speed: float = 60.0,
         faults: FaultPlan | None = None,
         log_dir: str | Path = ".localcloud/logs",
-        max_workers: int | None = None,
+        max_workers: int | None = 4,
+        prewarm: bool = True,
     ):
         self.deployment = deployment
         self.speed = speed
@@ -750,7 +774,7 @@ class Emulator:
         for spec in deployment.functions:
             limit = min(spec.reserved_concurrency or DEFAULT_CONCURRENCY, max_workers or 10**6)
             pool = FunctionPool(spec, self.log_dir, self.faults, self.stats, speed, limit)
-            pool.prewarm()
+            pool.prewarm(limit if prewarm else 1)
             self.pools[spec.logical_id] = pool
             self.async_invokers[spec.logical_id] = AsyncInvoker(pool, self.sqs, speed, self.stats)
             for schedule in spec.schedules:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import random
 import re
 import threading
 import time
@@ -165,7 +166,8 @@ class Published:
     tweet: dict[str, Any]
     author: dict[str, Any]
     place: dict[str, Any] | None
-    visible_at: float  # wall clock
+    visible_at: float  # wall clock: when it was posted (its created_at)
+    indexed_at: float = 0.0  # wall clock: when recent search finds it (X indexes with a delay)
 
 
 @dataclass
@@ -191,7 +193,8 @@ class FakeX:
     request_log: list[dict[str, Any]] = field(default_factory=list)
     keep_request_log: bool = False
     limits: dict[str, tuple[int, int]] = field(default_factory=lambda: dict(LIMITS))
-    scripted: list[int] = field(default_factory=list)  # statuses (429/503) to answer next, for tests
+    scripted: list[int | str] = field(default_factory=list)  # answers to give next, for tests (see _scripted)
+    index_lag: tuple[float, float] = (0.0, 0.0)  # X seconds between posting and being searchable (min, max)
     _windows: dict[tuple[str, str], tuple[float, int]] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _next_id: int = 0
@@ -202,7 +205,12 @@ class FakeX:
             self.users[str(user["id"])] = dict(user)
 
     def publish(
-        self, tweet: dict[str, Any], author: dict[str, Any], place: dict[str, Any] | None, visible_at: float
+        self,
+        tweet: dict[str, Any],
+        author: dict[str, Any],
+        place: dict[str, Any] | None,
+        visible_at: float,
+        indexed_after: float | None = None,
     ) -> None:
         tweet = dict(tweet)
         tweet["id"] = str(tweet["id"])
@@ -214,15 +222,21 @@ class FakeX:
             ents["mentions"] = mention_entities(tweet["text"])
         if ents:
             tweet["entities"] = ents
+        if indexed_after is None:
+            low, high = self.index_lag
+            indexed_after = random.Random(tweet["id"]).uniform(low, high) if high > 0 else 0.0
         with self._lock:
             self.add_user(author)
-            self.tweets[int(tweet["id"])] = Published(tweet, author, place, visible_at)
+            self.tweets[int(tweet["id"])] = Published(
+                tweet, author, place, visible_at, visible_at + indexed_after / self.speed
+            )
             self._next_id = max(self._next_id, int(tweet["id"]) + 1)
 
     def visible(self, now: float | None = None) -> list[Published]:
+        """What recent search finds now: posted and indexed."""
         now = self.clock() if now is None else now
         with self._lock:
-            return [p for p in self.tweets.values() if p.visible_at <= now]
+            return [p for p in self.tweets.values() if max(p.visible_at, p.indexed_at) <= now]
 
     def user_by_name(self, username: str) -> dict[str, Any] | None:
         low = username.lower()
@@ -263,19 +277,31 @@ class FakeX:
         if isinstance(principal, Response):
             return principal
         scripted = self.scripted.pop(0) if self.scripted else None
-        if scripted == 429:
-            reset = math.ceil(self.clock() + 60 / self.speed)
-            return self._with_limits(_problem(429, "Too Many Requests", "Too Many Requests"), 0, 0, reset)
         if scripted is not None:
-            return _problem(scripted, "Service Unavailable", "Service Unavailable (scripted)")
+            answer = self._scripted(scripted)
+            if answer is not None:
+                return answer
         fault = self.faults.draw("x")
+        if self.faults.in_burst("x:503"):
+            self.faults.record("x_503")
+            return _problem(503, "Service Unavailable", "Service Unavailable (outage)")
+        malformed = False
         if fault is not None:
-            if fault.random() < 0.5:
+            kind = fault.random()
+            if kind < 0.25:
                 self.faults.record("x_429")
                 reset = math.ceil(self.clock() + 60 / self.speed)
                 return self._with_limits(_problem(429, "Too Many Requests", "Too Many Requests"), 0, 0, reset)
-            self.faults.record("x_503")
-            return _problem(503, "Service Unavailable", "Service Unavailable (injected)")
+            if kind < 0.6:
+                self.faults.record("x_503")
+                self.faults.burst("x:503", fault)  # an outage: some longer than the client's retry budget
+                return _problem(503, "Service Unavailable", "Service Unavailable (injected)")
+            if kind < 0.75:
+                self.faults.record("x_401")
+                return _problem(401, "Unauthorized", "Unauthorized (injected)")
+            # The request is carried out; its answer arrives mangled
+            malformed = True
+            self.faults.record("x_malformed")
         limit, remaining, reset = self._consume(endpoint, principal)
         if remaining < 0:
             self.refused[endpoint] += 1
@@ -286,7 +312,44 @@ class FakeX:
             response = self._user_by_name(path.rsplit("/", 1)[-1], request)
         else:
             response = self._create_tweet(request, principal)
+        if malformed and response.status_code < 300:
+            response = Response(
+                response.get_data()[: max(1, len(response.get_data()) // 3)],
+                status=response.status_code,
+                content_type="application/json",
+            )
         return self._with_limits(response, limit, max(remaining, 0), reset)
+
+    def _scripted(self, what: int | str) -> Response | None:
+        """A scripted answer (tests): 429, usage_cap, 401, 403, 400, 503 (any 5xx), or malformed (a 200 whose
+        body is not JSON); None lets the request through."""
+        reset = math.ceil(self.clock() + 60 / self.speed)
+        if what == 429:
+            return self._with_limits(_problem(429, "Too Many Requests", "Too Many Requests"), 0, 0, reset)
+        if what == "usage_cap":
+            return _problem(
+                429,
+                "UsageCapExceeded",
+                "Usage cap exceeded: Monthly product cap",
+                "https://api.twitter.com/2/problems/usage-capped",
+            )
+        if what == 401:
+            return _problem(401, "Unauthorized", "Unauthorized")
+        if what == 403:
+            return _problem(
+                403,
+                "Client Forbidden",
+                "When authenticating requests to the Twitter API v2 endpoints, you must use keys and tokens from a "
+                "Twitter developer App that is attached to a Project.",
+                "https://api.twitter.com/2/problems/client-forbidden",
+            )
+        if what == 400:
+            return _invalid("query", "scripted invalid request")
+        if what == "malformed":
+            return Response("<html>upstream error</html>", status=200, content_type="text/html")
+        if isinstance(what, int) and what >= 500:
+            return _problem(what, "Service Unavailable", "Service Unavailable (scripted)")
+        return None
 
     def _authenticate(self, endpoint: str, auth: str) -> str | Response:
         if auth.startswith("Bearer "):
@@ -351,6 +414,15 @@ class FakeX:
         end_time = _time_arg(args.get("end_time"))
         if start_time is not None and start_time < window_start - 60:
             return _invalid("start_time", "start_time must be within the last 7 days")
+        if end_time is not None and end_time > now - 10 / self.speed:
+            return _invalid("end_time", "end_time must be a minimum of 10 seconds prior to the request time")
+        for name, value in (("since_id", since_id), ("until_id", until_id)):
+            if value is not None and snowflake_moment(value) < window_start:
+                return _invalid(
+                    name,
+                    f"Invalid '{name}':'{value}'. '{name}' must be a tweet id created after "
+                    f"{iso(datetime.fromtimestamp(window_start, UTC))}.",
+                )
         before: int | None = None
         token = args.get("next_token") or args.get("pagination_token")
         if token:
@@ -366,7 +438,8 @@ class FakeX:
                 continue
             if (before is not None and tid >= before) or created < window_start:
                 continue
-            if (start_time is not None and created < start_time) or (end_time is not None and created > end_time):
+            # start_time is inclusive, end_time exclusive (X's recent search)
+            if (start_time is not None and created < start_time) or (end_time is not None and created >= end_time):
                 continue
             if predicate(pub.tweet, pub.author.get("username")):
                 hits.append(pub)
@@ -554,6 +627,11 @@ class ServerThread:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def snowflake_moment(tweet_id: int) -> float:
+    """When a snowflake id was made (epoch seconds)."""
+    return ((tweet_id >> 22) + 1288834974657) / 1000
 
 
 def snowflake(at: datetime, seq: int = 0) -> int:

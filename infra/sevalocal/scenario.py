@@ -24,6 +24,7 @@ class ScenarioTweet:
     tweet: dict[str, Any]
     author: dict[str, Any]
     place: dict[str, Any] | None = None
+    indexed_after: float | None = None  # X seconds until recent search finds it (default: the fake X's lag)
 
     @property
     def id(self) -> str:
@@ -58,7 +59,10 @@ def load_scenario(path: str | Path) -> list[ScenarioTweet]:
             seen.add(tweet_id)
             tweet["id"], author["id"] = tweet_id, str(author["id"])
             tweet.setdefault("author_id", author["id"])
-            items.append(ScenarioTweet(at, tweet, author, raw.get("place")))
+            indexed_after = raw.get("indexed_after")
+            items.append(
+                ScenarioTweet(at, tweet, author, raw.get("place"), float(indexed_after) if indexed_after else None)
+            )
     items.sort(key=lambda s: (s.at, int(s.id)))
     return items
 

@@ -24,3 +24,15 @@ def test_streams_are_independent_and_rate_is_respected():
 
 def test_zero_rate_never_fails():
     assert not any(decisions(FaultPlan(0.0, 1), "x"))
+
+
+def test_a_burst_makes_the_next_events_of_its_stream_fail_too():
+    import random
+
+    plan = FaultPlan(0.2, 7)
+    plan.burst("aws:sns", random.Random(1))
+    run = 0
+    while plan.in_burst("aws:sns"):
+        run += 1
+    assert 1 <= run <= 7  # BURSTS: 2 to 8 failures in a row, the first one drawn before
+    assert not plan.in_burst("x:503")

@@ -1,18 +1,43 @@
-"""SNS: SMS (India DLT attributes), officer email (one topic, a filter policy per officer), SOS topic."""
+"""SNS: SMS (India DLT attributes), officer email (one topic, a filter policy per officer), SOS topic.
+
+A publish that fails after the SDK's own retries raises ``SendFailed``: final when SNS refuses the recipient
+or the request (it would fail again), retryable otherwise (throttling, 5xx, timeouts)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from seva.notify import SendFailed
+from seva.officers import Officer
+
+_FINAL = frozenset(
+    {"InvalidParameter", "InvalidParameterValue", "ParameterValueInvalid", "OptedOut", "EndpointDisabled"}
+)
+
 
 class SnsSender:
     def __init__(self, email_topic_arn: str, sos_topic_arn: str, region: str):
         import boto3
+        from botocore.config import Config
 
-        self.client = boto3.client("sns", region_name=region)
+        # Standard retry mode: exponential backoff with jitter on throttling and 5xx, 3 attempts
+        self.client = boto3.client(
+            "sns", region_name=region, config=Config(retries={"mode": "standard", "max_attempts": 3})
+        )
         self.email_topic_arn = email_topic_arn
         self.sos_topic_arn = sos_topic_arn
+
+    def _publish(self, **kwargs: Any) -> str:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return str(self.client.publish(**kwargs)["MessageId"])
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            raise SendFailed(f"SNS {code}", final=code in _FINAL) from exc
+        except BotoCoreError as exc:  # connection errors, timeouts
+            raise SendFailed(f"SNS {type(exc).__name__}") from exc
 
     def sms(self, phone: str, body: str, template_id: str, entity_id: str, sender_id: str) -> str:
         attributes = {
@@ -21,24 +46,21 @@ class SnsSender:
             "AWS.SNS.SMS.SenderID": sender_id,
             "AWS.SNS.SMS.SMSType": "Transactional",
         }
-        out = self.client.publish(PhoneNumber=phone, Message=body, MessageAttributes=_attrs(attributes))
-        return str(out["MessageId"])
+        return self._publish(PhoneNumber=phone, Message=body, MessageAttributes=_attrs(attributes))
 
-    def email(self, officer_id: str, subject: str, body: str, attributes: dict[str, str]) -> str:
-        out = self.client.publish(
+    def email(self, officer: Officer, subject: str, body: str, attributes: dict[str, str]) -> str:
+        return self._publish(
             TopicArn=self.email_topic_arn, Subject=subject[:100], Message=body, MessageAttributes=_attrs(attributes)
         )
-        return str(out["MessageId"])
 
     def sos(self, payload: dict[str, Any]) -> str:
-        out = self.client.publish(
+        return self._publish(
             TopicArn=self.sos_topic_arn,
             Message=json.dumps(payload, ensure_ascii=False),
             MessageAttributes=_attrs(
                 {"priority": str(payload.get("priority")), "district": str(payload.get("district_code"))}
             ),
         )
-        return str(out["MessageId"])
 
     def subscribe_officer_email(self, officer_id: str, email: str) -> str:
         out = self.client.subscribe(

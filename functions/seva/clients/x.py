@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from seva.polling import RateLimited, XUnavailable
 from seva.tweets import EXPANSIONS, PLACE_FIELDS, TWEET_FIELDS, USER_FIELDS, SearchPage, page_from_response
 
 if TYPE_CHECKING:
@@ -57,7 +56,9 @@ def _header_int(response: Any, name: str) -> int | None:
 
 
 class XSearch:
-    """Recent search with X's failure modes mapped: 429 → RateLimited, 5xx/network → bounded retries."""
+    """Recent search with every X answer mapped to what the poll cycle does about it: 429 → RateLimited (or
+    UsageCapped), 401/403 → CredentialsRejected, a 400 about the cursor → CursorTooOld, another 400 → BadQuery,
+    5xx/network and a 200 that is not a page → bounded retries, then XUnavailable / MalformedAnswer."""
 
     def __init__(
         self,
@@ -79,9 +80,21 @@ class XSearch:
         since_id: int | None,
         until_id: int | None,
         start_time: datetime | None,
+        end_time: datetime | None = None,
         next_token: str | None,
     ) -> SearchPage:
         import tweepy
+
+        from seva.polling import (
+            BadQuery,
+            CredentialsRejected,
+            CursorTooOld,
+            MalformedAnswer,
+            RateLimited,
+            UsageCapped,
+            XUnavailable,
+        )
+        from seva.tweets import NotAPage
 
         params: dict[str, Any] = {
             "max_results": 100,
@@ -96,19 +109,35 @@ class XSearch:
             params["start_time"] = start_time
         if until_id is not None:
             params["until_id"] = until_id
+        if end_time is not None:
+            params["end_time"] = end_time
         if next_token:
             params["next_token"] = next_token
         for attempt in range(self.max_retries + 1):
             try:
                 response = self.client.search_recent_tweets(query, **params)
+                page = page_from_response(response.json())
             except tweepy.TooManyRequests as exc:
+                if "usagecap" in _detail(exc).replace(" ", "") or "usage-capped" in _detail(exc):
+                    raise UsageCapped(_detail(exc)) from exc
                 raise RateLimited(_header_int(exc.response, "x-rate-limit-reset")) from exc
+            except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
+                raise CredentialsRejected(_detail(exc)) from exc
+            except tweepy.BadRequest as exc:
+                cursor_words = ("since_id", "until_id", "start_time")
+                if any(word in _detail(exc) or word in str(getattr(exc, "api_errors", "")) for word in cursor_words):
+                    raise CursorTooOld(_detail(exc)) from exc
+                raise BadQuery(_detail(exc)) from exc
             except (tweepy.TwitterServerError, requests.ConnectionError, requests.Timeout) as exc:
                 if attempt == self.max_retries:
-                    raise XUnavailable(str(exc)) from exc
+                    raise XUnavailable(str(exc)[:200]) from exc
                 self.sleep(self.retry_base_seconds * (2**attempt))
                 continue
-            page = page_from_response(response.json())
+            except (ValueError, NotAPage) as exc:  # a 200 that is not a page (truncated, not JSON)
+                if attempt == self.max_retries:
+                    raise MalformedAnswer(str(exc)[:200]) from exc
+                self.sleep(self.retry_base_seconds * (2**attempt))
+                continue
             page.rate_limit_remaining = _header_int(response, "x-rate-limit-remaining")
             page.rate_limit_reset = _header_int(response, "x-rate-limit-reset")
             return page
@@ -116,51 +145,84 @@ class XSearch:
 
 
 class XPoster:
-    """Replies as the mentioned handle (OAuth 1.0a user context), and finds a reply already posted."""
+    """Replies as the mentioned handle (OAuth 1.0a user context), and finds a reply already posted. Every X
+    answer is mapped to one of ``seva.replying``'s outcomes; credentials are read through ``credentials()``
+    (a cached secret with a bounded age), so a token set or rotated after the container started is used."""
 
     def __init__(
-        self, *, credentials: dict[str, dict[str, str]], bearer_token: str, base_url: str | None, timeout: float = 10.0
+        self,
+        *,
+        credentials: Callable[[], dict[str, dict[str, str]]],
+        bearer_token: Callable[[], str],
+        base_url: str | None,
+        timeout: float = 10.0,
     ):
-        self.credentials = {k.lower(): v for k, v in credentials.items()}
-        self.bearer_token, self.base_url, self.timeout = bearer_token, base_url, timeout
-        self._clients: dict[str, tweepy.Client] = {}
+        self.credentials, self.bearer_token = credentials, bearer_token
+        self.base_url, self.timeout = base_url, timeout
+        self._clients: dict[tuple[str, str], tweepy.Client] = {}
 
     def _client(self, handle: str) -> tweepy.Client:
-        key = handle.lower()
-        if key not in self._clients:
-            creds = self.credentials.get(key)
-            if not creds:
-                from seva.replying import NotAllowed
+        from seva.replying import CredentialsRejected
 
-                raise NotAllowed(f"no credentials for @{handle}")
+        creds = {k.lower(): v for k, v in self.credentials().items()}.get(handle.lower())
+        if not creds or not all(creds.get(k) for k in ("consumer_key", "consumer_secret", "access_token")):
+            raise CredentialsRejected(f"no credentials for @{handle}")
+        key = (handle.lower(), creds["access_token"])
+        if key not in self._clients:
             self._clients[key] = make_client(base_url=self.base_url, timeout=self.timeout, **creds)
         return self._clients[key]
 
     def post_reply(self, handle: str, text: str, in_reply_to: str) -> str:
         import tweepy
 
-        from seva.replying import DuplicateContent, NotAllowed, PostRateLimited, PostUnavailable
+        from seva.replying import (
+            BadRequest,
+            CredentialsRejected,
+            DuplicateContent,
+            NotAllowed,
+            PostRateLimited,
+            PostUnavailable,
+        )
 
+        client = self._client(handle)
         try:
-            response = self._client(handle).create_tweet(text=text, in_reply_to_tweet_id=in_reply_to, user_auth=True)
+            response = client.create_tweet(text=text, in_reply_to_tweet_id=in_reply_to, user_auth=True)
         except tweepy.Forbidden as exc:
-            detail = " ".join([*getattr(exc, "api_messages", []), str(exc)]).lower()
+            detail = _detail(exc)
             if "duplicate" in detail:
-                raise DuplicateContent(detail[:200]) from exc
-            raise NotAllowed(detail[:200]) from exc
+                raise DuplicateContent(detail) from exc
+            if "not been mentioned" in detail or "not allowed because" in detail or "engaged" in detail:
+                raise NotAllowed(detail) from exc
+            raise CredentialsRejected(f"403 {detail}") from exc  # app not enrolled, account locked, ...
+        except tweepy.Unauthorized as exc:
+            raise CredentialsRejected(f"401 {_detail(exc)}") from exc
+        except (tweepy.BadRequest, tweepy.NotFound) as exc:
+            raise BadRequest(_detail(exc)) from exc
         except tweepy.TooManyRequests as exc:
             raise PostRateLimited(_header_int(exc.response, "x-rate-limit-reset")) from exc
         except (tweepy.TwitterServerError, requests.ConnectionError, requests.Timeout) as exc:
             raise PostUnavailable(str(exc)[:200]) from exc
-        return str(response.json()["data"]["id"])
+        except tweepy.HTTPException as exc:  # any other status: not ours to decide, retry with backoff
+            raise PostUnavailable(f"unexpected {getattr(exc.response, 'status_code', '?')}: {_detail(exc)}") from exc
+        try:
+            return str(response.json()["data"]["id"])
+        except (ValueError, KeyError, TypeError) as exc:
+            # Posted or not? Retrying is safe: a second copy is refused as a duplicate, and then found
+            raise PostUnavailable(f"malformed answer to a post ({response.status_code})") from exc
 
-    def find_reply(self, handle: str, reference: str) -> str | None:
+    def find_reply(self, handle: str, reference: str, text: str) -> str | None:
         import tweepy
 
-        client = make_client(bearer_token=self.bearer_token, base_url=self.base_url, timeout=self.timeout)
+        client = make_client(bearer_token=self.bearer_token(), base_url=self.base_url, timeout=self.timeout)
         try:
             response = client.search_recent_tweets(f'from:{handle} "{reference}"', max_results=10)
-        except (tweepy.TweepyException, requests.RequestException):
+            data = response.json().get("data") or []
+        except (tweepy.TweepyException, requests.RequestException, ValueError):
             return None
-        data = response.json().get("data") or []
-        return str(data[0]["id"]) if data else None
+        # The same text (the reference alone would also match this complaint's other answers)
+        same = [t for t in data if isinstance(t, dict) and t.get("text") == text and t.get("id")]
+        return str(same[0]["id"]) if same else None
+
+
+def _detail(exc: Any) -> str:
+    return " ".join([*getattr(exc, "api_messages", []), str(exc)]).lower()[:200]

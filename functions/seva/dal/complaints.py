@@ -1,18 +1,136 @@
-"""Complaint items: conditional create (never twice), reads for the pipeline and the demo."""
+"""Complaint items: the poller's conditional create (never twice), reads into the one ``Complaint`` shape, and
+the one transition operation: a lifecycle action applied with a conditional write that appends its audit event
+in the same transaction."""
 
 from __future__ import annotations
 
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.transactions import TransactWrite
 
-from seva.dal.models import ComplaintModel, StatusChange, ThreadUpdate, complaint_model, state_model
+from seva.dal.models import AuditModel, ComplaintModel, StateModel, audit_model, complaint_model, state_model
+from seva.errors import BadRecord
+from seva.lifecycle import (
+    OPEN,
+    Action,
+    Actor,
+    Category,
+    Change,
+    Channel,
+    Complaint,
+    Event,
+    Priority,
+    Status,
+    TransitionRefused,
+    target,
+)
 from seva.tweets import TweetEnvelope, parse_created_at
 
-RECEIVED = "RECEIVED"
+# Fields a transition may set on the complaint (whatever else it is asked to set is a bug)
+SETTABLE = frozenset(
+    {
+        "is_complaint",
+        "district_code",
+        "district",
+        "locality",
+        "category",
+        "priority",
+        "language",
+        "evidence",
+        "needs_review",
+        "review_reason",
+        "reference",
+        "routed_at",
+        "ack_due_at",
+        "resolve_due_at",
+        "parent_tweet_id",
+        "acknowledged_at",
+        "acknowledged_by",
+        "on_the_way_at",
+        "resolved_at",
+        "reopened_at",
+        "closed_at",
+        "first_response_at",
+    }
+)
+
+
+def to_complaint(item: ComplaintModel) -> Complaint:
+    raw = item.raw if isinstance(item.raw, dict) else {}
+    return Complaint(
+        tweet_id=item.tweet_id,
+        status=Status(item.status),
+        text=item.text,
+        author_id=item.author_id,
+        author_username=item.author_username,
+        conversation_id=item.conversation_id,
+        mentioned_handles=tuple(item.mentioned_handles or ()),
+        tweet_created_at=item.tweet_created_at,
+        ingested_at=item.ingested_at,
+        tweet=tweet if isinstance(tweet := raw.get("tweet"), dict) else {},
+        author=raw.get("author") if isinstance(raw.get("author"), dict) else None,
+        place=raw.get("place") if isinstance(raw.get("place"), dict) else None,
+        reference=item.reference,
+        priority=Priority(item.priority) if item.priority else None,
+        category=Category.parse(item.category) if item.category else None,
+        district_code=int(item.district_code) if item.district_code is not None else None,
+        district=item.district,
+        locality=item.locality,
+        language=item.language,
+        evidence=list(item.evidence or []),
+        routed_at=item.routed_at,
+        ack_due_at=item.ack_due_at,
+        resolve_due_at=item.resolve_due_at,
+        parent_tweet_id=item.parent_tweet_id,
+        acknowledged_at=item.acknowledged_at,
+        acknowledged_by=item.acknowledged_by,
+        on_the_way_at=item.on_the_way_at,
+        resolved_at=item.resolved_at,
+        reopened_at=item.reopened_at,
+        closed_at=item.closed_at,
+        first_response_at=item.first_response_at,
+        needs_review=bool(item.needs_review),
+        version=int(item.version or 0),
+    )
+
+
+def event_from_message(body: str) -> Event:
+    """A lifecycle event as the lanes deliver it: an EventBridge event (from the pipe) whose detail is the
+    audit table's stream record."""
+    try:
+        image = json.loads(body)["detail"]["dynamodb"]["NewImage"]
+        return to_event(AuditModel.from_raw_data(image))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise BadRecord(f"not a lifecycle event: {exc!r}"[:200]) from exc
+
+
+def to_event(item: AuditModel) -> Event:
+    return Event(
+        complaint_id=item.complaint_id,
+        event_id=item.event_id,
+        kind=item.kind,
+        at=item.at,
+        actor=Actor(kind=item.actor_kind, id=item.actor_id),  # type: ignore[arg-type]
+        via=Channel(item.via),
+        action=Action(item.action) if item.action else None,
+        from_status=Status(item.from_status) if item.from_status else None,
+        to_status=Status(item.to_status) if item.to_status else None,
+        priority=Priority(item.priority) if item.priority else None,
+        district_code=int(item.district_code) if item.district_code is not None else None,
+        details=dict(item.details or {}),
+    )
 
 
 class DynamoComplaintStore:
+    """The poller's side: store a new tweet once."""
+
     def __init__(self, table_name: str, region: str):
         self.model = complaint_model(table_name, region)
 
@@ -21,8 +139,8 @@ class DynamoComplaintStore:
         created = parse_created_at(tweet.get("created_at")) or now
         item = self.model(
             tweet_id=envelope.id,
-            status=RECEIVED,
-            status_history=[StatusChange(status=RECEIVED, at=now)],
+            status=Status.RECEIVED,
+            version=0,
             text=str(tweet.get("text") or ""),
             lang=tweet.get("lang"),
             author_id=tweet.get("author_id"),
@@ -42,120 +160,195 @@ class DynamoComplaintStore:
             raise
         return True
 
-    def get(self, tweet_id: str) -> ComplaintModel | None:
-        try:
-            return self.model.get(tweet_id)
-        except self.model.DoesNotExist:
-            return None
 
+class DynamoComplaints:
+    """Reads into ``Complaint`` and the one way a complaint changes: ``apply``."""
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-ROUTED, NOISE, ATTACHED = "ROUTED", "NOISE", "ATTACHED"
-OPEN_STATUSES = (RECEIVED, ROUTED)
-
-
-class DynamoRoutingRepo:
-    """State transitions of the route function. Each is conditional on ``RECEIVED``, so a redelivered
-    stream record changes nothing."""
-
-    def __init__(self, table_name: str, region: str, state_table: str | None = None, outbox_delay_s: float = 120):
+    def __init__(self, table_name: str, audit_table: str, region: str, state_table: str | None = None):
         self.model = complaint_model(table_name, region)
-        self.state_model = state_model(state_table, region) if state_table else None
-        self.outbox_delay_s = outbox_delay_s
+        self.audit = audit_model(audit_table, region)
+        self.state: type[StateModel] | None = state_model(state_table, region) if state_table else None
+        self.region = region
 
-    def status(self, tweet_id: str) -> str | None:
-        item = self.get_consistent(tweet_id)
-        return item.status if item else None
-
-    def get_consistent(self, tweet_id: str) -> ComplaintModel | None:
+    def get(self, tweet_id: str) -> Complaint | None:
         try:
-            return self.model.get(tweet_id, consistent_read=True)
+            return to_complaint(self.model.get(tweet_id, consistent_read=True))
         except self.model.DoesNotExist:
             return None
 
-    def find_open_complaint(self, conversation_id: str, author_id: str, exclude: str) -> ComplaintModel | None:
-        """The complainant's own open complaint in this conversation (the earliest), if any."""
-        m = self.model
-        for item in m.by_conversation.query(conversation_id, filter_condition=m.author_id == author_id):
-            if item.tweet_id != exclude and item.status in OPEN_STATUSES and not item.parent_tweet_id:
-                return item
+    def by_reference(self, reference: str) -> Complaint | None:
+        for item in self.model.by_reference.query(reference, limit=1):
+            return to_complaint(item)
         return None
 
-    def _transition(
-        self, tweet_id: str, new_status: str, now: datetime, actions: list, note: str | None = None
-    ) -> bool:
+    def in_conversation(self, conversation_id: str, author_id: str) -> list[Complaint]:
+        """The author's items in a conversation, oldest first."""
         m = self.model
-        change = StatusChange(status=new_status, at=now, note=note)
-        try:
-            m(tweet_id).update(
-                actions=[m.status.set(new_status), m.status_history.set(m.status_history.append([change])), *actions],
-                condition=(m.status == RECEIVED),
+        return [
+            to_complaint(i) for i in m.by_conversation.query(conversation_id, filter_condition=m.author_id == author_id)
+        ]
+
+    def queue(self, district_key: str, limit: int = 200) -> list[Complaint]:
+        """A district's open complaints, P1 first, then by deadline."""
+        return [to_complaint(i) for i in self.model.by_queue.query(f"{district_key}#OPEN", limit=limit)]
+
+    def events(self, tweet_id: str) -> list[Event]:
+        """The complaint's audit trail, in time order."""
+        return [to_event(i) for i in self.audit.query(tweet_id, consistent_read=True)]
+
+    def apply(
+        self,
+        complaint: Complaint,
+        action: Action,
+        *,
+        actor: Actor,
+        via: Channel,
+        now: datetime,
+        changes: dict[str, Any] | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> tuple[Complaint, Event]:
+        """Apply one action to the complaint as read; the complaint after it and its audit event."""
+        (event,) = self.write([Change(complaint, action, changes or {}, details or {})], actor=actor, via=via, now=now)
+        return _after(complaint, action, changes or {}), event
+
+    def write(
+        self,
+        changes: list[Change],
+        *,
+        actor: Actor,
+        via: Channel,
+        now: datetime,
+        outbox: list[StateModel] | None = None,
+    ) -> list[Event]:
+        """Apply each action to its complaint as read (its status and version): the new states, the changed
+        fields and the audit events are written together, or not at all. Raises ``TransitionRefused`` when an
+        action is not allowed from its complaint's state, or a complaint changed since it was read (read it
+        again and decide again)."""
+        events = []
+        with_condition: list[tuple[Any, list[Any], Any]] = []
+        m = self.model
+        for change in changes:
+            complaint, fields = change.complaint, dict(change.changes)
+            unknown = set(fields) - SETTABLE
+            if unknown:
+                raise ValueError(f"not settable by a transition: {sorted(unknown)}")
+            after = _after(complaint, change.action, fields)
+            events.append(
+                Event(
+                    complaint_id=complaint.tweet_id,
+                    event_id=uuid.uuid4().hex[:12],
+                    kind="transition",
+                    at=now,
+                    actor=actor,
+                    via=via,
+                    action=change.action,
+                    from_status=complaint.status,
+                    to_status=after.status,
+                    priority=after.priority,
+                    district_code=after.district_code,
+                    details=change.details,
+                )
             )
-        except UpdateError as exc:
+            actions: list[Any] = [m.status.set(str(after.status)), m.version.set(after.version)]
+            for name, value in fields.items():
+                attribute = getattr(m, name)
+                actions.append(attribute.remove() if value is None else attribute.set(_stored(value)))
+            if after.status in OPEN:
+                actions += [m.queue.set(f"{after.district_key}#OPEN"), m.queue_sort.set(_queue_sort(after))]
+            elif complaint.status in OPEN:
+                actions += [m.queue.remove(), m.queue_sort.remove()]
+            version = (
+                (m.version == complaint.version)
+                if complaint.version
+                else (m.version.does_not_exist() | (m.version == 0))
+            )
+            with_condition.append((m(complaint.tweet_id), actions, (m.status == str(complaint.status)) & version))
+        try:
+            with TransactWrite(connection=Connection(region=self.region)) as tx:
+                for item, actions, condition in with_condition:
+                    tx.update(item, actions=actions, condition=condition)
+                for event in events:
+                    tx.save(self._audit_item(event), condition=self.audit.complaint_id.does_not_exist())
+                for extra in outbox or ():
+                    tx.save(extra)
+        except TransactWriteError as exc:
+            reasons = [getattr(r, "code", None) for r in (exc.cancellation_reasons or [])]
+            if "ConditionalCheckFailed" in reasons:
+                first = changes[0]
+                raise TransitionRefused(first.action, first.complaint.status, "changed since it was read") from exc
+            raise
+        return events
+
+    def reply_outbox(self, complaint: Complaint, due: datetime) -> StateModel:
+        """The reply sweep's entry for a complaint's first answer (``seva.dal.replies`` works it off)."""
+        from seva.dal.replies import PENDING_PK
+
+        assert self.state is not None, "no state table bound"
+        return self.state(PENDING_PK, f"{complaint.tweet_id}#ack", next_at=int(due.timestamp()))
+
+    def record(self, event: Event) -> bool:
+        """Append an event that is not a state change (a delivery). Idempotent for a deterministic event id."""
+        try:
+            self._audit_item(event).save(condition=self.audit.complaint_id.does_not_exist())
+        except PutError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 return False
             raise
         return True
 
-    def attach_update(self, parent_id: str, child_id: str, text: str, now: datetime) -> None:
+    def _audit_item(self, event: Event) -> AuditModel:
+        return self.audit(
+            event.complaint_id,
+            event.sort_key,
+            event_id=event.event_id,
+            kind=event.kind,
+            at=event.at,
+            actor_kind=str(event.actor.kind),
+            actor_id=event.actor.id,
+            via=str(event.via),
+            action=str(event.action) if event.action else None,
+            from_status=str(event.from_status) if event.from_status else None,
+            to_status=str(event.to_status) if event.to_status else None,
+            priority=str(event.priority) if event.priority else None,
+            district_code=event.district_code,
+            details=event.details or None,
+        )
+
+    def set_notified(self, tweet_id: str, now: datetime, failed: list[str]) -> None:
+        """Notify's outcome on the complaint (its copy; the audit trail and the ledger are the record)."""
         m = self.model
-        update = ThreadUpdate(tweet_id=child_id, text=text[:1000], at=now)
-        try:
-            m(parent_id).update(
-                actions=[
-                    m.updates.set((m.updates | []).append([update])),
-                    m.update_ids.add({child_id}),
-                ],
-                condition=m.update_ids.does_not_exist() | ~m.update_ids.contains(child_id),
-            )
-        except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise  # already attached: nothing to do
+        actions: list[Any] = [m.notified_at.set(now)] if not failed else [m.notify_failed.set(sorted(failed))]
+        m(tweet_id).update(actions=actions)
 
-    def mark_attached(self, tweet_id: str, parent_id: str, now: datetime) -> bool:
-        m = self.model
-        return self._transition(tweet_id, ATTACHED, now, [m.parent_tweet_id.set(parent_id)], note=parent_id)
-
-    def mark_noise(self, tweet_id: str, triage: dict, now: datetime) -> bool:
-        m = self.model
-        return self._transition(tweet_id, NOISE, now, [*self._triage_actions(triage), m.routed_at.set(now)])
-
-    def mark_routed(self, tweet_id: str, triage: dict, reference: str, sla_due: datetime, now: datetime) -> bool:
-        m = self.model
-        actions = [
-            *self._triage_actions(triage),
-            m.reference.set(reference),
-            m.routed_at.set(now),
-            m.sla_due_at.set(sla_due),
-        ]
-        if self.state_model is not None:
-            # Outbox, written first: the citizen must be answered even if the reply function's stream record
-            # is lost to its on-failure queue. The reply path clears it; the reply sweep handles what remains.
-            from seva.dal.replies import PENDING_PK
-
-            next_at = int(now.timestamp() + self.outbox_delay_s)
-            self.state_model(PENDING_PK, tweet_id, next_at=next_at).save()
-        return self._transition(tweet_id, ROUTED, now, actions, note=reference)
-
-    def _triage_actions(self, triage: dict) -> list:
-        m = self.model
-        actions = [
-            m.is_complaint.set(bool(triage["is_complaint"])),
-            m.category.set(triage["category"]),
-            m.language.set(triage["language"]),
-            m.evidence.set(triage["evidence"]),
-        ]
-        if triage.get("district_code") is not None:
-            actions += [m.district_code.set(int(triage["district_code"])), m.district.set(triage["district"])]
-        if triage.get("priority"):
-            actions.append(m.priority.set(triage["priority"]))
-        return actions
+    def scan_all(self) -> Iterator[Complaint]:  # for tools and tests only, never in a handler
+        for item in self.model.scan():
+            yield to_complaint(item)
 
 
-def record_deliveries(table_name: str, region: str, tweet_id: str, deliveries: list[dict], now: datetime) -> None:
-    """Idempotent (SET, not append): the ledger is the source of truth, this is its copy on the complaint."""
-    m = complaint_model(table_name, region)
-    m(tweet_id).update(actions=[m.deliveries.set(deliveries), m.notified_at.set(now)])
+def _after(complaint: Complaint, action: Action, fields: dict[str, Any]) -> Complaint:
+    """The complaint as it will be once ``action`` with ``fields`` is applied (raises if not allowed)."""
+    return replace(complaint, status=target(action, complaint.status), version=complaint.version + 1, **_domain(fields))
+
+
+def _queue_sort(complaint: Complaint) -> str:
+    due = complaint.due_at or complaint.ack_due_at or complaint.routed_at or complaint.ingested_at
+    return f"{complaint.priority or 'P3'}#{due.astimezone(UTC).isoformat(timespec='seconds')}"
+
+
+def _stored(value: Any) -> Any:
+    if isinstance(value, Priority | Category | Status):
+        return str(value)
+    return value
+
+
+def _domain(changes: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for name, value in changes.items():
+        if name == "priority" and value is not None:
+            value = Priority(value)
+        elif name == "category" and value is not None:
+            value = Category.parse(value)
+        elif name in ("is_complaint", "review_reason"):
+            continue  # not part of the domain shape
+        out[name] = value
+    return out

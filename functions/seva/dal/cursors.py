@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 from pynamodb.exceptions import UpdateError
 
 from seva.dal.models import state_model
-from seva.polling import Cursor
+from seva.polling import Cursor, Gap
 
 CURSOR_PK = "cursor#search"
 RATE_PK = "ratelimit"
+GAP_PK = "gap#search"
 
 
 def _lost_race(exc: UpdateError) -> bool:
@@ -69,6 +70,7 @@ class DynamoCursorStore:
                     m.since_id.set(since_id),
                     m.pending_newest_id.remove(),
                     m.pending_until_id.remove(),
+                    m.last_error.remove(),
                     m.updated_at.set(datetime.now(UTC)),
                 ],
                 condition=m.since_id.does_not_exist() | (m.since_id < since_id),
@@ -77,16 +79,63 @@ class DynamoCursorStore:
             if not _lost_race(exc):  # a concurrent cycle already moved further: fine
                 raise
 
-    def rate_limited_until(self, endpoint: str) -> int | None:
+    def reanchor(self, cursor: Cursor, gap: Gap) -> None:
+        """Forget an aged cursor and record what may be missing (a visible gap, never a silent one)."""
+        m = self.model
+        now = datetime.now(UTC)
+        m(
+            GAP_PK,
+            f"{now.isoformat()}#{cursor.key}",
+            handles=list(gap.handles),
+            since_id=gap.since_id,
+            reason=gap.reason[:300],
+            details={
+                "since": gap.since.isoformat() if gap.since else None,
+                "searchable_from": gap.searchable_from.isoformat(),
+            },
+            updated_at=now,
+        ).save()
+        m(CURSOR_PK, cursor.key).update(
+            actions=[
+                m.handles.set(list(cursor.handles)),
+                m.since_id.remove(),
+                m.pending_newest_id.remove(),
+                m.pending_until_id.remove(),
+                m.updated_at.set(now),
+            ]
+        )
+
+    def gaps(self) -> list[dict]:
+        return [
+            {"query": i.sk.split("#", 1)[1], "since_id": i.since_id, "reason": i.reason, **(i.details or {})}
+            for i in self.model.query(GAP_PK, consistent_read=True)
+        ]
+
+    def query_failed(self, cursor: Cursor, reason: str, now: datetime) -> None:
+        m = self.model
+        m(CURSOR_PK, cursor.key).update(
+            actions=[
+                m.handles.set(list(cursor.handles)),
+                m.last_error.set(reason),
+                m.failures.add(1),
+                m.updated_at.set(now),
+            ]
+        )
+
+    def blocked_until(self, endpoint: str) -> tuple[int, str] | None:
         try:
             item = self.model.get(RATE_PK, endpoint, consistent_read=True)
         except self.model.DoesNotExist:
             return None
-        return int(item.reset_at) if item.reset_at is not None else None
+        if item.reset_at is None:
+            return None
+        return int(item.reset_at), item.reason or "rate_limited"
 
-    def set_rate_limited_until(self, endpoint: str, reset_at: int) -> None:
+    def block(self, endpoint: str, until: int, reason: str) -> None:
         m = self.model
-        m(RATE_PK, endpoint).update(actions=[m.reset_at.set(reset_at), m.updated_at.set(datetime.now(UTC))])
+        m(RATE_PK, endpoint).update(
+            actions=[m.reset_at.set(until), m.reason.set(reason), m.updated_at.set(datetime.now(UTC))]
+        )
 
 
 COUNTER_PK = "counter#reference"

@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import TypeVar
 
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
     ListAttribute,
-    MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
-    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
-
-
-class StatusChange(MapAttribute):
-    status = UnicodeAttribute()
-    at = UTCDateTimeAttribute()
-    note = UnicodeAttribute(null=True)
-
-
-class ThreadUpdate(MapAttribute):
-    tweet_id = UnicodeAttribute()
-    text = UnicodeAttribute()
-    at = UTCDateTimeAttribute()
 
 
 class ByConversation(GlobalSecondaryIndex["ComplaintModel"]):
@@ -39,15 +26,35 @@ class ByConversation(GlobalSecondaryIndex["ComplaintModel"]):
     tweet_created_at = UTCDateTimeAttribute(range_key=True)
 
 
+class ByQueue(GlobalSecondaryIndex["ComplaintModel"]):
+    """Open complaints of a district (``queue`` = "<district>#OPEN"), most urgent first."""
+
+    class Meta:
+        index_name = "by_queue"
+        projection = AllProjection()
+
+    queue = UnicodeAttribute(hash_key=True)
+    queue_sort = UnicodeAttribute(range_key=True)
+
+
+class ByReference(GlobalSecondaryIndex["ComplaintModel"]):
+    class Meta:
+        index_name = "by_reference"
+        projection = AllProjection()
+
+    reference = UnicodeAttribute(hash_key=True)
+
+
 class ComplaintModel(Model):
-    """One item per ingested tweet. The key is the tweet id, so a tweet can never be stored twice."""
+    """One item per ingested tweet. The key is the tweet id, so a tweet can never be stored twice. Its state
+    changes only through ``DynamoComplaints.apply`` (a lifecycle transition and its audit event)."""
 
     class Meta:
         table_name = "unbound"
 
     tweet_id = UnicodeAttribute(hash_key=True)
-    status = UnicodeAttribute()  # RECEIVED → (later) ROUTED / NOISE / …
-    status_history = ListAttribute[StatusChange](of=StatusChange)
+    status = UnicodeAttribute()  # seva.lifecycle.Status
+    version = NumberAttribute(default=0)  # every transition increments it (optimistic concurrency)
     text = UnicodeAttribute()
     lang = UnicodeAttribute(null=True)
     author_id = UnicodeAttribute(null=True)
@@ -58,37 +65,72 @@ class ComplaintModel(Model):
     tweet_created_at = UTCDateTimeAttribute()
     ingested_at = UTCDateTimeAttribute()
     raw = JSONAttribute()  # {"tweet", "author", "place"} exactly as X returned them
-    # set by the route function
+    # triage and routing
     is_complaint = BooleanAttribute(null=True)
     district_code = NumberAttribute(null=True)
     district = UnicodeAttribute(null=True)
+    locality = UnicodeAttribute(null=True)
     category = UnicodeAttribute(null=True)
     priority = UnicodeAttribute(null=True)
     language = UnicodeAttribute(null=True)
     evidence = JSONAttribute(null=True)
+    needs_review = BooleanAttribute(null=True)
+    review_reason = UnicodeAttribute(null=True)
     reference = UnicodeAttribute(null=True)
     routed_at = UTCDateTimeAttribute(null=True)
-    sla_due_at = UTCDateTimeAttribute(null=True)
+    ack_due_at = UTCDateTimeAttribute(null=True)
+    resolve_due_at = UTCDateTimeAttribute(null=True)
     parent_tweet_id = UnicodeAttribute(null=True)  # a citizen's follow-up, attached to their open complaint
-    updates = ListAttribute[ThreadUpdate](of=ThreadUpdate, null=True)
-    update_ids = UnicodeSetAttribute(null=True)
-    # set by the notify function
-    deliveries = JSONAttribute(null=True)  # [{officer_id, channel, message_id}] from the ledger
+    # the lifecycle
+    acknowledged_at = UTCDateTimeAttribute(null=True)
+    acknowledged_by = UnicodeAttribute(null=True)
+    on_the_way_at = UTCDateTimeAttribute(null=True)
+    resolved_at = UTCDateTimeAttribute(null=True)
+    reopened_at = UTCDateTimeAttribute(null=True)
+    closed_at = UTCDateTimeAttribute(null=True)
+    first_response_at = UTCDateTimeAttribute(null=True)
+    queue = UnicodeAttribute(null=True)
+    queue_sort = UnicodeAttribute(null=True)
+    # notify
     notified_at = UTCDateTimeAttribute(null=True)
-    # set by the reply function
+    notify_failed = ListAttribute[str](null=True)  # "<officer>#<channel>" deliveries that finally failed
+    # reply (the first answer to the citizen)
     reply_status = UnicodeAttribute(null=True)  # REPLIED | REPLY_PENDING | REPLY_NOT_ALLOWED | REPLY_FAILED
     reply_attempts = NumberAttribute(null=True)
     reply_tweet_id = UnicodeAttribute(null=True)
     reply_handle = UnicodeAttribute(null=True)
     replied_at = UTCDateTimeAttribute(null=True)
-    reply_next_at = UTCDateTimeAttribute(null=True)
     reply_error = UnicodeAttribute(null=True)
 
     by_conversation = ByConversation()
+    by_queue = ByQueue()
+    by_reference = ByReference()
+
+
+class AuditModel(Model):
+    """The audit trail: append-only (functions may only PutItem here)."""
+
+    class Meta:
+        table_name = "unbound"
+
+    complaint_id = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)  # "<at, ISO with microseconds>#<event id>": time order per complaint
+    event_id = UnicodeAttribute()
+    kind = UnicodeAttribute()  # transition | delivery
+    at = UTCDateTimeAttribute()
+    actor_kind = UnicodeAttribute()
+    actor_id = UnicodeAttribute()
+    via = UnicodeAttribute()
+    action = UnicodeAttribute(null=True)
+    from_status = UnicodeAttribute(null=True)
+    to_status = UnicodeAttribute(null=True)
+    priority = UnicodeAttribute(null=True)  # the lanes route on it
+    district_code = NumberAttribute(null=True)
+    details = JSONAttribute(null=True)
 
 
 class StateModel(Model):
-    """Small operational state: poll cursors, rate-limit resets."""
+    """Small operational state: poll cursors, rate-limit resets, counters, reply outbox, posting budgets."""
 
     class Meta:
         table_name = "unbound"
@@ -102,16 +144,69 @@ class StateModel(Model):
     reset_at = NumberAttribute(null=True)
     counter = NumberAttribute(null=True)
     next_at = NumberAttribute(null=True)
+    priority = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
+    failures = NumberAttribute(null=True)
+    details = JSONAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)
 
 
+class LeaseModel(Model):
+    """A claim on one piece of outbound work (an SMS, an email, an X reply): who may send it, until when, and
+    how it went. Lives in the state table."""
+
+    class Meta:
+        table_name = "unbound"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    state = UnicodeAttribute()  # SENDING | SENT | RETRY | FAILED
+    lease_until = NumberAttribute(null=True)  # epoch seconds: the claimer's invocation deadline
+    attempts = NumberAttribute(default=0)
+    message_id = UnicodeAttribute(null=True)
+    sent_at = UTCDateTimeAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)
+
+
+class GuardModel(Model):
+    """Per-citizen SMS guard: the citizen's recent complaints by tweet time, and which of them led to an SMS or
+    a digest. One item per citizen, written with optimistic concurrency (``version``)."""
+
+    class Meta:
+        table_name = "unbound"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    admitted = JSONAttribute(null=True)  # tweet id -> [tweet epoch seconds, priority]: SMS sent
+    digested = JSONAttribute(null=True)  # ... a digest instead
+    held = JSONAttribute(null=True)  # ... email only
+    version = NumberAttribute(default=0)
+    expires_at = NumberAttribute(null=True)
+
+
+M = TypeVar("M", bound=Model)
+
+
+def bind(model: type[M], table_name: str, region: str) -> type[M]:
+    """``model`` bound to a table (names come from settings at invoke time)."""
+    return _bind(model, table_name, region)  # type: ignore[return-value]
+
+
 @cache
+def _bind(model: type[Model], table_name: str, region: str) -> type[Model]:
+    meta = type("Meta", (), {"table_name": table_name, "region": region})
+    return type(model.__name__.removesuffix("Model"), (model,), {"Meta": meta, "__module__": __name__})
+
+
 def complaint_model(table_name: str, region: str) -> type[ComplaintModel]:
-    meta = type("Meta", (), {"table_name": table_name, "region": region})
-    return type("Complaint", (ComplaintModel,), {"Meta": meta, "__module__": __name__})
+    return bind(ComplaintModel, table_name, region)
 
 
-@cache
 def state_model(table_name: str, region: str) -> type[StateModel]:
-    meta = type("Meta", (), {"table_name": table_name, "region": region})
-    return type("State", (StateModel,), {"Meta": meta, "__module__": __name__})
+    return bind(StateModel, table_name, region)
+
+
+def audit_model(table_name: str, region: str) -> type[AuditModel]:
+    return bind(AuditModel, table_name, region)

@@ -1,94 +1,135 @@
-"""Reply state on the complaint, the index of pending replies, and per-handle posting budgets."""
+"""Reply state (on the reply's lease item; the first answer's also on the complaint), the index of pending
+replies the sweep works off, and the posting budgets."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.models import Model
 
-from seva.dal.models import complaint_model, state_model
-from seva.replying import FAILED, NOT_ALLOWED, PENDING, REPLIED
+from seva.dal.complaints import DynamoComplaints
+from seva.dal.models import LeaseModel, bind, complaint_model, state_model
+from seva.lifecycle import Complaint, Event
+from seva.replying import PENDING, REPLIED, SETTLED
 
 PENDING_PK = "reply#pending"
+LEASE_PREFIX = "reply"
+
+
+class ReplyStateModel(LeaseModel):
+    outcome = UnicodeAttribute(null=True)  # REPLIED | REPLY_PENDING | REPLY_NOT_ALLOWED | REPLY_FAILED
+    tries = NumberAttribute(null=True)
+    handle = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
 
 
 class DynamoReplyRepo:
-    def __init__(self, complaints_table: str, state_table: str, region: str):
+    def __init__(self, complaints_table: str, state_table: str, audit_table: str, region: str):
         self.complaints = complaint_model(complaints_table, region)
-        self.state = state_model(state_table, region)
+        self.state_items = bind(ReplyStateModel, state_table, region)
+        self.index = state_model(state_table, region)
+        self.audit = DynamoComplaints(complaints_table, audit_table, region)
 
-    def get(self, tweet_id: str) -> Any:
+    def _item(self, tweet_id: str, kind: str) -> ReplyStateModel:
+        return self.state_items(f"{LEASE_PREFIX}#{tweet_id}", kind)
+
+    def state(self, complaint: Complaint, kind: str) -> tuple[str | None, int]:
         try:
-            return self.complaints.get(tweet_id, consistent_read=True)
-        except self.complaints.DoesNotExist:
-            return None
-
-    def reply_status(self, tweet_id: str) -> tuple[str | None, int]:
-        item = self.get(tweet_id)
-        if item is None:
+            item = self.state_items.get(f"{LEASE_PREFIX}#{complaint.tweet_id}", kind, consistent_read=True)
+        except self.state_items.DoesNotExist:
             return None, 0
-        return item.reply_status, int(item.reply_attempts or 0)
+        return item.outcome, int(item.tries or 0)
 
-    def _settle(self, tweet_id: str, actions: list) -> None:
+    def _set(self, tweet_id: str, kind: str, outcome: str, tries: int | None, **extra: Any) -> None:
+        s = self.state_items
+        actions: list[Any] = [s.outcome.set(outcome), s.updated_at.set(datetime.now(UTC))]
+        if tries is not None:
+            actions.append(s.tries.set(tries))
+        for name, value in extra.items():
+            actions.append(getattr(s, name).set(value))
+        item = self._item(tweet_id, kind)
+        try:
+            # The first settled outcome stands (a late duplicate never overwrites it)
+            item.update(actions=actions, condition=s.outcome.does_not_exist() | s.outcome.is_in(PENDING))
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            return
+        if kind == "ack":
+            self._on_complaint(tweet_id, outcome, tries, extra)
+
+    def _on_complaint(self, tweet_id: str, outcome: str, tries: int | None, extra: dict[str, Any]) -> None:
         m = self.complaints
+        actions: list[Any] = [m.reply_status.set(outcome)]
+        if tries is not None:
+            actions.append(m.reply_attempts.set(tries))
+        if "handle" in extra:
+            actions += [m.reply_handle.set(extra["handle"]), m.reply_tweet_id.set(extra["message_id"])]
+            actions += [m.replied_at.set(extra["sent_at"]), m.reply_error.remove()]
+        elif "reason" in extra:
+            actions.append(m.reply_error.set(extra["reason"]))
         try:
             m(tweet_id).update(actions=actions, condition=m.reply_status.does_not_exist() | (m.reply_status == PENDING))
         except UpdateError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise  # already settled by another delivery: keep the first outcome
-        self.clear_pending(tweet_id)
+                raise
 
-    def clear_pending(self, tweet_id: str) -> None:
-        self.state(PENDING_PK, tweet_id).delete()
+    def mark_replied(self, complaint: Complaint, kind: str, handle: str, reply_id: str, now: datetime) -> None:
+        self._set(complaint.tweet_id, kind, REPLIED, None, handle=handle, message_id=reply_id, sent_at=now)
+        self.clear_pending(complaint.tweet_id, kind)
 
-    def mark_replied(self, tweet_id: str, handle: str, reply_id: str, now: datetime) -> None:
-        m = self.complaints
-        self._settle(
-            tweet_id,
-            [
-                m.reply_status.set(REPLIED),
-                m.reply_tweet_id.set(reply_id),
-                m.reply_handle.set(handle),
-                m.replied_at.set(now),
-                m.reply_error.remove(),
-            ],
-        )
+    def mark_final(self, complaint: Complaint, kind: str, status: str, attempts: int, reason: str) -> None:
+        assert status in SETTLED
+        self._set(complaint.tweet_id, kind, status, attempts, reason=reason[:300])
+        self.clear_pending(complaint.tweet_id, kind)
 
-    def mark_final(self, tweet_id: str, status: str, attempts: int, reason: str) -> None:
-        assert status in (NOT_ALLOWED, FAILED)
-        m = self.complaints
-        self._settle(tweet_id, [m.reply_status.set(status), m.reply_attempts.set(attempts), m.reply_error.set(reason)])
+    def mark_pending(self, complaint: Complaint, kind: str, next_at: datetime, attempts: int, reason: str) -> None:
+        self._set(complaint.tweet_id, kind, PENDING, attempts, reason=reason[:300])
+        self.index(
+            PENDING_PK,
+            f"{complaint.tweet_id}#{kind}",
+            next_at=int(next_at.timestamp()),
+            priority=str(complaint.priority or "P3"),
+            updated_at=datetime.now(UTC),
+        ).save()
 
-    def mark_pending(self, tweet_id: str, next_at: datetime, attempts: int, reason: str) -> None:
-        m = self.complaints
-        try:
-            m(tweet_id).update(
-                actions=[
-                    m.reply_status.set(PENDING),
-                    m.reply_next_at.set(next_at),
-                    m.reply_attempts.set(attempts),
-                    m.reply_error.set(reason),
-                ],
-                condition=m.reply_status.does_not_exist() | (m.reply_status == PENDING),
-            )
-        except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                return
-            raise
-        s = self.state
-        s(PENDING_PK, tweet_id).update(
-            actions=[s.next_at.set(int(next_at.timestamp())), s.updated_at.set(datetime.now(UTC))]
-        )
+    def clear_pending(self, tweet_id: str, kind: str) -> None:
+        self.index(PENDING_PK, f"{tweet_id}#{kind}").delete()
 
-    def due(self, now: datetime, limit: int = 500) -> list[str]:
-        s = self.state
-        items = s.query(PENDING_PK, filter_condition=s.next_at <= int(now.timestamp()), consistent_read=True)
-        return sorted(i.sk for i in items)[:limit]
+    def record(self, event: Event) -> bool:
+        return self.audit.record(event)
+
+    def due(self, now: datetime, limit: int = 500) -> list[tuple[str, str]]:
+        """Pending replies whose time has come: P1 first, then the longest waiting."""
+        s = self.index
+        items = list(s.query(PENDING_PK, filter_condition=s.next_at <= int(now.timestamp()), consistent_read=True))
+        items.sort(key=lambda i: (i.priority != "P1", i.next_at or 0))
+        return [tuple(i.sk.rsplit("#", 1)) for i in items[:limit]]  # type: ignore[misc]
+
+    def pending_count(self) -> int:
+        return self.index.count(PENDING_PK, consistent_read=True)
+
+
+class _BudgetModel(Model):
+    class Meta:
+        table_name = "unbound"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    posts = JSONAttribute(null=True)  # bucket start (epoch seconds) -> posts in it
+    version = NumberAttribute(default=0)
+    expires_at = NumberAttribute(null=True)
 
 
 class DynamoPostingBudget:
-    """Fixed windows per handle (X: 100 posts / 15 min / user) and for the app (10,000 / 24 h)."""
+    """Sliding windows of posts, per handle (X: 100 per 15 minutes per user) and for the app (10,000 per 24
+    hours): a post may go when the posts of the last window, counted in small buckets, are below the limit —
+    whatever X's own window alignment, X never sees more than its limit. Routine replies leave a reserve that
+    only P1 replies may use."""
 
     def __init__(
         self,
@@ -99,25 +140,46 @@ class DynamoPostingBudget:
         user_window_s: float,
         app_limit: int,
         app_window_s: float,
+        p1_reserve: float = 0.1,
     ):
-        self.state = state_model(state_table, region)
-        self.user_limit, self.user_window_s = user_limit, user_window_s
-        self.app_limit, self.app_window_s = app_limit, app_window_s
+        self.model = bind(_BudgetModel, state_table, region)
+        self.user = (user_limit, user_window_s)
+        self.app = (app_limit, app_window_s)
+        self.p1_reserve = p1_reserve
 
-    def _take(self, key: str, limit: int, window_s: float, now: datetime) -> datetime | None:
-        s = self.state
-        window = int(now.timestamp() // window_s)
-        try:
-            s(f"xbudget#{key}", str(window)).update(
-                actions=[s.counter.add(1)], condition=s.counter.does_not_exist() | (s.counter < limit)
-            )
-        except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                return datetime.fromtimestamp((window + 1) * window_s, UTC)
-            raise
-        return None
+    def _take(self, key: str, limit: int, window_s: float, now: datetime, urgent: bool) -> datetime | None:
+        m = self.model
+        bucket_s = max(window_s / 900, 0.001)  # 900 buckets a window: 1 s for X's 15 minutes
+        t = now.timestamp()
+        allowed = limit if urgent else max(1, int(limit * (1 - self.p1_reserve)))
+        for _ in range(20):
+            try:
+                item = m.get("xbudget", key, consistent_read=True)
+            except m.DoesNotExist:
+                item = m("xbudget", key, posts={}, version=0)
+            posts = {b: int(n) for b, n in dict(item.posts or {}).items() if float(b) > t - window_s - bucket_s}
+            used = sum(posts.values())
+            if used >= allowed:
+                # room again once enough of the oldest posts have left the window
+                leaving = 0
+                for start, n in sorted((float(b), n) for b, n in posts.items()):
+                    leaving += n
+                    if used - leaving < allowed:
+                        return datetime.fromtimestamp(start + window_s + bucket_s, UTC)
+            bucket = f"{(t // bucket_s) * bucket_s:.3f}"
+            posts[bucket] = posts.get(bucket, 0) + 1
+            version = int(item.version or 0)
+            try:
+                m("xbudget", key, posts=posts, version=version + 1, expires_at=int(time.time() + 2 * window_s)).save(
+                    condition=m.version.does_not_exist() if version == 0 else (m.version == version)
+                )
+            except PutError as exc:
+                if exc.cause_response_code == "ConditionalCheckFailedException":
+                    continue  # another reply took budget at the same moment: count again
+                raise
+            return None
+        raise RuntimeError(f"posting budget {key}: too much contention")
 
-    def take(self, handle: str, now: datetime) -> datetime | None:
-        return self._take("app", self.app_limit, self.app_window_s, now) or self._take(
-            handle.lower(), self.user_limit, self.user_window_s, now
-        )
+    def take(self, handle: str, now: datetime, urgent: bool = False) -> datetime | None:
+        # The handle's window first: it is the one a burst fills (the app's rarely)
+        return self._take(handle.lower(), *self.user, now, urgent) or self._take("app", *self.app, now, urgent)

@@ -1,0 +1,170 @@
+"""Composition: the real adapters for each function, built from its settings. Wiring only: every rule lives in
+the domain modules (polling, routing, notify, replying, lifecycle)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from seva.settings import NotifySettings, PollSettings, ReplySettings, RouteSettings
+
+if TYPE_CHECKING:
+    from seva.notify import NotifyService
+    from seva.polling import PollCycle
+    from seva.replying import ReplyDesk
+    from seva.routing import Router
+    from seva.tweets import TweetEnvelope
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def poll_cycle(settings: PollSettings, on_ingested: Callable[[TweetEnvelope], None] | None = None) -> PollCycle:
+    from seva.clients.secrets import get_json_secret
+    from seva.clients.x import XSearch, make_client
+    from seva.dal.complaints import DynamoComplaintStore
+    from seva.dal.cursors import DynamoCursorStore
+    from seva.polling import PollCycle, snowflake_at, snowflake_time
+    from seva.registry import load_registry
+
+    def searcher() -> XSearch:
+        client = make_client(
+            bearer_token=get_json_secret(settings.x_secret_name)["bearer_token"],
+            base_url=settings.x_api_base_url,
+            timeout=settings.x_timeout_seconds,
+        )
+        return XSearch(client, max_retries=settings.x_max_retries, retry_base_seconds=settings.x_retry_base_seconds)
+
+    return PollCycle(
+        registry=load_registry(settings.handle_registry_path),
+        searcher=searcher(),
+        store=DynamoComplaintStore(settings.complaints_table, settings.aws_region),
+        cursors=DynamoCursorStore(settings.state_table, settings.aws_region),
+        now=utcnow,
+        backfill=timedelta(minutes=settings.backfill_minutes),
+        max_pages=settings.max_pages_per_cycle,
+        max_query_length=settings.max_query_length,
+        settle=timedelta(seconds=settings.settle_seconds),
+        id_at=snowflake_at,
+        time_of=snowflake_time,
+        on_ingested=on_ingested,
+    )
+
+
+def router(settings: RouteSettings) -> Router:
+    from seva.dal.complaints import DynamoComplaints
+    from seva.dal.cursors import DynamoReferenceCounter
+    from seva.districts import load_districts
+    from seva.routing import Router
+    from seva.triage import default_triager
+
+    triager = default_triager(settings.handle_registry_path)
+    return Router(
+        repo=DynamoComplaints(
+            settings.complaints_table, settings.audit_table, settings.aws_region, settings.state_table
+        ),
+        counter=DynamoReferenceCounter(settings.state_table, settings.aws_region),
+        classify=triager.classify,
+        districts=load_districts(),
+        sla=settings.sla_policy(),
+        now=utcnow,
+        prefix=settings.reference_prefix,
+        reply_outbox_delay=timedelta(seconds=settings.reply_outbox_delay_seconds),
+    )
+
+
+class Invocation:
+    """The running invocation's deadline (handlers set it; services built once per container read it)."""
+
+    deadline: float = 0.0
+
+    @classmethod
+    def start(cls, remaining_ms: int) -> None:
+        cls.deadline = time.time() + remaining_ms / 1000
+
+    @classmethod
+    def lease_until(cls, margin: float) -> Callable[[], float]:
+        """A claim is held until the claiming invocation's deadline: it cannot be sending after that."""
+        return lambda: (cls.deadline or time.time() + 900) + margin
+
+
+def notify_service(settings: NotifySettings) -> NotifyService:
+    from seva.clients.sns import SnsSender
+    from seva.clients.sqs import FailureQueue
+    from seva.dal.complaints import DynamoComplaints
+    from seva.dal.ledger import DynamoAuthorGuard, DynamoLeases
+    from seva.dal.officers import DynamoOfficerDirectory
+    from seva.districts import load_districts
+    from seva.notify import Notifier, NotifyService
+    from seva.sms import load_templates
+
+    complaints = DynamoComplaints(settings.complaints_table, settings.audit_table, settings.aws_region)
+    return NotifyService(
+        complaints=complaints,
+        directory=DynamoOfficerDirectory(settings.officers_table, settings.aws_region),
+        notifier=Notifier(
+            ledger=DynamoLeases(settings.state_table, settings.aws_region, "notify", settings.max_send_attempts),
+            guard=DynamoAuthorGuard(settings.state_table, settings.aws_region),
+            sender=SnsSender(settings.officer_email_topic_arn, settings.sos_topic_arn, settings.aws_region),
+            audit=complaints,
+            templates=load_templates(),
+            districts=load_districts(),
+            now=utcnow,
+            lease_until=Invocation.lease_until(settings.lease_margin_seconds),
+            sms_per_author_per_hour=settings.sms_per_author_per_hour,
+        ),
+        failures=FailureQueue(settings.notify_failure_queue_url, settings.aws_region),
+    )
+
+
+def reply_desk(settings: ReplySettings, log: Callable[[str, dict], None] = lambda message, extra: None) -> ReplyDesk:
+    from seva.clients.secrets import get_json_secret
+    from seva.clients.sqs import FailureQueue
+    from seva.clients.x import XPoster
+    from seva.dal.complaints import DynamoComplaints
+    from seva.dal.ledger import DynamoLeases
+    from seva.dal.replies import LEASE_PREFIX, DynamoPostingBudget, DynamoReplyRepo
+    from seva.districts import load_districts
+    from seva.registry import load_registry
+    from seva.replying import Replier, ReplyDesk
+    from seva.replytext import reply_text
+
+    districts = load_districts()
+    repo = DynamoReplyRepo(settings.complaints_table, settings.state_table, settings.audit_table, settings.aws_region)
+    age = settings.credentials_max_age_seconds
+    poster = XPoster(
+        credentials=lambda: get_json_secret(settings.x_user_secret_name, max_age=age).get("handles", {}),
+        bearer_token=lambda: get_json_secret(settings.x_secret_name, max_age=age)["bearer_token"],
+        base_url=settings.x_api_base_url,
+        timeout=settings.x_timeout_seconds,
+    )
+    replier = Replier(
+        registry=load_registry(settings.handle_registry_path),
+        poster=poster,
+        budget=DynamoPostingBudget(
+            settings.state_table,
+            settings.aws_region,
+            user_limit=settings.user_post_limit,
+            user_window_s=settings.user_window_seconds,
+            app_limit=settings.app_post_limit,
+            app_window_s=settings.app_window_seconds,
+        ),
+        # the replier decides when a reply has failed for good, not the number of claims
+        leases=DynamoLeases(settings.state_table, settings.aws_region, LEASE_PREFIX, max_attempts=10**9),
+        repo=repo,
+        compose=lambda complaint, kind: reply_text(complaint, kind, districts),
+        now=utcnow,
+        lease_until=Invocation.lease_until(settings.lease_margin_seconds),
+        max_attempts=settings.max_reply_attempts,
+        retry_base=timedelta(seconds=settings.reply_retry_base_seconds),
+    )
+    return ReplyDesk(
+        replier=replier,
+        complaints=DynamoComplaints(settings.complaints_table, settings.audit_table, settings.aws_region),
+        pending=repo,
+        failures=FailureQueue(settings.reply_failure_queue_url, settings.aws_region),
+        log=log,
+    )

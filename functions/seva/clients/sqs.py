@@ -1,0 +1,23 @@
+"""SQS: the failure queues (a message per piece of work that finally failed)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+
+@cache
+def _client(region: str) -> Any:
+    import boto3
+
+    return boto3.client("sqs", region_name=region)
+
+
+class FailureQueue:
+    def __init__(self, url: str | None, region: str):
+        self.url, self.region = url, region
+
+    def send(self, message: dict[str, Any]) -> None:
+        if self.url:
+            _client(self.region).send_message(QueueUrl=self.url, MessageBody=json.dumps(message, default=str))

@@ -1,0 +1,219 @@
+"""The demo's verdict, from ground truth only: what SNS accepted (the AWS middleware's record), what the fake X
+received, what the store holds and the officer directory the local cloud was given — never the pipeline's own
+counters or ledgers.
+
+For every routed complaint the directory says who must be told (its district's officers whose priorities and
+categories match, the state cell when the district has none; SMS, email when they have one, the SOS topic for
+P1) and the citizen must be answered. The only legitimate gaps: SMS held by the per-citizen hourly guard (never
+a P1), each covered by a digest to that officer, and replies still waiting for X's posting window."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+REFERENCE = re.compile(r"UP-[A-Z]{2,3}-\d{4}-\d{6}")
+PYNAMO_TIME = "%Y-%m-%dT%H:%M:%S.%f%z"
+HOUR = 3600.0
+
+
+def parse_time(value: str) -> float:
+    return datetime.strptime(value, PYNAMO_TIME).timestamp()
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One message SNS accepted, classified."""
+
+    channel: str  # sms | email | sos
+    to: str  # officer id (sms: by phone), or the SOS topic
+    reference: str | None
+    purpose: str  # complaint | followup | digest
+    body: str
+    at: float
+    key: str  # what makes it unique: (to, channel, reference, purpose, follow-up)
+
+
+def classify_published(
+    published: list[dict[str, Any]], templates: Any, phones: dict[str, str], topics: dict[str, str]
+) -> list[Sent]:
+    out = []
+    by_kind = {t.key: t for t in templates}
+    for p in published:
+        message = p.get("message") or ""
+        if p.get("phone"):
+            kind = next((k.rsplit("_", 1)[0] for k, t in by_kind.items() if t.matches(message)), "off_template")
+            ref = REFERENCE.search(message)
+            status = re.search(r"x\.com/i/status/(\d+)", message)
+            officer = phones.get(p["phone"], p["phone"])
+            key = f"{officer}|sms|{ref.group(0) if ref else '-'}|{kind}|{status.group(1) if status else '-'}"
+            if kind == "digest":
+                key = f"{officer}|sms|digest|{message}"
+            out.append(Sent("sms", officer, ref.group(0) if ref else None, kind, message, p["at"], key))
+        elif p.get("topic") == topics.get("email"):
+            attrs = p.get("attributes") or {}
+            purpose = str(attrs.get("purpose") or "complaint")
+            officer, ref = str(attrs.get("officer_id")), attrs.get("reference")
+            out.append(
+                Sent("email", officer, ref, purpose.split("-")[0], message, p["at"], f"{officer}|email|{ref}|{purpose}")
+            )
+        elif p.get("topic") == topics.get("sos"):
+            ref = json.loads(message).get("reference")
+            out.append(Sent("sos", "sos-topic", ref, "complaint", message, p["at"], f"sos|{ref}"))
+    return out
+
+
+def crash_window_keys(notes: Iterable[dict[str, Any]], classified_keys: dict[tuple[str, str], str]) -> set[str]:
+    """Messages whose publish was the last request of an invocation that then crashed: the documented window
+    (SNS accepted it, the ledger never heard) in which a retry may send it again."""
+    keys = set()
+    for note in notes:
+        request = note.get("crashing_after") or {}
+        form = {k: v[0] for k, v in parse_qs(request.get("body") or "").items()}
+        if form.get("Action") != "Publish":
+            continue
+        target = form.get("PhoneNumber") or form.get("TopicArn") or ""
+        key = classified_keys.get((target, form.get("Message", "")))
+        if key:
+            keys.add(key)
+    return keys
+
+
+def judge_notifications(
+    stored: list[dict[str, Any]],
+    officers: list[Any],
+    sent: list[Sent],
+    sms_limit: int,
+    documented: set[str],
+) -> dict[str, Any]:
+    by_district: dict[str, list[Any]] = defaultdict(list)
+    for officer in officers:
+        by_district[officer.district].append(officer)
+    routed = [i for i in stored if "reference" in i]
+    received: dict[tuple[str, str, str, str], list[Sent]] = defaultdict(list)  # (to, channel, ref, purpose)
+    for s in sent:
+        received[(s.to, s.channel, s.reference or "", s.purpose)].append(s)
+    digests: dict[str, list[Sent]] = defaultdict(list)
+    for s in sent:
+        if s.purpose == "digest":
+            digests[s.to].append(s)
+    # each citizen's non-P1 complaints by tweet time, to judge the hourly guard
+    authored: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    for item in routed:
+        if item["priority"]["S"] != "P1":
+            authored[item.get("author_id", {}).get("S", "?")].append(
+                (parse_time(item["tweet_created_at"]["S"]), item["reference"]["S"])
+            )
+    expected = 0
+    missing: list[str] = []
+    held = 0
+    for item in routed:
+        ref, priority = item["reference"]["S"], item["priority"]["S"]
+        category = item.get("category", {}).get("S", "other")
+        district = str(item["district_code"]["N"]) if "district_code" in item else "HQ"
+        team = by_district.get(district) or (by_district.get("HQ", []) if district != "HQ" else [])
+        if item.get("status", {}).get("S") in ("NOISE", "RECEIVED"):
+            continue
+        for officer in team:
+            if not officer.receives(priority, category):
+                continue
+            expected += 1
+            if not received[(officer.officer_id, "sms", ref, "complaint")]:
+                if priority != "P1" and _guard_held(
+                    authored, item, ref, digests.get(officer.officer_id, []), sms_limit
+                ):
+                    held += 1
+                else:
+                    missing.append(f"{ref} sms {officer.officer_id}")
+            if officer.email:
+                expected += 1
+                if not received[(officer.officer_id, "email", ref, "complaint")]:
+                    missing.append(f"{ref} email {officer.officer_id}")
+        if priority == "P1":
+            expected += 1
+            if not received[("sos-topic", "sos", ref, "complaint")]:
+                missing.append(f"{ref} sos")
+    keys = Counter(s.key for s in sent)
+    duplicates = {k: n - 1 for k, n in keys.items() if n > 1}
+    documented_dups = sum(n for k, n in duplicates.items() if k in documented)
+    return {
+        "sms": sum(1 for s in sent if s.channel == "sms"),
+        "email": sum(1 for s in sent if s.channel == "email"),
+        "sos": sum(1 for s in sent if s.channel == "sos"),
+        "followup": sum(1 for s in sent if s.purpose == "followup"),
+        "digest": sum(1 for s in sent if s.purpose == "digest"),
+        "expected": expected,
+        "missing": len(missing),
+        "missing_detail": missing[:20],
+        "held_by_guard": held,
+        "guard_violations": _guard_violations(sent, routed, sms_limit),
+        "duplicates": sum(duplicates.values()) - documented_dups,
+        "duplicates_in_crash_window": documented_dups,
+        "sms_not_matching_a_registered_template": sum(1 for s in sent if s.purpose == "off_template"),
+    }
+
+
+def _guard_held(
+    authored: dict[str, list[tuple[float, str]]], item: dict[str, Any], ref: str, digests: list[Sent], limit: int
+) -> bool:
+    """Held legitimately: the citizen had more than ``limit`` non-P1 complaints within an hour of this one,
+    and this officer got a digest within that hour."""
+    author = item.get("author_id", {}).get("S", "?")
+    t = parse_time(item["tweet_created_at"]["S"])
+    near = [r for when, r in authored.get(author, []) if abs(when - t) <= HOUR]
+    return len(near) > limit and bool(digests)
+
+
+def _guard_violations(sent: list[Sent], routed: list[dict[str, Any]], limit: int) -> int:
+    """Per officer and citizen: more than ``limit`` complaint SMS for non-P1 complaints tweeted within an hour,
+    or more than one digest per hour."""
+    info = {i["reference"]["S"]: i for i in routed}
+    per: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for s in sent:
+        item = info.get(s.reference or "")
+        if s.channel == "sms" and s.purpose == "complaint" and item and item["priority"]["S"] != "P1":
+            per[(s.to, item.get("author_id", {}).get("S", "?"))].append(parse_time(item["tweet_created_at"]["S"]))
+    violations = 0
+    for times in per.values():
+        times.sort()
+        for i, start in enumerate(times):
+            if sum(1 for t in times[i:] if t - start <= HOUR) > limit:
+                violations += 1
+                break
+    return violations
+
+
+def judge_replies(stored: list[dict[str, Any]], replies: list[dict[str, Any]]) -> dict[str, Any]:
+    """The first answer of each routed complaint, from what the fake X received."""
+    routed = [i for i in stored if "reference" in i]
+    posted_to = Counter(r["in_reply_to_tweet_id"] for r in replies if REFERENCE.search(r["text"] or ""))
+    acks = Counter(r["in_reply_to_tweet_id"] for r in replies if "registered" in r["text"] or "दर्ज हो गई" in r["text"])
+    states = Counter(i.get("reply_status", {}).get("S", "NONE") for i in routed)
+    unanswered, pending = [], 0
+    for item in routed:
+        tweet_id = item["tweet_id"]["S"]
+        if acks[tweet_id]:
+            continue
+        state = item.get("reply_status", {}).get("S")
+        reason = item.get("reply_error", {}).get("S", "")
+        if state == "REPLY_PENDING" and reason in ("rate budget", "429"):
+            pending += 1  # waiting for X's posting window: a legitimate end state
+        else:
+            unanswered.append(f"{item['reference']['S']} {state or 'no reply'} {reason}".strip())
+    return {
+        "posted": len(replies),
+        "acknowledgements": sum(acks.values()),
+        "duplicates": sum(n - 1 for n in acks.values() if n > 1),
+        "failed": states.get("REPLY_FAILED", 0) + states.get("REPLY_NOT_ALLOWED", 0),
+        "not_allowed": states.get("REPLY_NOT_ALLOWED", 0),
+        "pending": pending,
+        "unanswered": len(unanswered),
+        "unanswered_detail": unanswered[:20],
+        "answers_per_complaint": round(sum(posted_to.values()) / max(1, len(routed)), 2),
+    }
