@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import sys
 import time
@@ -116,6 +117,7 @@ class LocalCloud:
             "REPLY_OUTBOX_DELAY_SECONDS": str(120 / options.speed),
             "POLL_INTERVAL_SECONDS": str(15 / options.speed),
             "SETTLE_SECONDS": str(40 / options.speed),
+            **({"SEVA_PROFILE_DIR": os.environ["SEVA_PROFILE_DIR"]} if os.environ.get("SEVA_PROFILE_DIR") else {}),
         }
         for spec in self.deployment.functions:
             spec.env.update(

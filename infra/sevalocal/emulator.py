@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
+import queue
+import threading
 import time
 import uuid
 import zlib
@@ -368,6 +370,7 @@ class _Shard:
         self.lanes = [_Lane(shard_id) for _ in range(lanes)]
         self.caught_up = False
         self.next_fetch = 0.0
+        self.idle_polls = 0
 
     @property
     def buffered(self) -> int:
@@ -416,7 +419,9 @@ class _StreamReader:
         shard.iterator = out.get("NextShardIterator")
         records = out.get("Records") or []
         shard.caught_up = not records
-        shard.next_fetch = now + (0.02 if not records else 0)
+        # Poll an idle stream less and less often (up to every 0.1 s): Lambda's pollers are not free either
+        shard.idle_polls = 0 if records else shard.idle_polls + 1
+        shard.next_fetch = now + min(0.1, 0.005 * 2**shard.idle_polls) if not records else now
         for raw in records:
             record = to_lambda_record(raw, self.stream_arn)
             if not self._matches(record):
@@ -606,9 +611,38 @@ class QueueMapping:
         self.in_flight = 0
         self.buffer: list[dict[str, Any]] = []
         self.first_buffered = 0.0
-        self.next_poll = 0.0
         self.backlog = 0
         self.next_count = 0.0
+        # Lambda's pollers long-poll: a thread waits on the queue while the mapping has room for a batch
+        self._received: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+        self._wanted = threading.Event()
+        self._closed = threading.Event()
+        self._poller = threading.Thread(target=self._long_poll, args=(sqs.meta.endpoint_url,), daemon=True)
+        self._poller.start()
+
+    def _long_poll(self, endpoint: str) -> None:
+        client = infra_client("sqs", endpoint)
+        while not self._closed.is_set():
+            if not self._wanted.wait(0.5):
+                continue
+            try:
+                out = client.receive_message(
+                    QueueUrl=self.url,
+                    MaxNumberOfMessages=min(10, self.source.batch_size),
+                    VisibilityTimeout=self._in_flight_visibility(),
+                    AttributeNames=["All"],
+                    MessageAttributeNames=["All"],
+                    WaitTimeSeconds=1,
+                )
+            except Exception:  # the local cloud is shutting down
+                if self._closed.is_set():
+                    return
+                raise
+            for message in out.get("Messages") or []:
+                self._received.put(to_sqs_record(message, self.source.queue_arn))
+
+    def close(self) -> None:
+        self._closed.set()
 
     def _in_flight_visibility(self) -> int:
         """While received and running: hidden for the whole invocation, as a visibility timeout of at least
@@ -622,25 +656,16 @@ class QueueMapping:
 
     def pump(self) -> None:
         now = time.time()
-        if self.in_flight >= self.max_concurrency:
-            return
-        while len(self.buffer) < self.source.batch_size and now >= self.next_poll:
-            out = self.sqs.receive_message(
-                QueueUrl=self.url,
-                MaxNumberOfMessages=min(10, self.source.batch_size - len(self.buffer)),
-                VisibilityTimeout=self._in_flight_visibility(),
-                AttributeNames=["All"],
-                MessageAttributeNames=["All"],
-                WaitTimeSeconds=0,
-            )
-            messages = out.get("Messages") or []
-            if not messages:
-                self.next_poll = now + 0.03
-                break
+        while not self._received.empty():
             if not self.buffer:
                 self.first_buffered = now
-            self.buffer += [to_sqs_record(m, self.source.queue_arn) for m in messages]
-        if not self.buffer:
+            self.buffer.append(self._received.get_nowait())
+        room = self.in_flight < self.max_concurrency
+        if room and len(self.buffer) < self.source.batch_size:
+            self._wanted.set()
+        else:
+            self._wanted.clear()
+        if not self.buffer or not room:
             return
         if len(self.buffer) < self.source.batch_size and now - self.first_buffered < self.source.batching_window_s:
             return
@@ -678,7 +703,7 @@ class QueueMapping:
 
     @property
     def idle(self) -> bool:
-        if self.in_flight or self.buffer:
+        if self.in_flight or self.buffer or not self._received.empty():
             return False
         now = time.time()
         if now >= self.next_count:
@@ -785,9 +810,9 @@ class Emulator:
             for source in spec.streams:
                 if source.enabled:
                     self.mappings.append(StreamMapping(spec, source, pool, self.streams, self.sqs, self.stats))
-            for queue in spec.queues:
-                if queue.enabled:
-                    self.queue_mappings.append(QueueMapping(spec, queue, pool, self.sqs, self.stats, speed))
+            for lane in spec.queues:
+                if lane.enabled:
+                    self.queue_mappings.append(QueueMapping(spec, lane, pool, self.sqs, self.stats, speed))
 
     def scenario_seconds(self) -> float:
         return (time.time() - self.started) * self.speed
@@ -813,8 +838,8 @@ class Emulator:
             pipe.pump()
         for mapping in self.mappings:
             mapping.pump()
-        for queue in self.queue_mappings:
-            queue.pump()
+        for lane in self.queue_mappings:
+            lane.pump()
         for pool in self.pools.values():
             pool.pump()
 
@@ -866,5 +891,7 @@ class Emulator:
         return self.run_until(lambda: self.streams_idle and all(p.idle for p in self.pools.values()), timeout=timeout)
 
     def close(self) -> None:
+        for mapping in self.queue_mappings:
+            mapping.close()
         for pool in self.pools.values():
             pool.close()

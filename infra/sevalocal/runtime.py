@@ -108,6 +108,13 @@ def worker_main(conn, spec: dict[str, Any], log_path: str) -> None:  # type: ign
             deadline=time.time() + spec["timeout_s"],
         )
         t0 = time.perf_counter()
+        profile_dir = os.environ.get("SEVA_PROFILE_DIR")  # the local cloud's own tooling: where time goes
+        profiler = None
+        if profile_dir:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         try:
             result = handler(message["event"], context)
             conn.send({"ok": True, "result": result, "duration_s": time.perf_counter() - t0})
@@ -122,4 +129,7 @@ def worker_main(conn, spec: dict[str, Any], log_path: str) -> None:  # type: ign
                 }
             )
         finally:
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(f"{profile_dir}/{spec['name']}-{context.aws_request_id}.prof")
             sys.stdout.flush()

@@ -11,11 +11,18 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from seva.dal.models import AuditModel, ComplaintModel, StateModel, audit_model, complaint_model, state_model
+from seva.dal.models import (
+    AuditModel,
+    ComplaintModel,
+    StateModel,
+    audit_model,
+    complaint_model,
+    shared_connection,
+    state_model,
+)
 from seva.errors import BadRecord
 from seva.lifecycle import (
     OPEN,
@@ -264,7 +271,7 @@ class DynamoComplaints:
             )
             with_condition.append((m(complaint.tweet_id), actions, (m.status == str(complaint.status)) & version))
         try:
-            with TransactWrite(connection=Connection(region=self.region)) as tx:
+            with TransactWrite(connection=shared_connection(self.region)) as tx:
                 for item, actions, condition in with_condition:
                     tx.update(item, actions=actions, condition=condition)
                 for event in events:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import cache
 
 from pynamodb.attributes import ListAttribute, UnicodeAttribute
-from pynamodb.models import Model
 
+from seva.dal.models import Model
 from seva.officers import Officer
 
 

@@ -9,10 +9,9 @@ from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, UpdateError
-from pynamodb.models import Model
 
 from seva.dal.complaints import DynamoComplaints
-from seva.dal.models import LeaseModel, bind, complaint_model, state_model
+from seva.dal.models import LeaseModel, Model, bind, complaint_model, state_model
 from seva.lifecycle import Complaint, Event
 from seva.replying import PENDING, REPLIED, SETTLED
 
