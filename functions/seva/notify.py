@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
@@ -124,6 +124,40 @@ class AuthorGuard(Protocol):
     ) -> GuardDecision: ...
 
 
+HOUR_S = 3600.0
+BOOK_KEEPS_S = 24 * HOUR_S
+GuardBook = dict[str, dict[str, list]]  # admitted | digested | held -> tweet id -> [tweet epoch seconds, priority]
+
+
+def admit(book: GuardBook, tweet_id: str, tweeted: float, priority: str, limit: int) -> tuple[GuardDecision, bool]:
+    """The per-citizen SMS guard's rule, on the citizen's book of recent complaints (changed in place; True
+    when it changed). A complaint gets its SMS when fewer than ``limit`` of the citizen's complaints within an
+    hour of it (by tweet time, either side) got theirs: so every hour-long window holds at most ``limit``,
+    whatever the processing order. The first one past the limit in an hour sends the officers a digest with
+    the real count and priorities; later ones go by email only. (P1 never comes here.)"""
+    for bucket, kind in (("admitted", "sms"), ("digested", "digest"), ("held", "hold")):
+        if tweet_id in book.setdefault(bucket, {}):
+            return _decision(kind, book, tweeted), False  # decided before: a redelivery gets the same answer
+    near = sum(1 for t, _ in book["admitted"].values() if abs(float(t) - tweeted) <= HOUR_S)
+    if near < limit:
+        kind, bucket = "sms", "admitted"
+    elif not any(abs(float(t) - tweeted) <= HOUR_S for t, _ in book["digested"].values()):
+        kind, bucket = "digest", "digested"
+    else:
+        kind, bucket = "hold", "held"
+    book[bucket][tweet_id] = [int(tweeted), priority]
+    newest = max(float(t) for entries in book.values() for t, _ in entries.values())
+    for entries in book.values():  # a day of tweets covers any processing delay; the book stays small
+        for stale in [k for k, (t, _) in entries.items() if float(t) < newest - BOOK_KEEPS_S]:
+            del entries[stale]
+    return _decision(kind, book, tweeted), True
+
+
+def _decision(kind: str, book: GuardBook, tweeted: float) -> GuardDecision:
+    around = [p for entries in book.values() for t, p in entries.values() if abs(float(t) - tweeted) <= HOUR_S]
+    return GuardDecision(kind, len(around), dict(Counter(str(p) for p in around)))
+
+
 class Sender(Protocol):
     def sms(self, phone: str, body: str, template_id: str, entity_id: str, sender_id: str) -> str: ...
     def email(self, officer: Officer, subject: str, body: str, attributes: dict[str, str]) -> str: ...
@@ -148,7 +182,12 @@ class Notifier:
     log: Callable[[str, dict], None] = lambda message, extra: None
 
     def deliveries(
-        self, event: Event, complaint: Complaint, officers: list[Officer], follow_up: Complaint | None = None
+        self,
+        event: Event,
+        complaint: Complaint,
+        officers: list[Officer],
+        follow_up: Complaint | None = None,
+        earlier_officers: list[Officer] | None = None,
     ) -> list[Delivery]:
         """What this event calls for (pure, given the ledger's record of who has the complaint)."""
         if not complaint.is_open or complaint.reference is None or complaint.priority is None:
@@ -159,27 +198,27 @@ class Notifier:
         if event.action in ANNOUNCE:
             return self._complaint(complaint, recipients)
         if event.action == Action.FOLLOW_UP and event.details.get("changed"):
-            told = self.ledger.told(complaint.tweet_id, "complaint")
-            new = [o for o in recipients if o.officer_id not in told]
-            known = [o for o in officers if o.officer_id in told]
+            # Officers concerned before the follow-up get a follow-up message; those concerned now get the
+            # whole complaint (the ledger skips whoever already has it). Decided from the event itself (the
+            # state before it), so a redelivered event is decided the same way.
+            before = event.details.get("from") or {}
+            old_priority = Priority.parse(before.get("priority"), priority)
+            old_key = str(before["district_code"]) if before.get("district_code") else complaint.district_key
+            earlier = [o for o in (earlier_officers or officers) if o.receives(old_priority, category)]
+            if not earlier_officers and old_key != complaint.district_key:
+                earlier = []
             text = follow_up.text if follow_up else ""
+            purpose = f"followup-{event.event_id}"
             followups = [
-                Delivery(
-                    f"followup-{event.event_id}", o.officer_id, "sms", self._followup_sender(complaint, event, o, text)
-                )
-                for o in known
+                Delivery(purpose, o.officer_id, "sms", self._followup_sender(complaint, event, o, text))
+                for o in earlier
             ]
             followups += [
-                Delivery(
-                    f"followup-{event.event_id}",
-                    o.officer_id,
-                    "email",
-                    self._email_sender(complaint, o, event, f"followup-{event.event_id}"),
-                )
-                for o in known
+                Delivery(purpose, o.officer_id, "email", self._email_sender(complaint, o, event, purpose))
+                for o in earlier
                 if o.email
             ]
-            return [*self._complaint(complaint, new), *followups]
+            return [*self._complaint(complaint, recipients), *followups]
         return []
 
     def _complaint(self, complaint: Complaint, recipients: list[Officer]) -> list[Delivery]:
@@ -208,12 +247,18 @@ class Notifier:
         return out
 
     def notify(
-        self, event: Event, complaint: Complaint, officers: list[Officer], follow_up: Complaint | None = None
+        self,
+        event: Event,
+        complaint: Complaint,
+        officers: list[Officer],
+        follow_up: Complaint | None = None,
+        earlier_officers: list[Officer] | None = None,
     ) -> list[DeliveryResult]:
         """Send what the event calls for; raises ``NotificationsPending`` when some deliveries must be retried
         (after the others were tried: one failure never blocks the rest)."""
         self._held_until = None
-        results = [self._once(complaint, d) for d in self.deliveries(event, complaint, officers, follow_up)]
+        deliveries = self.deliveries(event, complaint, officers, follow_up, earlier_officers)
+        results = [self._once(complaint, d) for d in deliveries]
         if any(r.outcome in _PENDING for r in results):
             held = [r for r in results if r.outcome == Outcome.HELD]
             raise NotificationsPending(results, retry_after=self._held_until if held else None)
@@ -402,11 +447,16 @@ class NotifyService:
         complaint = self.complaints.get(event.complaint_id)
         if complaint is None:
             return []
-        follow_up = None
+        follow_up, earlier = None, None
         if event.action == Action.FOLLOW_UP and event.details.get("follow_up"):
             follow_up = self.complaints.get(str(event.details["follow_up"]))
+            moved_from = (event.details.get("from") or {}).get("district_code")
+            if moved_from:
+                earlier = self.officers(replace(complaint, district_code=int(moved_from)))
+            elif "district" in (event.details.get("changed") or []):
+                earlier = self.directory.for_district("HQ")  # it was in the state cell's queue
         try:
-            results = self.notifier.notify(event, complaint, self.officers(complaint), follow_up)
+            results = self.notifier.notify(event, complaint, self.officers(complaint), follow_up, earlier)
         except NotificationsPending as pending:
             self._keep(complaint, event, pending.results)
             raise

@@ -193,7 +193,11 @@ class Router:
         details = {
             "follow_up": child.tweet_id,
             "changed": changed,
-            "from": {k: str(getattr(parent, k)) for k in ("priority", "district_code") if k in changes},
+            "from": {
+                k: (str(v) if (v := getattr(parent, k)) is not None else None)
+                for k in ("priority", "district_code")
+                if k in changes
+            },
         }
         self.repo.write(
             [

@@ -1,131 +1,69 @@
-"""Officer notifications: who gets what, exactly once, and the per-author cost guard."""
+"""Officer notifications: who gets what, at least once and never twice, the per-citizen guard, follow-ups."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import random
+from dataclasses import replace
+from datetime import timedelta
 
 import pytest
-from seva.notify import Notifier, RoutedComplaint
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from seva.districts import load_districts
+from seva.lifecycle import Action, Actor, Channel, Event, Priority
+from seva.notify import NotificationsPending, Notifier, NotifyService, Outcome, SendFailed, admit
 from seva.officers import Officer, masked, normalise_phone
 from seva.sms import load_templates, segments
 
-NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+from tests.unit.fakes import NOW, Clock, Complaints, Crash, Directory, FailureQueue, Guard, Leases, Sender, complaint
 
 
-class Crash(Exception):
-    pass
-
-
-class FakeLedger:
-    def __init__(self):
-        self.entries: dict[tuple[str, str], str | None] = {}
-
-    def claim(self, tweet_id, key):
-        if (tweet_id, key) in self.entries:
-            return False
-        self.entries[(tweet_id, key)] = None
-        return True
-
-    def complete(self, tweet_id, key, message_id):
-        self.entries[(tweet_id, key)] = message_id
-
-
-class FakeGuard:
-    def __init__(self):
-        self.seen: dict[str, list[str]] = {}
-
-    def complaints_this_hour(self, author_id, tweet_id, now):
-        tweets = self.seen.setdefault(author_id, [])
-        if tweet_id not in tweets:
-            tweets.append(tweet_id)
-        return tweets.index(tweet_id) + 1
-
-
-class FakeSender:
-    def __init__(self, crash_after: int | None = None):
-        self.sent: list[tuple[str, str, str]] = []
-        self.crash_after = crash_after
-
-    def _record(self, kind, to, body):
-        self.sent.append((kind, to, body))
-        if self.crash_after is not None and len(self.sent) == self.crash_after:
-            raise Crash  # the message went out; the process died before recording it
-        return f"msg-{len(self.sent)}"
-
-    def sms(self, phone, body, template_id, entity_id, sender_id):
-        assert template_id and entity_id and sender_id
-        return self._record("sms", phone, body)
-
-    def email(self, officer_id, subject, body, attributes):
-        return self._record("email", officer_id, body)
-
-    def sos(self, payload):
-        return self._record("sos", "topic", payload["reference"])
-
-
-def officers():
-    return [
-        Officer(
-            district="162",
-            officer_id="lko-cr",
-            name="Control Room",
-            role="control_room",
-            phone="+447700900001",
-            email="cr@example.org",
-            language="hi",
-            priorities=("P1",),
-        ),
-        Officer(
-            district="162",
-            officer_id="lko-sp",
-            name="SP",
-            role="sp",
-            phone="+447700900002",
-            email="sp@example.org",
-            language="en",
-        ),
-    ]
-
-
-def complaint(tweet_id="1001", priority="P2", author="citizen"):
-    return RoutedComplaint(
-        tweet_id=tweet_id,
-        reference=f"UP-LKO-2026-{int(tweet_id):06d}",
-        priority=priority,
-        category="theft",
-        district_code=162,
-        district="Lucknow",
-        district_hindi="लखनऊ",
-        text="मेरी बाइक चोरी हो गई, call 9876543210 http://t.co/x",
-        author_id=author,
-        author_username="c",
-        sla_due_at=None,
-    )
-
-
-def notifier(sender, ledger=None, guard=None, limit=5):
+def notifier(sender, ledger=None, guard=None, limit=5, clock=None, audit=None):
+    clock = clock or Clock()
     return Notifier(
-        ledger=ledger or FakeLedger(),
-        guard=guard or FakeGuard(),
+        ledger=ledger if ledger is not None else Leases(),
+        guard=guard if guard is not None else Guard(),
         sender=sender,
+        audit=audit if audit is not None else Complaints(),
         templates=load_templates(),
-        now=lambda: NOW,
+        districts=load_districts(),
+        now=clock,
+        lease_until=lambda: clock().timestamp() + 35,  # the invocation's deadline and a margin
         sms_per_author_per_hour=limit,
     )
 
 
+def routed(c, event_id="e1", action=Action.ROUTE, **details):
+    return Event(
+        complaint_id=c.tweet_id,
+        event_id=event_id,
+        kind="transition",
+        at=NOW,
+        actor=Actor.system("route"),
+        via=Channel.SYSTEM,
+        action=action,
+        priority=c.priority,
+        district_code=c.district_code,
+        details=details,
+    )
+
+
+def notify(n, c, people=None, event=None, follow_up=None):
+    return n.notify(event or routed(c), c, people if people is not None else Directory().for_district("162"), follow_up)
+
+
 def test_p2_reaches_the_sp_and_p1_also_the_control_room_and_the_sos_topic():
-    sender = FakeSender()
-    notifier(sender).notify(complaint(priority="P2"), officers())
+    sender = Sender()
+    notify(notifier(sender), complaint(priority=Priority.P2))
     assert sorted((k, to) for k, to, _ in sender.sent) == [("email", "lko-sp"), ("sms", "+447700900002")]
-    sender = FakeSender()
-    notifier(sender).notify(complaint(priority="P1"), officers())
+    sender = Sender()
+    notify(notifier(sender), complaint(priority=Priority.P1))
     assert sorted(k for k, _, _ in sender.sent) == ["email", "email", "sms", "sms", "sos"]
 
 
 def test_hindi_officers_get_a_hindi_sms_within_two_segments_without_citizen_numbers_or_links():
-    sender = FakeSender()
-    notifier(sender).notify(complaint(priority="P1"), officers())
+    sender = Sender()
+    notify(notifier(sender), complaint(priority=Priority.P1))
     hindi = next(body for kind, to, body in sender.sent if kind == "sms" and to == "+447700900001")
     assert load_templates().template("complaint", "hi").matches(hindi)
     assert "लखनऊ" in hindi and "चोरी" in hindi
@@ -133,35 +71,203 @@ def test_hindi_officers_get_a_hindi_sms_within_two_segments_without_citizen_numb
 
 
 def test_redelivery_sends_nothing_twice():
-    sender, ledger = FakeSender(), FakeLedger()
-    first = notifier(sender, ledger).notify(complaint(priority="P1"), officers())
-    again = notifier(sender, ledger).notify(complaint(priority="P1"), officers())
+    sender, ledger = Sender(), Leases()
+    first = notify(notifier(sender, ledger), complaint(priority=Priority.P1))
+    again = notify(notifier(sender, ledger), complaint(priority=Priority.P1))
     assert len(sender.sent) == 5
-    assert {d.status for d in first} == {"SENT"} and {d.status for d in again} == {"ALREADY"}
+    assert {r.outcome for r in first} == {Outcome.SENT} and {r.outcome for r in again} == {Outcome.ALREADY}
+
+
+def test_a_send_that_fails_is_retried_not_taken_as_sent():
+    # Given SNS failing the control room's SMS (throttling that outlasted the SDK's retries)
+    ledger, c = Leases(), complaint(priority=Priority.P1)
+    failing = Sender(fail={1: SendFailed("SNS Throttling")})
+    # When the event is handled, the others still go, and the event is reported for a retry
+    with pytest.raises(NotificationsPending) as pending:
+        notify(notifier(failing, ledger), c)
+    assert [r.outcome for r in pending.value.results].count(Outcome.RETRY) == 1
+    assert len(failing.sent) == 4  # one failure never blocks the rest
+    # Then the redelivered event sends the one that failed, and nothing else again
+    retry = Sender()
+    results = notify(notifier(retry, ledger), c)
+    assert len(retry.sent) == 1 and retry.sent[0][0] == "sms"
+    assert sorted(r.outcome for r in results).count(Outcome.SENT) == 1
+
+
+def test_a_delivery_that_keeps_failing_ends_failed_on_the_complaint_and_the_failure_queue():
+    c = complaint(priority=Priority.P2)
+    store, failures, ledger = Complaints(), FailureQueue(), Leases(max_attempts=3)
+    store.put(c)
+    for attempt in range(3):
+        sender = Sender(fail={1: SendFailed("SNS InternalError")})
+        service = NotifyService(store, Directory(), notifier(sender, ledger), failures)
+        if attempt < 2:
+            with pytest.raises(NotificationsPending):
+                service.handle(routed(c))
+        else:
+            results = service.handle(routed(c))
+    assert [r.outcome for r in results if r.channel == "sms"] == [Outcome.FAILED]
+    assert store.notified[c.tweet_id][1] == ["lko-sp#sms"]  # visible on the complaint, never "notified"
+    assert failures.messages[0]["failed"][0]["to"] == "lko-sp"
+
+
+def test_sns_refusing_a_recipient_is_final_at_once():
+    c, ledger = complaint(priority=Priority.P2), Leases()
+    results = notify(notifier(Sender(fail={1: SendFailed("SNS InvalidParameter", final=True)}), ledger), c)
+    assert [r.outcome for r in results] == [Outcome.FAILED, Outcome.SENT]
 
 
 @pytest.mark.parametrize("crash_after", [1, 2, 3, 4, 5])
-def test_a_crash_after_sending_never_leads_to_a_second_send(crash_after):
-    ledger = FakeLedger()
-    crashing = FakeSender(crash_after=crash_after)
+def test_a_crash_after_sns_accepted_is_retried_only_once_the_lease_has_passed(crash_after):
+    # Given an invocation that dies right after SNS accepted its k-th message (before the ledger heard)
+    clock, ledger, c = Clock(), Leases(), complaint(priority=Priority.P1)
+    crashing = Sender(crash_after=crash_after)
     with pytest.raises(Crash):
-        notifier(crashing, ledger).notify(complaint(priority="P1"), officers())
-    retry = FakeSender()
-    notifier(retry, ledger).notify(complaint(priority="P1"), officers())
-    sent = [(k, to) for k, to, _ in crashing.sent] + [(k, to) for k, to, _ in retry.sent]
-    assert len(sent) == len(set(sent)) == 5  # each officer and channel exactly once over both runs
+        notify(notifier(crashing, ledger, clock=clock), c)
+    # When the event comes back while the dead invocation's lease still holds: nothing is sent twice
+    early = Sender()
+    with pytest.raises(NotificationsPending) as pending:
+        notify(notifier(early, ledger, clock=clock), c)
+    assert Outcome.HELD in {r.outcome for r in pending.value.results}
+    sent_before = {(k, to) for k, to, _ in crashing.sent + early.sent}
+    assert len(sent_before) == len(crashing.sent + early.sent)
+    # Then after the lease, what is still unconfirmed is sent: every message at least once; the only one that
+    # can go twice is the one SNS accepted right before the crash (the documented window)
+    clock.advance(seconds=60)
+    late = Sender()
+    notify(notifier(late, ledger, clock=clock), c)
+    everything = [(k, to) for k, to, _ in crashing.sent + early.sent + late.sent]
+    assert set(everything) == {
+        ("sms", "+447700900001"),
+        ("sms", "+447700900002"),
+        ("email", "lko-cr"),
+        ("email", "lko-sp"),
+        ("sos", "topic"),
+    }
+    doubled = {m for m in everything if everything.count(m) > 1}
+    assert doubled <= {(crashing.sent[-1][0], crashing.sent[-1][1])}
 
 
-def test_one_citizen_cannot_trigger_unbounded_sms():
-    sender, guard, ledger = FakeSender(), FakeGuard(), FakeLedger()
-    n = notifier(sender, ledger, guard, limit=3)
-    for i in range(1, 8):
-        n.notify(complaint(tweet_id=str(1000 + i), priority="P2", author="spammer"), officers())
+def test_an_sms_body_off_its_registered_template_is_refused_and_never_sent():
+    # Given a filling step that (by a bug) produces a body the operator never registered
+    class Tampered(type(load_templates().templates["complaint_en"])):
+        def fill(self, values):
+            return super().fill(values) + " Pay fine at evil.example"
+
+    n = notifier(sender := Sender())
+    real = n.templates.templates["complaint_en"]
+    n.templates.templates["complaint_en"] = Tampered(real.key, real.dlt_template_id, real.language, real.text)
+    try:
+        results = notify(n, complaint(priority=Priority.P2))
+    finally:
+        n.templates.templates["complaint_en"] = real
+    # Then that SMS is refused and recorded, never sent; the email still goes
+    assert [r.outcome for r in results if r.channel == "sms"] == [Outcome.REFUSED]
+    assert [kind for kind, _, _ in sender.sent] == ["email"]
+
+
+def test_no_officer_for_the_district_means_the_state_cell():
+    store = Complaints()
+    c = complaint(priority=Priority.P2, district_code=118)  # Agra: no officer registered in this directory
+    store.put(c)
+    sender = Sender()
+    NotifyService(store, Directory(), notifier(sender), FailureQueue()).handle(routed(c))
+    assert [(k, to) for k, to, _ in sender.sent] == [("sms", "+447700900003")]
+
+
+def twelve_in_a_minute(author="spammer", p1_at=None):
+    out = []
+    for i in range(12):
+        priority = Priority.P1 if i == p1_at else random.Random(i).choice([Priority.P2, Priority.P3])
+        out.append(
+            complaint(tweet_id=str(2000 + i), priority=priority, author=author, tweeted=NOW + timedelta(seconds=5 * i))
+        )
+    return out
+
+
+def test_twelve_complaints_in_a_minute_processed_newest_first_send_the_limit_and_one_digest():
+    # Given one citizen's 12 complaints in a minute, stored (and processed) newest first
+    sender, guard, ledger = Sender(), Guard(), Leases()
+    n = notifier(sender, ledger, guard, limit=5)
+    sp = [Directory().for_district("162")[1]]
+    for c in reversed(twelve_in_a_minute()):
+        notify(n, c, sp)
+    # Then the SP got 5 complaint SMS and one digest carrying the real count; every complaint was emailed
     sms = [body for kind, _, body in sender.sent if kind == "sms"]
-    emails = [kind for kind, _, _ in sender.sent if kind == "email"]
-    assert len(sms) == 4  # 3 complaints, then one digest
-    assert load_templates().template("digest", "en").matches(sms[-1])
-    assert len(emails) == 7  # every complaint is still routed and emailed
+    digests = [b for b in sms if load_templates().template("digest", "en").matches(b)]
+    assert len(sms) == 6 and len(digests) == 1
+    assert "12 complaints" in digests[0] or " complaints" in digests[0]
+    assert sum(1 for kind, _, _ in sender.sent if kind == "email") == 12
+
+
+def test_the_digest_says_how_many_and_which_priorities():
+    book: dict = {}
+    for i in range(7):
+        decision, _ = admit(book, str(i), 1000.0 + i, "P2" if i % 2 else "P3", limit=5)
+    assert decision.kind == "hold"
+    digest = next(admit(book, str(i), 1000.0 + i, "P2", 5)[0] for i in [5])
+    assert digest.kind == "digest" and digest.count == 7 and digest.priorities == {"P2": 3, "P3": 4}
+
+
+def test_a_p1_past_the_limit_still_gets_its_sms():
+    sender = Sender()
+    n = notifier(sender, Leases(), Guard(), limit=5)
+    for c in twelve_in_a_minute(p1_at=11):
+        notify(n, c)
+    p1_sms = [to for kind, to, body in sender.sent if kind == "sms" and "UP-LKO-2026-002011" in body]
+    assert sorted(p1_sms) == ["+447700900001", "+447700900002"]  # the control room and the SP
+
+
+@settings(max_examples=60, deadline=None)
+@given(order=st.permutations(list(range(12))), gaps=st.lists(st.integers(0, 1500), min_size=12, max_size=12))
+def test_the_guard_holds_whatever_the_processing_order(order, gaps):
+    # Given one citizen's complaints at arbitrary times, processed in any order
+    times = [sum(gaps[: i + 1]) for i in range(12)]
+    book: dict = {}
+    decisions = {}
+    for i in order:
+        decisions[i], _ = admit(book, str(i), float(times[i]), "P2", limit=3)
+    # Then no hour of tweet time holds more than the limit of SMS, nor more than one digest
+    for start in times:
+        window = [i for i in range(12) if start <= times[i] <= start + 3600]
+        assert sum(1 for i in window if decisions[i].kind == "sms") <= 3
+        assert sum(1 for i in window if decisions[i].kind == "digest") <= 1
+    # And a complaint is held only when the hour around it already had the limit of SMS
+    for i, d in decisions.items():
+        if d.kind != "sms":
+            assert sum(1 for j in range(12) if decisions[j].kind == "sms" and abs(times[j] - times[i]) <= 3600) >= 3
+
+
+def test_a_follow_up_that_raises_to_p1_tells_the_sp_and_now_the_control_room_and_sos():
+    # Given a P2 complaint the SP has had
+    sender, ledger = Sender(), Leases()
+    n = notifier(sender, ledger)
+    c = complaint(priority=Priority.P2)
+    notify(n, c)
+    before = len(sender.sent)
+    # When a follow-up raises it to P1
+    raised = replace(c, priority=Priority.P1)
+    follow = complaint(tweet_id="1002", status=complaint().status.RECEIVED, text="He is back with a knife, bachao")
+    event = routed(
+        raised, "e2", Action.FOLLOW_UP, follow_up="1002", changed=["priority"], **{"from": {"priority": "P2"}}
+    )
+    notify(n, raised, event=event, follow_up=follow)
+    new = sender.sent[before:]
+    # Then the SP gets a follow-up SMS and email, the control room the whole complaint, and SOS goes out
+    followup = load_templates().template("followup", "en")
+    assert any(to == "+447700900002" and followup.matches(body) and "now P1" in body for _, to, body in new)
+    assert any(to == "+447700900001" and load_templates().template("complaint", "hi").matches(b) for _, to, b in new)
+    assert ("sos", "topic") in {(k, to) for k, to, _ in new}
+    # And a redelivery of the follow-up sends none of it again
+    notify(n, raised, event=event, follow_up=follow)
+    assert len(sender.sent) == before + len(new)
+
+
+def test_a_follow_up_that_changes_nothing_tells_nobody():
+    sender = Sender()
+    c = complaint()
+    event = routed(c, "e2", Action.FOLLOW_UP, follow_up="1002", changed=[])
+    assert notify(notifier(sender), c, event=event) == [] and sender.sent == []
 
 
 def test_officer_records_are_validated():

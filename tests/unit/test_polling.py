@@ -10,7 +10,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from seva.polling import Cursor, PollCycle, RateLimited, XUnavailable, derive_cursor
+from seva.polling import (
+    BadQuery,
+    CredentialsRejected,
+    Cursor,
+    CursorTooOld,
+    MalformedAnswer,
+    PollCycle,
+    RateLimited,
+    UsageCapped,
+    XUnavailable,
+    derive_cursor,
+    run_cycles,
+)
 from seva.querypack import pack_queries
 from seva.registry import Handle, HandleRegistry
 from seva.tweets import SearchPage, TweetEnvelope
@@ -28,9 +40,12 @@ class FakeX:
     tweets: list[dict] = field(default_factory=list)  # visible tweets
     failures: dict[int, Exception] = field(default_factory=dict)  # call number -> error
     calls: int = 0
+    requests: list[dict] = field(default_factory=list)
+    now: datetime = NOW  # X's clock: what it has indexed (tweets with "indexed" after it are not found yet)
 
-    def search(self, query, *, since_id, until_id, start_time, next_token):
+    def search(self, query, *, since_id, until_id, start_time, end_time=None, next_token):
         self.calls += 1
+        self.requests.append({"query": query, "since_id": since_id, "start_time": start_time, "end_time": end_time})
         if self.calls in self.failures:
             raise self.failures[self.calls]
         handles = set(re.findall(r"@(\w+)", query))
@@ -42,6 +57,8 @@ class FakeX:
             and (since_id is None or t["id"] > since_id)
             and (until_id is None or t["id"] < until_id)
             and (next_token is None or t["id"] < int(next_token))
+            and (end_time is None or "at" not in t or t["at"] < end_time)
+            and ("indexed" not in t or t["indexed"] <= self.now)
         ]
         hits.sort(key=lambda t: t["id"], reverse=True)
         page, rest = hits[: self.page_size], hits[self.page_size :]
@@ -89,6 +106,22 @@ class FakeCursors:
     registry: HandleRegistry
     items: dict[str, Cursor] = field(default_factory=dict)
     history: list[tuple[str, int]] = field(default_factory=list)
+    gaps: list = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    blocked: tuple[int, str] | None = None
+
+    def reanchor(self, cursor, gap):
+        self.gaps.append(gap)
+        self.items[cursor.key] = Cursor(cursor.key, cursor.handles)
+
+    def query_failed(self, cursor, reason, now):
+        self.failed.append((cursor.key, reason))
+
+    def blocked_until(self, endpoint):
+        return self.blocked
+
+    def block(self, endpoint, until, reason):
+        self.blocked = (until, reason)
 
     def load_all(self):
         return [
@@ -133,21 +166,23 @@ def registry_of(names):
 HANDLES = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"]
 
 
-def make_cycle(registry, x, store, cursors, max_pages=1000, max_query_length=40):
+def make_cycle(registry, x, store, cursors, max_pages=1000, max_query_length=40, **kw):
     return PollCycle(
         registry=registry,
         searcher=x,
         store=store,
         cursors=cursors,
-        now=lambda: NOW,
+        now=kw.pop("now", lambda: NOW),
         backfill=timedelta(days=1),
         max_pages=max_pages,
         max_query_length=max_query_length,
+        **kw,
     )
 
 
 def run_until_settled(registry, x, store, cursors, cycles=60, **kw):
     for _ in range(cycles):
+        cursors.blocked = None  # time passes between cycles: any rate limit has reset
         try:
             make_cycle(registry, x, store, cursors, **kw).run()
         except Crash:
@@ -221,6 +256,11 @@ def test_rate_limit_stops_the_cycle_and_the_next_cycle_catches_up():
     first = make_cycle(registry, x, store, cursors).run()
     assert first.stopped == "rate_limited" and first.rate_limit_reset == 1234
     assert 0 < len(store.stored) < 9
+    assert cursors.blocked == (1234, "rate_limited")  # remembered: cycles before the reset make no request
+    calls = x.calls
+    assert make_cycle(registry, x, store, cursors, now=lambda: datetime.fromtimestamp(1000, UTC)).run().stopped
+    assert x.calls == calls
+    cursors.blocked = None
     second = make_cycle(registry, x, store, cursors).run()
     assert second.stopped is None
     assert set(store.stored) == {str(i) for i in range(1, 10)}
@@ -271,13 +311,160 @@ def test_derived_cursor_starts_from_the_lowest_safe_position():
     assert derive_cursor(queries[0], []).since_id is None  # nothing known: backfill
 
 
-@pytest.mark.parametrize("error", [RateLimited(99), XUnavailable("down")])
-def test_errors_before_any_page_leave_cursors_untouched(error):
+@pytest.mark.parametrize(
+    ("error", "stopped"),
+    [
+        (RateLimited(99), "rate_limited"),
+        (UsageCapped("Monthly product cap"), "usage_capped"),
+        (CredentialsRejected("401"), "x_credentials"),
+    ],
+)
+def test_limits_of_the_whole_app_stop_the_cycle_and_leave_cursors_untouched(error, stopped):
     registry = registry_of(HANDLES)
     x = FakeX(failures={1: error})
     x.tweets = [{"id": 5, "mentions": ["alpha"], "author": "c", "retweet": False}]
     store = FakeStore()
     cursors = FakeCursors(x, store, registry)
     report = make_cycle(registry, x, store, cursors).run()
-    assert report.stopped in ("rate_limited", "x_unavailable")
-    assert cursors.history == []
+    assert report.stopped == stopped and cursors.blocked[1] == stopped
+    assert cursors.history == [] and x.calls == 1
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (XUnavailable("503 x3"), "x_unavailable"),
+        (MalformedAnswer("not JSON"), "malformed_answer"),
+        (BadQuery("x"), "bad_query"),
+    ],
+)
+def test_a_query_that_fails_is_its_own_state_and_the_others_go_on(error, reason):
+    # Given X failing the first query's request
+    registry = registry_of(HANDLES)
+    x = FakeX(failures={1: error}, page_size=100)
+    x.tweets = [{"id": i, "mentions": [h], "author": "c", "retweet": False} for i, h in enumerate(HANDLES, 1)]
+    store = FakeStore()
+    cursors = FakeCursors(x, store, registry)
+    # When a cycle runs
+    report = make_cycle(registry, x, store, cursors).run()
+    # Then that query's error is recorded, the other queries ran, and the next cycle catches up
+    first = report.query_errors
+    assert list(first.values()) == [reason] and report.stopped is None
+    assert cursors.failed and cursors.failed[0][1].startswith(reason)
+    assert len(store.stored) >= 1 and len(cursors.history) == report.queries - 1
+    make_cycle(registry, x, store, cursors).run()
+    assert set(store.stored) == {str(i) for i in range(1, 7)}
+
+
+def clocked(minutes_ago: float, **extra):
+    """A tweet posted ``minutes_ago`` (its id a snowflake of that moment, as X's are)."""
+    from seva.polling import snowflake_at
+
+    at = NOW - timedelta(minutes=minutes_ago)
+    return {"id": snowflake_at(at) - 10, "at": at, "mentions": ["alpha"], "author": "c", "retweet": False, **extra}
+
+
+def snowflake_cycle(registry, x, store, cursors, now=NOW, **kw):
+    from seva.polling import snowflake_at, snowflake_time
+
+    return make_cycle(registry, x, store, cursors, now=lambda: now, id_at=snowflake_at, time_of=snowflake_time, **kw)
+
+
+def test_a_window_ends_before_now_and_an_empty_window_moves_the_cursor():
+    # Given a query with a cursor and no new mentions
+    from seva.polling import snowflake_at
+
+    registry = registry_of(["alpha"])
+    x, store = FakeX(), FakeStore()
+    cursors = FakeCursors(x, store, registry)
+    cursors.items = {c.key: c for c in [derive_cursor(q, []) for q in pack_queries(["alpha"])]}
+    key = next(iter(cursors.items))
+    cursors.items[key].since_id = snowflake_at(NOW - timedelta(days=2))
+    # When a cycle runs
+    snowflake_cycle(registry, x, store, cursors, settle=timedelta(seconds=40)).run()
+    # Then it searched up to a whole second 40 s before now, and the cursor moved to that moment: an empty
+    # window keeps the cursor young (it never ages out of recent search)
+    end = x.requests[0]["end_time"]
+    assert end == (NOW - timedelta(seconds=40)).replace(microsecond=0)
+    assert cursors.items[key].since_id == snowflake_at(end)
+
+
+def test_a_tweet_indexed_late_is_not_skipped():
+    # Given a tweet posted 35 s ago that X has not indexed yet, and a newer one it has (posted 50 s later)
+    registry = registry_of(["alpha"])
+    late = clocked(0.6, indexed=NOW + timedelta(seconds=10))
+    x, store = FakeX(tweets=[late]), FakeStore()
+    cursors = FakeCursors(x, store, registry)
+    # When cycles run every 15 s
+    for step in range(4):
+        x.now = NOW + timedelta(seconds=15 * step)
+        snowflake_cycle(registry, x, store, cursors, now=x.now, settle=timedelta(seconds=40)).run()
+    # Then the late one is stored: no window passed it before it was indexed
+    assert str(late["id"]) in store.stored
+
+
+def test_an_aged_cursor_is_reanchored_at_the_edge_of_recent_search_with_a_recorded_gap():
+    # Given a query silent (or X down) for 8 days: its cursor is older than recent search covers
+    from seva.polling import snowflake_at
+
+    registry = registry_of(["alpha"])
+    x, store = FakeX(tweets=[clocked(60 * 24 * 3)]), FakeStore()
+    cursors = FakeCursors(x, store, registry)
+    key = next(iter(pack_queries(["alpha"]))).key
+    cursors.items[key] = Cursor(key, ("alpha",), since_id=snowflake_at(NOW - timedelta(days=8)))
+    # When a cycle runs
+    report = snowflake_cycle(registry, x, store, cursors).run()
+    # Then the gap is recorded (what may be missing, since when), the query searched from the edge of the
+    # searchable window, and the tweet of 3 days ago is stored
+    assert report.gaps == 1 and cursors.gaps[0].since.date() == (NOW - timedelta(days=8)).date()
+    assert x.requests[0]["since_id"] is None and x.requests[0]["start_time"] > NOW - timedelta(days=7)
+    assert len(store.stored) == 1
+
+
+def test_x_refusing_a_cursor_reanchors_it_too():
+    registry = registry_of(["alpha"])
+    x, store = FakeX(tweets=[clocked(5)], failures={1: CursorTooOld("since_id must be after ...")}), FakeStore()
+    cursors = FakeCursors(x, store, registry)
+    key = next(iter(pack_queries(["alpha"]))).key
+    from seva.polling import snowflake_at
+
+    # six days old by our clock, too old for X's
+    cursors.items[key] = Cursor(key, ("alpha",), since_id=snowflake_at(NOW - timedelta(days=6)))
+    report = snowflake_cycle(registry, x, store, cursors).run()
+    assert report.gaps == 1 and len(store.stored) == 1 and report.query_errors == {}
+
+
+def test_a_page_without_the_ids_to_continue_from_is_a_malformed_answer_not_a_wedge():
+    from seva.tweets import SearchPage
+
+    class NoIds(FakeX):
+        def search(self, query, **kw):
+            self.calls += 1
+            return SearchPage([], newest_id=None, oldest_id=None, next_token="abc")
+
+    registry = registry_of(["alpha"])
+    x, store = NoIds(), FakeStore()
+    cursors = FakeCursors(x, store, registry)
+    report = make_cycle(registry, x, store, cursors).run()
+    assert set(report.query_errors.values()) == {"malformed_answer"}
+
+
+def test_several_cycles_run_in_one_invocation_15_s_apart():
+    clock = {"t": 0.0}
+    runs = []
+
+    class Cycle:
+        def run(self):
+            runs.append(clock["t"])
+            clock["t"] += 2  # a cycle takes 2 s
+            from seva.polling import CycleReport
+
+            return CycleReport()
+
+    def sleep(s):
+        clock["t"] += s
+
+    reports = run_cycles(
+        Cycle, cycles=4, interval=timedelta(seconds=15), clock=lambda: clock["t"], sleep=sleep, time_left=lambda: 300
+    )
+    assert runs == [0, 15, 30, 45] and len(reports) == 4

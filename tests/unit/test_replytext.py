@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from seva.districts import load_districts
+from seva.lifecycle import Priority
 from seva.replytext import reply_text, weighted_length
 
 from tests.conftest import shared_file
+from tests.unit.fakes import complaint
 
 
 def conformance_cases():
@@ -32,15 +35,23 @@ def test_devanagari_counts_one_per_code_point():
 
 
 @pytest.mark.parametrize("language", ["en", "hi", "hi-Latn"])
-@pytest.mark.parametrize("priority", ["P1", "P3"])
-def test_replies_fit_carry_the_reference_and_mention_no_one(language, priority):
-    text = reply_text(
-        reference="UP-GBN-2026-012345",
-        language=language,
-        district="Gautam Buddha Nagar",
-        district_hindi="गौतम बुद्ध नगर",
-        priority=priority,
-    )
-    assert "UP-GBN-2026-012345" in text and "@" not in text
+@pytest.mark.parametrize("priority", [Priority.P1, Priority.P3])
+@pytest.mark.parametrize("kind", ["ack", "acknowledged", "on_the_way", "resolved"])
+@pytest.mark.parametrize("district_code", [144, None])  # Gautam Buddha Nagar, or the state HQ queue
+def test_replies_fit_carry_the_reference_and_mention_no_one(language, priority, kind, district_code):
+    c = complaint(priority=priority, district_code=district_code, language=language)
+    text = reply_text(c, kind, load_districts())
+    assert c.reference in text and "@" not in text and "http" not in text
     assert weighted_length(text) <= 280
-    assert ("दर्ज" in text) == (language != "en")
+    assert ("पुलिस" in text) == (language != "en")
+
+
+def test_each_answer_says_only_what_happened():
+    c = complaint(priority=Priority.P1, district_code=144)
+    districts = load_districts()
+    registered = reply_text(c, "ack", districts)
+    assert "forwarded to Gautam Buddha Nagar Police" in registered and "control room" in registered
+    assert "acting" not in registered and "on the way" not in registered  # nobody has seen it yet
+    assert "acknowledged" in reply_text(c, "acknowledged", districts)
+    assert "on the way" in reply_text(c, "on_the_way", districts)
+    assert "not resolved" in reply_text(c, "resolved", districts)

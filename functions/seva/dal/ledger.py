@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pynamodb.exceptions import PutError, UpdateError
 
 from seva.dal.models import GuardModel, LeaseModel, bind
-from seva.notify import Claim, ClaimResult, GuardDecision
+from seva.notify import Claim, ClaimResult, GuardDecision, admit
 
 HOUR = 3600
 
@@ -92,66 +91,37 @@ class DynamoLeases:
 
 
 class DynamoAuthorGuard:
-    """How many SMS one citizen's complaints may trigger: at most ``limit`` in any hour of *tweet* time, whatever
-    order the complaints are processed in; the first complaint past the limit sends one digest (per officer)
-    with the real count, later ones in that hour go by email only. P1 never comes here.
-
-    One item per citizen holds their recent complaints (admitted / digested / held, with tweet times). A
-    complaint is admitted only if fewer than ``limit`` admitted ones lie within an hour of it on either side,
-    so every hour-long window holds at most ``limit``, in any order. Writes are conditional on a version number
-    (two invocations for the same citizen retry, never both admit)."""
+    """The per-citizen SMS guard's book (``seva.notify.admit`` decides), one item per citizen, written with
+    optimistic concurrency: two invocations deciding for the same citizen at once retry, never both admit."""
 
     def __init__(self, table_name: str, region: str):
         self.model = bind(GuardModel, table_name, region)
 
     def decide(self, author_id: str, tweet_id: str, tweeted_at: datetime, priority: str, limit: int) -> GuardDecision:
         m = self.model
-        t = tweeted_at.timestamp()
         for _ in range(20):
             try:
                 item = m.get("sms#author", author_id, consistent_read=True)
             except m.DoesNotExist:
                 item = m("sms#author", author_id, admitted={}, digested={}, held={}, version=0)
-            sets = {name: dict(getattr(item, name) or {}) for name in ("admitted", "digested", "held")}
-            for name, entries in sets.items():
-                if tweet_id in entries:  # decided before (a redelivery): the same answer
-                    return self._decision({"admitted": "sms", "digested": "digest", "held": "hold"}[name], sets, t)
-            near = [tid for tid, v in sets["admitted"].items() if abs(float(v[0]) - t) <= HOUR]
-            if len(near) < limit:
-                kind, bucket = "sms", "admitted"
-            elif not any(abs(float(v[0]) - t) <= HOUR for v in sets["digested"].values()):
-                kind, bucket = "digest", "digested"
-            else:
-                kind, bucket = "hold", "held"
-            sets[bucket][tweet_id] = [int(t), priority]
-            newest = max(float(v[0]) for entries in sets.values() for v in entries.values())
-            for entries in sets.values():  # keep two hours: the item stays small
-                for tid in [k for k, v in entries.items() if float(v[0]) < newest - 2 * HOUR]:
-                    del entries[tid]
+            book = {name: dict(getattr(item, name) or {}) for name in ("admitted", "digested", "held")}
+            decision, changed = admit(book, tweet_id, tweeted_at.timestamp(), priority, limit)
+            if not changed:
+                return decision
             version = int(item.version or 0)
-            condition = m.version.does_not_exist() if version == 0 else (m.version == version)
             try:
                 m(
                     "sms#author",
                     author_id,
                     version=version + 1,
                     expires_at=int(time.time()) + 3 * HOUR,
-                    admitted=sets["admitted"],
-                    digested=sets["digested"],
-                    held=sets["held"],
-                ).save(condition=condition)
+                    admitted=book["admitted"],
+                    digested=book["digested"],
+                    held=book["held"],
+                ).save(condition=m.version.does_not_exist() if version == 0 else (m.version == version))
             except PutError as exc:
                 if _lost(exc):
                     continue  # another invocation for this citizen wrote first: decide again
                 raise
-            return self._decision(kind, sets, t)
+            return decision
         raise RuntimeError(f"SMS guard for {author_id}: too much contention")
-
-    @staticmethod
-    def _decision(kind: str, sets: dict[str, dict], t: float) -> GuardDecision:
-        around = [v for entries in sets.values() for v in entries.values() if abs(float(v[0]) - t) <= HOUR]
-        return GuardDecision(kind, len(around), dict(Counter(str(v[1]) for v in around)))
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
