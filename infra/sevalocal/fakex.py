@@ -281,6 +281,7 @@ class FakeX:
             answer = self._scripted(scripted)
             if answer is not None:
                 return answer
+        drop_id = scripted == "missing_id"  # a page with one post that has no id
         fault = self.faults.draw("x")
         if self.faults.in_burst("x:503"):
             self.faults.record("x_503")
@@ -312,6 +313,11 @@ class FakeX:
             response = self._user_by_name(path.rsplit("/", 1)[-1], request)
         else:
             response = self._create_tweet(request, principal)
+        if drop_id and response.status_code == 200:
+            body = json.loads(response.get_data())
+            if body.get("data"):
+                body["data"][0].pop("id", None)
+                response = _json(200, body)
         if malformed and response.status_code < 300:
             response = Response(
                 response.get_data()[: max(1, len(response.get_data()) // 3)],
@@ -347,6 +353,8 @@ class FakeX:
             return _invalid("query", "scripted invalid request")
         if what == "malformed":
             return Response("<html>upstream error</html>", status=200, content_type="text/html")
+        if what == "since_id_too_old":
+            return _invalid("since_id", "Invalid 'since_id'. 'since_id' must be a tweet id created after ...")
         if isinstance(what, int) and what >= 500:
             return _problem(what, "Service Unavailable", "Service Unavailable (scripted)")
         return None

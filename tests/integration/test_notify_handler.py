@@ -6,11 +6,10 @@ import json
 import subprocess
 import sys
 
-import boto3
 import pytest
 
-from tests.integration.conftest import ROOT, Context
-from tests.integration.test_route_handler import Stream, store
+from tests.integration.conftest import ROOT, Context, Lanes
+from tests.integration.test_route_handler import Stream, audit, item, store
 from tests.integration.test_route_handler import invoke as route
 
 
@@ -65,14 +64,6 @@ def notify_env(stack, monkeypatch, aws_url, tmp_path):
     return env
 
 
-def modifies(stream: Stream) -> list[dict]:
-    from sevalocal.emulator import to_lambda_record
-
-    out = stream.client.get_records(ShardIterator=stream.iterator)
-    stream.iterator = out["NextShardIterator"]
-    return [to_lambda_record(r, stream.arn) for r in out["Records"] if r["eventName"] == "MODIFY"]
-
-
 def notify(records):
     from notify.app import handler
 
@@ -81,13 +72,15 @@ def notify(records):
 
 def test_routed_complaints_notify_their_officers_once(stack, notify_env, aws_server):
     _, middleware = aws_server
-    stream = Stream(stack)
+    stream, lanes = Stream(stack), Lanes(stack, "NotifyFunction")
     store(stack, "9001", "@lucknowpolice bachao, firing in Hazratganj")
     store(stack, "9002", "@Uppolice my bike was stolen")  # no district: state HQ cell
     route(stream.inserts())
-    routed = [r for r in modifies(stream) if r["dynamodb"]["NewImage"]["status"]["S"] == "ROUTED"]
+    records = lanes.records()
+    assert {json.loads(r["body"])["detail"]["dynamodb"]["NewImage"]["action"]["S"] for r in records} == {"ROUTE"}
+    assert sorted(r["eventSourceARN"].rsplit(":", 1)[-1] for r in records) == ["NotifyP1Queue", "NotifyQueue"]
     before = len(middleware.published)
-    assert notify(routed) == {"batchItemFailures": []}
+    assert notify(records) == {"batchItemFailures": []}
     sent = middleware.published[before:]
     sms = [p for p in sent if p["phone"]]
     assert sorted(p["phone"] for p in sms) == ["+447700900001", "+447700900002", "+447700900003"]
@@ -99,10 +92,43 @@ def test_routed_complaints_notify_their_officers_once(stack, notify_env, aws_ser
     emails = sorted(p["attributes"]["officer_id"] for p in sent if p["topic"] == stack.topics["OfficerEmailTopic"])
     assert emails == ["lko-cr", "lko-sp"]
     # When the same records are delivered again, nothing more is sent
-    assert notify(routed) == {"batchItemFailures": []}
+    assert notify(records) == {"batchItemFailures": []}
     assert len(middleware.published) == before + len(sent)
-    item = boto3.client("dynamodb").get_item(TableName=stack.tables["ComplaintsTable"], Key={"tweet_id": {"S": "9001"}})
-    assert len(json.loads(item["Item"]["deliveries"]["S"])) == 5  # 2 SMS, 2 email, 1 SOS
+    # And each delivery is on the complaint's audit trail, and the complaint says it was notified
+    deliveries = [e for e in audit(stack, "9001") if e["kind"]["S"] == "delivery"]
+    assert sorted(json.loads(e["details"]["S"])["to"] for e in deliveries) == [
+        "lko-cr",
+        "lko-cr",
+        "lko-sp",
+        "lko-sp",
+        "sos-topic",
+    ]
+    assert "notified_at" in item(stack, "9001")
+
+
+def test_two_invocations_guarding_one_citizen_at_once_never_both_admit(stack, notify_env):
+    # Given one citizen's complaints decided by several invocations at the same moment
+    import threading
+    from datetime import UTC, datetime, timedelta
+
+    from seva.dal.ledger import DynamoAuthorGuard
+
+    guard = DynamoAuthorGuard(stack.tables["StateTable"], "ap-south-1")
+    start = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    decisions: dict[str, str] = {}
+
+    def decide(ids):
+        for i in ids:
+            decisions[str(i)] = guard.decide("spammer", str(i), start + timedelta(seconds=i), "P2", 5).kind
+
+    threads = [threading.Thread(target=decide, args=(range(k, 12, 3),)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Then exactly the limit got SMS and one a digest
+    assert sorted(decisions.values()).count("sms") == 5
+    assert sorted(decisions.values()).count("digest") == 1
 
 
 def test_officers_cli_lists_masked_and_rejects_invalid(stack, notify_env):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import boto3
@@ -52,6 +53,15 @@ def item(stack, tweet_id):
     )["Item"]
 
 
+def audit(stack, tweet_id):
+    return boto3.client("dynamodb").query(
+        TableName=stack.tables["AuditTable"],
+        KeyConditionExpression="complaint_id = :c",
+        ExpressionAttributeValues={":c": {"S": tweet_id}},
+        ConsistentRead=True,
+    )["Items"]
+
+
 def invoke(records):
     from route.app import handler
 
@@ -73,10 +83,19 @@ def test_a_complaint_is_routed_with_reference_sla_and_evidence(stack, route_env)
         "violent_crime",
     )
     routed_at = datetime.strptime(first["routed_at"]["S"], "%Y-%m-%dT%H:%M:%S.%f%z")
-    due = datetime.strptime(first["sla_due_at"]["S"], "%Y-%m-%dT%H:%M:%S.%f%z")
+    due = datetime.strptime(first["ack_due_at"]["S"], "%Y-%m-%dT%H:%M:%S.%f%z")
     assert round((due - routed_at).total_seconds()) == 15 * 60
-    assert [c["M"]["status"]["S"] for c in first["status_history"]["L"]] == ["RECEIVED", "ROUTED"]
+    assert first["queue"]["S"] == "162#OPEN" and first["version"]["N"] == "1"
     assert "handle" in first["evidence"]["S"]
+    # And the transition was written with its audit event, in the same transaction
+    (event,) = audit(stack, "1001")
+    assert (event["action"]["S"], event["from_status"]["S"], event["to_status"]["S"], event["priority"]["S"]) == (
+        "ROUTE",
+        "RECEIVED",
+        "ROUTED",
+        "P1",
+    )
+    assert event["actor_id"]["S"] == "route" and event["kind"]["S"] == "transition"
     assert second["reference"]["S"] == f"UP-KNP-{year}-000001" and second["priority"]["S"] == "P2"
 
 
@@ -114,7 +133,9 @@ def test_the_complainants_follow_up_is_attached_and_others_replies_are_not(stack
     invoke(stream.inserts())
     parent, mine, theirs = item(stack, "4001"), item(stack, "4002"), item(stack, "4003")
     assert mine["status"]["S"] == "ATTACHED" and mine["parent_tweet_id"]["S"] == "4001"
-    assert [u["M"]["tweet_id"]["S"] for u in parent["updates"]["L"]] == ["4002"]
+    assert "updates" not in parent  # follow-ups are items of their own, recorded on the trail
+    follow_up = [e for e in audit(stack, "4001") if e["action"]["S"] == "FOLLOW_UP"]
+    assert json.loads(follow_up[0]["details"]["S"])["follow_up"] == "4002"
     assert theirs["status"]["S"] == "ROUTED" and theirs["priority"]["S"] == "P1"
 
 
@@ -130,3 +151,23 @@ def test_a_record_it_cannot_process_is_reported_and_the_rest_proceed(stack, rout
     bad_sequence = records[0]["dynamodb"]["SequenceNumber"]
     assert result == {"batchItemFailures": [{"itemIdentifier": bad_sequence}]}
     assert item(stack, "5001")["status"]["S"] == "ROUTED"
+
+
+def test_two_routers_racing_on_one_complaint_write_one_transition(stack, route_env):
+    # Given one stored tweet and two invocations routing it at the same moment (a redelivery overlapping)
+    import threading
+
+    from seva.bootstrap import router
+    from seva.settings import RouteSettings
+
+    store(stack, "6001", "@Uppolice my bike was stolen in Agra")
+    routers = [router(RouteSettings.load()) for _ in range(2)]
+    outcomes = []
+    threads = [threading.Thread(target=lambda r=r: outcomes.append(r.route("6001").status)) for r in routers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Then exactly one transition and one audit event were written
+    assert sorted(outcomes) == ["ROUTED", "SKIPPED"]
+    assert [e["action"]["S"] for e in audit(stack, "6001")] == ["ROUTE"]
