@@ -65,7 +65,8 @@ model: setup
 	$(VENV)/bin/python infra/tools/train_p1_model.py
 
 scenario: setup
-	$(VENV)/bin/python -m sevalocal.scenario_gen --tweets 160 --minutes 10 --out infra/scenarios/default.jsonl
+	$(VENV)/bin/python -m sevalocal.scenario_gen --tweets 160 --minutes 10 --escalations 6 --flood 12 \
+		--out infra/scenarios/default.jsonl
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .localcloud .pytest_cache .mypy_cache .ruff_cache

@@ -33,6 +33,7 @@ SEARCH_ENDPOINT = "GET /2/tweets/search/recent"
 X_WINDOW_S = 900  # X's rate-limit window: when a 429 gives no reset time, wait this long
 SEARCHABLE = timedelta(days=7)  # recent search's reach
 ANCHOR_MARGIN = timedelta(minutes=10)  # re-anchor this far inside the searchable window
+CURSOR_REFRESH = timedelta(hours=1)  # an idle query's cursor still moves this often (one write, not one a cycle)
 
 
 class RateLimited(Exception):
@@ -202,6 +203,7 @@ class PollCycle:
     _seen: set[str] = field(default_factory=set)
     _query_pages: int = 0
     _reanchored: set[str] = field(default_factory=set)
+    _window_stored: bool = False
 
     def run(self) -> CycleReport:
         blocked = self.cursors.blocked_until(SEARCH_ENDPOINT)
@@ -299,6 +301,7 @@ class PollCycle:
         if target is None and end_time is not None and self.id_at is not None:
             target = self.id_at(end_time)
         token: str | None = None
+        self._window_stored = False
         while True:
             if self._query_pages >= self._query_budget:
                 raise _PageBudgetSpent
@@ -326,7 +329,7 @@ class PollCycle:
                 if page.rate_limit_remaining == 0:
                     raise RateLimited(page.rate_limit_reset)
                 continue
-            if target is not None and (cursor.since_id is None or target > cursor.since_id):
+            if target is not None and self._worth_moving(cursor, target, stored_any=self._window_stored):
                 self.cursors.commit(cursor, target)
                 cursor.since_id = target
             cursor.pending_newest_id = cursor.pending_until_id = None
@@ -334,7 +337,18 @@ class PollCycle:
                 raise RateLimited(page.rate_limit_reset)
             return
 
+    def _worth_moving(self, cursor: Cursor, target: int, stored_any: bool) -> bool:
+        """Move the cursor when it has new tweets behind it, or an hour after it last moved: an empty window
+        need not cost a write every cycle, but the cursor must never age out of recent search."""
+        if cursor.since_id is None or cursor.pending_until_id is not None or stored_any:
+            return cursor.since_id is None or target > cursor.since_id
+        if self.time_of is None or self.id_at is None:
+            return target > cursor.since_id
+        return target > cursor.since_id and self.time_of(target) - self.time_of(cursor.since_id) > CURSOR_REFRESH
+
     def _store_page(self, page: SearchPage) -> None:
+        if page.envelopes:
+            self._window_stored = True
         for envelope in page.envelopes:
             if envelope.id in self._seen:
                 continue  # mentions handles of two queries: one conditional put is enough

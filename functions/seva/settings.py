@@ -76,7 +76,7 @@ class RouteSettings(_SlaSettings):
 
     audit_table: str
     reference_prefix: str = "UP"
-    reply_outbox_delay_seconds: float = Field(default=120, gt=0)
+    reply_outbox_delay_seconds: float = Field(default=600, gt=0)
     """After this, the reply sweep answers a routed complaint the reply lanes have not."""
     handle_registry_path: str | None = None
 

@@ -43,6 +43,10 @@ class AwsMiddleware:
         self.infra_requests: Counter = Counter()
         self.published: list[dict] = []
         self._lock = threading.Lock()
+        # moto's backends are not thread-safe (a conditional write is a read and a write): requests are
+        # served one at a time, as DynamoDB applies each write to an item atomically. A long poll waits
+        # outside (moto's queues have their own lock), or it would stall everything else.
+        self._serial = threading.Lock()
 
     def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
         if environ.get("PATH_INFO", "").startswith(CONTROL_PATH):
@@ -63,9 +67,12 @@ class AwsMiddleware:
                 if not throttle:
                     self.faults.burst(stream, fault)
                 return self._error(service, throttle, start_response)
-        if service == "sns" and operation == "Publish":
-            return self._recording_publish(environ, start_response)
-        return self.app(environ, start_response)
+        if service == "sqs" and operation == "ReceiveMessage":
+            return self.app(environ, start_response)
+        with self._serial:
+            if service == "sns" and operation == "Publish":
+                return list(self._recording_publish(environ, start_response))
+            return list(self.app(environ, start_response))
 
     def _recording_publish(self, environ, start_response):  # type: ignore[no-untyped-def]
         """Keep what SNS accepted: ground truth for notifications (phone/topic, body, attributes)."""
@@ -155,8 +162,76 @@ class AwsMiddleware:
         return [body]
 
 
+def _transact_write_items(self, transact_items: list[dict[str, Any]]) -> None:  # type: ignore[no-untyped-def]
+    """DynamoDB's TransactWriteItems: every condition is checked first, then every write is applied — or none.
+
+    moto's own implementation deep-copies each table it touches for a rollback (a whole table per
+    transaction: minutes once the audit trail grows) and may lose writes made meanwhile; here the requests are
+    serialised (``AwsMiddleware``), so checking first and then writing is atomic."""
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import (
+        MultipleTransactionsException,
+        TooManyTransactionsException,
+        TransactionCanceledException,
+        TransactWriteSingleOpException,
+    )
+
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+    seen: set[tuple[str, str]] = set()
+    errors: list[tuple[str | None, str | None, Any]] = []
+    ops = []
+    for item in transact_items:
+        if len(item) > 1:
+            raise TransactWriteSingleOpException
+        op_type, op = next(iter(item.items()))
+        table = self.get_table(op["TableName"])
+        if op_type == "Put":
+            key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+            if table.range_key_attr is not None:
+                key[table.range_key_attr] = op["Item"][table.range_key_attr]
+        else:
+            key = op["Key"]
+        unique = (op["TableName"], str(dict(sorted(key.items()))))
+        if unique in seen:
+            raise MultipleTransactionsException()
+        seen.add(unique)
+        current = self.get_item(op["TableName"], key)
+        condition = op.get("ConditionExpression")
+        if condition is not None:
+            expression = get_filter_expression(
+                condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+            )
+            if not expression.expr(current):
+                errors.append(("ConditionalCheckFailed", "The conditional request failed", None))
+                continue
+        errors.append((None, None, None))
+        ops.append((op_type, op, key))
+    if any(code is not None for code, _, _ in errors):
+        raise TransactionCanceledException(errors)
+    for op_type, op, key in ops:
+        names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+        if op_type == "Put":
+            self.put_item(
+                op["TableName"], op["Item"], expression_attribute_names=names, expression_attribute_values=values
+            )
+        elif op_type == "Delete":
+            self.delete_item(op["TableName"], key, expression_attribute_names=names, expression_attribute_values=values)
+        elif op_type == "Update":
+            self.update_item(
+                op["TableName"],
+                key,
+                update_expression=op["UpdateExpression"],
+                expression_attribute_names=names,
+                expression_attribute_values=values,
+            )
+
+
 def moto_app(faults: FaultPlan) -> AwsMiddleware:
+    from moto.dynamodb.models import DynamoDBBackend
     from moto.server import DomainDispatcherApplication, create_backend_app
+
+    DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
 
     class Dispatcher(DomainDispatcherApplication):
         """moto's dispatcher, with the host → backend lookup (a directory listing per request) cached."""

@@ -114,7 +114,7 @@ class LocalCloud:
             "USER_WINDOW_SECONDS": str(900 / options.speed),
             "APP_WINDOW_SECONDS": str(86400 / options.speed),
             "REPLY_RETRY_BASE_SECONDS": str(60 / options.speed),
-            "REPLY_OUTBOX_DELAY_SECONDS": str(120 / options.speed),
+            "REPLY_OUTBOX_DELAY_SECONDS": str(600 / options.speed),
             "POLL_INTERVAL_SECONDS": str(15 / options.speed),
             "SETTLE_SECONDS": str(40 / options.speed),
             **({"SEVA_PROFILE_DIR": os.environ["SEVA_PROFILE_DIR"]} if os.environ.get("SEVA_PROFILE_DIR") else {}),

@@ -64,6 +64,28 @@ REPLIES_SAME = [
     "{h} update: they have come back again tonight",
     "{h} अभी तक कोई कार्रवाई नहीं हुई",
 ]
+# A citizen's complaint, then their follow-up in its thread that changes it (priority, district, a phone)
+ESCALATIONS = [
+    (
+        "{h} drunk men shout outside our house every night in {place}, please send a patrol some day",
+        "{h} he has come back with a knife and is banging on our door, bachao, jaldi aao",
+    ),
+    (
+        "{h} my scooty was stolen from outside my house last night, please help",
+        "{h} we live in {place} near the bus stand, call me on 98765 43210",
+    ),
+    (
+        "{h} a man keeps following my sister from her coaching centre, we are worried",
+        "{h} he has pulled her into a car right now near {place}, please help fast",
+    ),
+]
+FLOOD = [
+    "{h} my phone was stolen in {place} market, FIR please ({n})",
+    "{h} loud DJ still going on in {place}, kindly act ({n})",
+    "{h} traffic jam again at {place} crossing, no police ({n})",
+    "{h} illegal parking blocking our lane in {place} ({n})",
+]
+FLOOD_SOS = "{h} bachao! they are beating my brother outside our house in {place} right now, send police"
 REPLIES_OTHER = [
     "Same thing happened to me last week",
     "Police never helps in such cases",
@@ -121,9 +143,13 @@ def generate(
     seed: int = 2026,
     handles: list[dict[str, Any]] | None = None,
     all_handles: bool = False,
+    escalations: int = 0,
+    flood: int = 0,
 ) -> list[dict[str, Any]]:
     """``all_handles``: address tweets to every registered handle (zones, ranges, units too), not only
-    district and state handles."""
+    district and state handles. ``escalations``: that many threads in which the citizen follows up their
+    complaint with news that changes it (now P1, the district named, a phone number). ``flood``: one citizen
+    sends that many complaints within a minute (the per-citizen SMS guard's case)."""
     rng = random.Random(seed)
     handles = handles or _registry()
     districts = [h for h in handles if h.get("district_code")]
@@ -230,7 +256,62 @@ def generate(
         out.append(record)
         if kind in ("complaint", "sos"):
             open_threads.append({"tweet": tweet, "author": author, "handle": target["username"]})
+    out += _escalations(rng, escalations, span, citizens, districts, by_code, state, len(out))
+    out += _flood(rng, flood, span, districts, len(out) + 2 * escalations)
+    out.sort(key=lambda r: r["at"])
     return out
+
+
+def _tweet(at: float, n: int, text: str, author: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    tid = str(snowflake(BASE_TIME + timedelta(seconds=at), n))
+    tweet: dict[str, Any] = {"id": tid, "lang": "en", "conversation_id": tid, "text": text, **extra}
+    tweet["author_id"] = author["id"]
+    if mention_entities(text):
+        tweet["entities"] = {"mentions": mention_entities(text)}
+    return {"at": round(at, 3), "tweet": tweet, "author": author}
+
+
+def _escalations(rng, count, span, citizens, districts, by_code, state, n):  # type: ignore[no-untyped-def]
+    out = []
+    for i in range(count):
+        first, follow = ESCALATIONS[i % len(ESCALATIONS)]
+        code = rng.choice(list(PLACES))
+        handle = state if "{place}" not in first else rng.choice(by_code.get(code) or [state])
+        author = dict(rng.choice(citizens), id=str(1_600_000_000 + i))
+        at = rng.uniform(0, max(1.0, span - 120))
+        parent = _tweet(at, n + 2 * i, first.format(h="@" + handle["username"], place=rng.choice(PLACES[code])), author)
+        reply_text = follow.format(h="@" + handle["username"], place=rng.choice(PLACES[code]))
+        child = _tweet(
+            at + rng.uniform(30, 90),
+            n + 2 * i + 1,
+            reply_text,
+            author,
+            conversation_id=parent["tweet"]["id"],
+            in_reply_to_user_id=author["id"],
+            referenced_tweets=[{"type": "replied_to", "id": parent["tweet"]["id"]}],
+        )
+        out += [parent, child]
+    return out
+
+
+def _flood(rng, count, span, districts, n):  # type: ignore[no-untyped-def]
+    if not count:
+        return []
+    handle = rng.choice(districts)
+    author = {"id": "1700000000", "username": "angry_resident_99", "name": "Angry Resident"}
+    start = rng.uniform(0, max(1.0, span - 60))
+    places = PLACES.get(handle["district_code"]) or [handle["district"]]
+    # the seventh is an SOS: no guard may hold it back
+    texts = [FLOOD[i % len(FLOOD)] if i != 6 else FLOOD_SOS for i in range(count)]
+    return [
+        _tweet(
+            start + i * 60 / count,
+            n + i,
+            text.format(h="@" + handle["username"], place=rng.choice(places), n=i + 1),
+            author,
+        )
+        for i, text in enumerate(texts)
+    ]
 
 
 def main() -> None:
@@ -239,9 +320,18 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--all-handles", action="store_true", help="spread tweets over every registered handle")
+    parser.add_argument("--escalations", type=int, default=0, help="threads whose follow-up changes the complaint")
+    parser.add_argument("--flood", type=int, default=0, help="one citizen's complaints within a minute")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
-    records = generate(args.tweets, args.minutes, args.seed, all_handles=args.all_handles)
+    records = generate(
+        args.tweets,
+        args.minutes,
+        args.seed,
+        all_handles=args.all_handles,
+        escalations=args.escalations,
+        flood=args.flood,
+    )
     with open(args.out, "w", encoding="utf-8") as fh:
         for record in records:
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
