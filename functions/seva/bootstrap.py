@@ -106,10 +106,11 @@ def notify_service(settings: NotifySettings) -> NotifyService:
         complaints=complaints,
         directory=DynamoOfficerDirectory(settings.officers_table, settings.aws_region),
         notifier=Notifier(
-            ledger=DynamoLeases(settings.state_table, settings.aws_region, "notify", settings.max_send_attempts),
+            ledger=DynamoLeases(
+                settings.state_table, settings.aws_region, "notify", complaints, settings.max_send_attempts
+            ),
             guard=DynamoAuthorGuard(settings.state_table, settings.aws_region),
             sender=SnsSender(settings.officer_email_topic_arn, settings.sos_topic_arn, settings.aws_region),
-            audit=complaints,
             templates=load_templates(),
             districts=load_districts(),
             now=utcnow,
@@ -125,8 +126,7 @@ def reply_desk(settings: ReplySettings, log: Callable[[str, dict], None] = lambd
     from seva.clients.sqs import FailureQueue
     from seva.clients.x import XPoster
     from seva.dal.complaints import DynamoComplaints
-    from seva.dal.ledger import DynamoLeases
-    from seva.dal.replies import LEASE_PREFIX, DynamoPostingBudget, DynamoReplyRepo
+    from seva.dal.replies import DynamoPostingBudget, DynamoReplyRepo
     from seva.districts import load_districts
     from seva.registry import load_registry
     from seva.replying import Replier, ReplyDesk
@@ -152,8 +152,6 @@ def reply_desk(settings: ReplySettings, log: Callable[[str, dict], None] = lambd
             app_limit=settings.app_post_limit,
             app_window_s=settings.app_window_seconds,
         ),
-        # the replier decides when a reply has failed for good, not the number of claims
-        leases=DynamoLeases(settings.state_table, settings.aws_region, LEASE_PREFIX, max_attempts=10**9),
         repo=repo,
         compose=lambda complaint, kind: reply_text(complaint, kind, districts),
         now=utcnow,

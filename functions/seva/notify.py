@@ -101,7 +101,10 @@ class ClaimResult:
 
 class Ledger(Protocol):
     def claim(self, complaint_id: str, key: str, lease_until: float, now: datetime) -> ClaimResult: ...
-    def complete(self, complaint_id: str, key: str, message_id: str, now: datetime) -> None: ...
+    def complete(self, complaint_id: str, key: str, message_id: str, now: datetime, event: Event) -> None:
+        """Sent: the claim marked so and the delivery's audit event appended, at once."""
+        ...
+
     def release(self, complaint_id: str, key: str, error: str, final: bool, now: datetime) -> bool:
         """Give the claim back after a failed send; True when the delivery has now failed for good."""
         ...
@@ -164,16 +167,11 @@ class Sender(Protocol):
     def sos(self, payload: dict[str, Any]) -> str: ...
 
 
-class AuditLog(Protocol):
-    def record(self, event: Event) -> bool: ...
-
-
 @dataclass
 class Notifier:
     ledger: Ledger
     guard: AuthorGuard
     sender: Sender
-    audit: AuditLog
     templates: Registry
     districts: Districts
     now: Callable[[], datetime]
@@ -273,7 +271,6 @@ class Notifier:
         now = self.now()
         claim = self.ledger.claim(complaint.tweet_id, delivery.key, self.lease_until(), now)
         if claim.claim == Claim.SENT:
-            self._audit(complaint, delivery, claim.message_id, claim.sent_at or now)  # in case it was not recorded
             return result(Outcome.ALREADY, claim.message_id)
         if claim.claim == Claim.FAILED:
             return result(Outcome.FAILED, error="failed before")
@@ -289,22 +286,10 @@ class Notifier:
         except SendFailed as exc:
             final = self.ledger.release(complaint.tweet_id, delivery.key, str(exc)[:200], exc.final, now)
             return result(Outcome.FAILED if final else Outcome.RETRY, error=str(exc)[:200])
-        self.ledger.complete(complaint.tweet_id, delivery.key, message_id, now)
-        self._audit(complaint, delivery, message_id, now)
-        return result(Outcome.SENT, message_id)
-
-    def _audit(self, complaint: Complaint, delivery: Delivery, message_id: str | None, at: datetime) -> None:
-        self.audit.record(
-            Event(
-                complaint_id=complaint.tweet_id,
-                event_id=f"d-{delivery.key}",
-                kind="delivery",
-                at=at,
-                actor=NOTIFIER,
-                via=Channel(delivery.channel if delivery.channel in ("sms", "email", "sos") else "sms"),
-                details={"to": delivery.officer_id, "purpose": delivery.purpose, "message_id": message_id},
-            )
+        self.ledger.complete(
+            complaint.tweet_id, delivery.key, message_id, now, _delivered(complaint, delivery, message_id, now)
         )
+        return result(Outcome.SENT, message_id)
 
     # -- messages ------------------------------------------------------------------------------------------
     def _district_name(self, complaint: Complaint, language: str) -> str:
@@ -394,6 +379,19 @@ class Notifier:
 
 class OffTemplate(Exception):
     pass
+
+
+def _delivered(complaint: Complaint, delivery: Delivery, message_id: str, at: datetime) -> Event:
+    """The delivery's audit event (its id is the delivery's key: one per officer, channel and purpose)."""
+    return Event(
+        complaint_id=complaint.tweet_id,
+        event_id=f"d-{delivery.key}",
+        kind="delivery",
+        at=at,
+        actor=NOTIFIER,
+        via=Channel(delivery.channel),
+        details={"to": delivery.officer_id, "purpose": delivery.purpose, "message_id": message_id},
+    )
 
 
 def _sos_payload(complaint: Complaint) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from seva.lifecycle import Action, Actor, Channel, Complaint, Event, Priority
-from seva.notify import Claim, ClaimResult
+from seva.notify import Claim
 from seva.registry import HandleRegistry
 
 REPLIED, PENDING, NOT_ALLOWED, FAILED = "REPLIED", "REPLY_PENDING", "REPLY_NOT_ALLOWED", "REPLY_FAILED"
@@ -97,22 +97,30 @@ class Budget(Protocol):
         ...
 
 
-class Leases(Protocol):
-    def claim(self, complaint_id: str, key: str, lease_until: float, now: datetime) -> ClaimResult: ...
-    def complete(self, complaint_id: str, key: str, message_id: str, now: datetime) -> None: ...
-    def release(self, complaint_id: str, key: str, error: str, final: bool, now: datetime) -> bool: ...
+@dataclass(frozen=True)
+class Begun:
+    """What taking a reply in hand found: ``claim`` GRANTED (yours to post), SENT (posted, being recorded),
+    HELD (another invocation posts it until ``lease_until``) or FAILED; or ``status`` when already settled."""
+
+    claim: Claim
+    status: str | None = None
+    tries: int = 0
+    reply_id: str | None = None
+    lease_until: float | None = None
 
 
 class ReplyRepo(Protocol):
-    def state(self, complaint: Complaint, kind: str) -> tuple[str | None, int]:
-        """The reply's state and attempts so far."""
+    """A reply's state is one item per (complaint, kind): its claim (a lease while being posted) and its
+    outcome. The first answer's outcome is also kept on the complaint."""
+
+    def begin(self, complaint: Complaint, kind: str, lease_until: float, now: datetime) -> Begun: ...
+    def replied(self, complaint: Complaint, kind: str, handle: str, reply_id: str, now: datetime, event: Event) -> None:
+        """Posted: the outcome, the complaint's copy, the outbox entry gone and the audit event, at once."""
         ...
 
-    def mark_replied(self, complaint: Complaint, kind: str, handle: str, reply_id: str, now: datetime) -> None: ...
-    def mark_pending(self, complaint: Complaint, kind: str, next_at: datetime, attempts: int, reason: str) -> None: ...
-    def mark_final(self, complaint: Complaint, kind: str, status: str, attempts: int, reason: str) -> None: ...
+    def pending(self, complaint: Complaint, kind: str, next_at: datetime, tries: int, reason: str) -> None: ...
+    def final(self, complaint: Complaint, kind: str, status: str, tries: int, reason: str) -> None: ...
     def clear_pending(self, tweet_id: str, kind: str) -> None: ...
-    def record(self, event: Event) -> bool: ...
 
 
 @dataclass
@@ -120,7 +128,6 @@ class Replier:
     registry: HandleRegistry
     poster: Poster
     budget: Budget
-    leases: Leases
     repo: ReplyRepo
     compose: Callable[[Complaint, str], str]  # (complaint, kind) -> text
     now: Callable[[], datetime]
@@ -139,33 +146,29 @@ class Replier:
         return None
 
     def reply(self, complaint: Complaint, kind: str) -> ReplyOutcome:
-        status, attempts = self.repo.state(complaint, kind)
-        if status in SETTLED:
-            self.repo.clear_pending(complaint.tweet_id, kind)  # an outbox entry written after the reply settled
-            return ReplyOutcome(complaint.tweet_id, kind, status or "", reason=ALREADY_SETTLED)
         if complaint.reference is None:
             self.repo.clear_pending(complaint.tweet_id, kind)
             return ReplyOutcome(complaint.tweet_id, kind, "SKIPPED", reason="not a routed complaint")
-        handle = self.reply_handle(complaint)
-        if handle is None:
-            self.repo.mark_final(complaint, kind, NOT_ALLOWED, attempts, "no registered handle was mentioned")
-            return ReplyOutcome(complaint.tweet_id, kind, NOT_ALLOWED, reason="no handle")
         now = self.now()
-        claim = self.leases.claim(complaint.tweet_id, kind, self.lease_until(), now)
-        if claim.claim == Claim.SENT:  # posted and claimed, but the complaint was not updated: do it now
-            self._replied(complaint, kind, handle, str(claim.message_id), now)
-            return ReplyOutcome(complaint.tweet_id, kind, REPLIED, claim.message_id, handle, reason=ALREADY_SETTLED)
-        if claim.claim == Claim.FAILED:
-            return ReplyOutcome(complaint.tweet_id, kind, FAILED, reason=ALREADY_SETTLED)
-        if claim.claim == Claim.HELD:
+        begun = self.repo.begin(complaint, kind, self.lease_until(), now)
+        tries = begun.tries
+        if begun.status in SETTLED:
+            self.repo.clear_pending(complaint.tweet_id, kind)  # an outbox entry written after the reply settled
+            return ReplyOutcome(complaint.tweet_id, kind, str(begun.status), reason=ALREADY_SETTLED)
+        handle = self.reply_handle(complaint)
+        if begun.claim == Claim.SENT:  # posted and claimed, but not recorded everywhere yet: do it now
+            self._replied(complaint, kind, handle or "?", str(begun.reply_id), now)
+            return ReplyOutcome(complaint.tweet_id, kind, REPLIED, begun.reply_id, handle, reason=ALREADY_SETTLED)
+        if begun.claim == Claim.HELD:
             # Another invocation is posting it; should it have died, the sweep tries again after its lease
-            lease_end = datetime.fromtimestamp(claim.lease_until or now.timestamp(), now.tzinfo)
-            self.repo.mark_pending(complaint, kind, lease_end, attempts, "held by another invocation")
+            lease_end = datetime.fromtimestamp(begun.lease_until or now.timestamp(), now.tzinfo)
+            self.repo.pending(complaint, kind, lease_end, tries, "held by another invocation")
             return ReplyOutcome(complaint.tweet_id, kind, PENDING, handle=handle, reason="held")
-        urgent = complaint.priority == Priority.P1
-        wait_until = self.budget.take(handle, now, urgent)
+        if handle is None:
+            return self._final(complaint, kind, NOT_ALLOWED, tries, "no registered handle was mentioned")
+        wait_until = self.budget.take(handle, now, complaint.priority == Priority.P1)
         if wait_until is not None:
-            return self._later(complaint, kind, wait_until, attempts, "rate budget", count=False)
+            return self._later(complaint, kind, wait_until, tries, "rate budget", count=False)
         text = self.compose(complaint, kind)
         try:
             reply_id = self.poster.post_reply(handle, text, complaint.tweet_id)
@@ -173,55 +176,50 @@ class Replier:
             # Posted before (a crash between posting and recording): find it and record it
             existing = self.poster.find_reply(handle, str(complaint.reference), text)
             if existing is None:
-                return self.retry_later(complaint, kind, attempts + 1, "duplicate refused but reply not found yet")
+                return self.retry_later(complaint, kind, tries + 1, "duplicate refused but reply not found yet")
             reply_id = existing
         except NotAllowed as exc:
-            return self._final(complaint, kind, NOT_ALLOWED, attempts + 1, f"not allowed: {exc}"[:200], handle)
+            return self._final(complaint, kind, NOT_ALLOWED, tries + 1, f"not allowed: {exc}"[:200], handle)
         except BadRequest as exc:
-            return self._final(complaint, kind, FAILED, attempts + 1, f"bad request: {exc}"[:200], handle)
+            return self._final(complaint, kind, FAILED, tries + 1, f"bad request: {exc}"[:200], handle)
         except CredentialsRejected as exc:
-            return self._later(complaint, kind, now + self.credentials_wait, attempts + 1, f"credentials: {exc}"[:200])
+            return self._later(complaint, kind, now + self.credentials_wait, tries + 1, f"credentials: {exc}"[:200])
         except PostRateLimited as exc:
             next_at = datetime.fromtimestamp(exc.reset_at, now.tzinfo) if exc.reset_at else now + self.rate_wait
-            return self._later(complaint, kind, next_at, attempts, "429", count=False)
+            return self._later(complaint, kind, next_at, tries, "429", count=False)
         except PostUnavailable as exc:
-            return self.retry_later(complaint, kind, attempts + 1, str(exc)[:200])
-        self.leases.complete(complaint.tweet_id, kind, reply_id, now)
+            return self.retry_later(complaint, kind, tries + 1, str(exc)[:200])
         self._replied(complaint, kind, handle, reply_id, now)
         return ReplyOutcome(complaint.tweet_id, kind, REPLIED, reply_id=reply_id, handle=handle)
 
     def _replied(self, complaint: Complaint, kind: str, handle: str, reply_id: str, now: datetime) -> None:
-        self.repo.mark_replied(complaint, kind, handle, reply_id, now)
-        self.repo.record(
-            Event(
-                complaint_id=complaint.tweet_id,
-                event_id=f"r-{kind}",
-                kind="delivery",
-                at=now,
-                actor=REPLIER,
-                via=Channel.X,
-                details={"to": "citizen", "purpose": kind, "handle": handle, "reply_id": reply_id},
-            )
+        event = Event(
+            complaint_id=complaint.tweet_id,
+            event_id=f"r-{kind}",
+            kind="delivery",
+            at=now,
+            actor=REPLIER,
+            via=Channel.X,
+            details={"to": "citizen", "purpose": kind, "handle": handle, "reply_id": reply_id},
         )
+        self.repo.replied(complaint, kind, handle, reply_id, now, event)
 
     def _final(
-        self, complaint: Complaint, kind: str, status: str, attempts: int, reason: str, handle: str | None = None
+        self, complaint: Complaint, kind: str, status: str, tries: int, reason: str, handle: str | None = None
     ) -> ReplyOutcome:
-        self.leases.release(complaint.tweet_id, kind, reason, True, self.now())
-        self.repo.mark_final(complaint, kind, status, attempts, reason)
+        self.repo.final(complaint, kind, status, tries, reason)
         return ReplyOutcome(complaint.tweet_id, kind, status, handle=handle, reason=reason)
 
     def _later(
-        self, complaint: Complaint, kind: str, next_at: datetime, attempts: int, reason: str, count: bool = True
+        self, complaint: Complaint, kind: str, next_at: datetime, tries: int, reason: str, count: bool = True
     ) -> ReplyOutcome:
-        if count and attempts >= self.max_attempts:
-            return self._final(complaint, kind, FAILED, attempts, reason)
-        self.leases.release(complaint.tweet_id, kind, reason, False, self.now())
-        self.repo.mark_pending(complaint, kind, next_at, attempts, reason)
+        if count and tries >= self.max_attempts:
+            return self._final(complaint, kind, FAILED, tries, reason)
+        self.repo.pending(complaint, kind, next_at, tries, reason)
         return ReplyOutcome(complaint.tweet_id, kind, PENDING, reason=reason)
 
-    def retry_later(self, complaint: Complaint, kind: str, attempts: int, reason: str) -> ReplyOutcome:
-        return self._later(complaint, kind, self.now() + self.retry_base * 2**attempts, attempts, reason)
+    def retry_later(self, complaint: Complaint, kind: str, tries: int, reason: str) -> ReplyOutcome:
+        return self._later(complaint, kind, self.now() + self.retry_base * 2**tries, tries, reason)
 
 
 class ComplaintReader(Protocol):
@@ -230,7 +228,6 @@ class ComplaintReader(Protocol):
 
 class PendingReplies(Protocol):
     def due(self, now: datetime, limit: int) -> list[tuple[str, str]]: ...
-    def mark_pending(self, complaint: Complaint, kind: str, next_at: datetime, attempts: int, reason: str) -> None: ...
     def clear_pending(self, tweet_id: str, kind: str) -> None: ...
     def state(self, complaint: Complaint, kind: str) -> tuple[str | None, int]: ...
 

@@ -201,8 +201,11 @@ class Leases:
             return ClaimResult(Claim.FAILED)
         return ClaimResult(Claim.HELD, lease_until=item["lease"])
 
-    def complete(self, complaint_id: str, key: str, message_id: str, now: datetime) -> None:
+    audit: list[Event] = field(default_factory=list)
+
+    def complete(self, complaint_id: str, key: str, message_id: str, now: datetime, event: Event) -> None:
         self.items[(complaint_id, key)].update(state="SENT", message_id=message_id, sent_at=now)
+        self.audit.append(event)
 
     def release(self, complaint_id: str, key: str, error: str, final: bool, now: datetime) -> bool:
         item = self.items[(complaint_id, key)]

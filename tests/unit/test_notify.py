@@ -18,13 +18,12 @@ from seva.sms import load_templates, segments
 from tests.unit.fakes import NOW, Clock, Complaints, Crash, Directory, FailureQueue, Guard, Leases, Sender, complaint
 
 
-def notifier(sender, ledger=None, guard=None, limit=5, clock=None, audit=None):
+def notifier(sender, ledger=None, guard=None, limit=5, clock=None):
     clock = clock or Clock()
     return Notifier(
         ledger=ledger if ledger is not None else Leases(),
         guard=guard if guard is not None else Guard(),
         sender=sender,
-        audit=audit if audit is not None else Complaints(),
         templates=load_templates(),
         districts=load_districts(),
         now=clock,

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from seva.districts import load_districts
 from seva.lifecycle import Priority
+from seva.notify import Claim
 from seva.registry import Handle, HandleRegistry
 from seva.replying import (
     FAILED,
@@ -16,6 +17,7 @@ from seva.replying import (
     PENDING,
     REPLIED,
     BadRequest,
+    Begun,
     CredentialsRejected,
     DuplicateContent,
     NotAllowed,
@@ -26,7 +28,7 @@ from seva.replying import (
 )
 from seva.replytext import reply_text
 
-from tests.unit.fakes import Clock, Complaints, Crash, FailureQueue, Leases, complaint
+from tests.unit.fakes import Clock, Complaints, Crash, FailureQueue, complaint
 
 REGISTRY = HandleRegistry(
     (
@@ -64,46 +66,58 @@ class FakeX:
 
 @dataclass
 class Repo:
-    """Reply state per (complaint, kind) and the pending index, as DynamoReplyRepo keeps them."""
+    """Reply state per (complaint, kind) — claim and outcome on one item — and the pending index, as
+    DynamoReplyRepo keeps them."""
 
-    state_of: dict[tuple[str, str], dict] = field(default_factory=dict)
-    pending: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    items: dict[tuple[str, str], dict] = field(default_factory=dict)
+    pending_at: dict[tuple[str, str], datetime] = field(default_factory=dict)
     events: list = field(default_factory=list)
     priorities: dict[str, str] = field(default_factory=dict)
 
     def state(self, complaint, kind):
-        s = self.state_of.get((complaint.tweet_id, kind), {})
-        return s.get("status"), s.get("attempts", 0)
+        item = self.items.get((complaint.tweet_id, kind), {})
+        return item.get("outcome"), item.get("tries", 0)
 
-    def _settled(self, complaint, kind):
-        return self.state_of.get((complaint.tweet_id, kind), {}).get("status") in (REPLIED, NOT_ALLOWED, FAILED)
+    def begin(self, complaint, kind, lease_until, now):
+        item = self.items.setdefault((complaint.tweet_id, kind), {"state": None, "tries": 0})
+        settled = item.get("outcome") in (REPLIED, NOT_ALLOWED, FAILED)
+        free = item["state"] in (None, "RETRY") or (item["state"] == "SENDING" and item["lease"] < now.timestamp())
+        if free and not settled:
+            item.update(state="SENDING", lease=lease_until)
+            return Begun(Claim.GRANTED, item.get("outcome"), item["tries"])
+        if settled:
+            return Begun(Claim.FAILED, item["outcome"], item["tries"], item.get("reply_id"))
+        if item["state"] == "SENT":
+            return Begun(Claim.SENT, item.get("outcome"), item["tries"], item.get("reply_id"))
+        return Begun(Claim.HELD, item.get("outcome"), item["tries"], lease_until=item["lease"])
 
-    def mark_replied(self, complaint, kind, handle, reply_id, now):
-        if not self._settled(complaint, kind):
-            self.state_of[(complaint.tweet_id, kind)] = {"status": REPLIED, "reply_id": reply_id, "handle": handle}
-        self.pending.pop((complaint.tweet_id, kind), None)
-
-    def mark_pending(self, complaint, kind, next_at, attempts, reason):
-        if not self._settled(complaint, kind):
-            self.state_of[(complaint.tweet_id, kind)] = {"status": PENDING, "attempts": attempts, "reason": reason}
-            self.pending[(complaint.tweet_id, kind)] = next_at
-            self.priorities[complaint.tweet_id] = str(complaint.priority)
-
-    def mark_final(self, complaint, kind, status, attempts, reason):
-        if not self._settled(complaint, kind):
-            self.state_of[(complaint.tweet_id, kind)] = {"status": status, "attempts": attempts, "reason": reason}
-        self.pending.pop((complaint.tweet_id, kind), None)
-
-    def clear_pending(self, tweet_id, kind):
-        self.pending.pop((tweet_id, kind), None)
-
-    def record(self, event):
+    def replied(self, complaint, kind, handle, reply_id, now, event):
+        self.items[(complaint.tweet_id, kind)].update(state="SENT", outcome=REPLIED, reply_id=reply_id, handle=handle)
+        self.pending_at.pop((complaint.tweet_id, kind), None)
         self.events.append(event)
+
+    def _outcome(self, complaint, kind, state, outcome, tries, reason):
+        item = self.items.setdefault((complaint.tweet_id, kind), {"state": None, "tries": 0})
+        if item.get("outcome") in (REPLIED, NOT_ALLOWED, FAILED):
+            return False
+        item.update(state=state, outcome=outcome, tries=tries, reason=reason)
         return True
 
+    def pending(self, complaint, kind, next_at, tries, reason):
+        if self._outcome(complaint, kind, "RETRY", PENDING, tries, reason):
+            self.pending_at[(complaint.tweet_id, kind)] = next_at
+            self.priorities[complaint.tweet_id] = str(complaint.priority)
+
+    def final(self, complaint, kind, status, tries, reason):
+        self._outcome(complaint, kind, "FAILED", status, tries, reason)
+        self.pending_at.pop((complaint.tweet_id, kind), None)
+
+    def clear_pending(self, tweet_id, kind):
+        self.pending_at.pop((tweet_id, kind), None)
+
     def due(self, now, limit):
-        due = [k for k, at in self.pending.items() if at <= now]
-        return sorted(due, key=lambda k: (self.priorities.get(k[0]) != "P1", self.pending[k]))[:limit]
+        due = [k for k, at in self.pending_at.items() if at <= now]
+        return sorted(due, key=lambda k: (self.priorities.get(k[0]) != "P1", self.pending_at[k]))[:limit]
 
 
 class SlidingBudget:
@@ -121,14 +135,13 @@ class SlidingBudget:
         return None
 
 
-def replier(x, repo=None, budget=None, clock=None, leases=None, max_attempts=3):
+def replier(x, repo=None, budget=None, clock=None, max_attempts=3):
     clock = clock or Clock()
     districts = load_districts()
     return Replier(
         registry=REGISTRY,
         poster=x,
         budget=budget or SlidingBudget(),
-        leases=leases if leases is not None else Leases(max_attempts=10**9),
         repo=repo if repo is not None else Repo(),
         compose=lambda c, kind: reply_text(c, kind, districts),
         now=clock,
@@ -144,24 +157,24 @@ def test_replies_from_the_district_handle_first_else_the_state_handle():
 
 
 def test_exactly_once_even_after_a_crash_between_posting_and_recording():
-    repo, leases, clock = Repo(), Leases(max_attempts=10**9), Clock()
+    repo, clock = Repo(), Clock()
     x = FakeX(crash_after_post=True)
     with pytest.raises(Crash):
-        replier(x, repo, clock=clock, leases=leases).reply(complaint(), "ack")
+        replier(x, repo, clock=clock).reply(complaint(), "ack")
     x.crash_after_post = False
     # while the dead invocation's claim holds, nobody posts; after it, X refuses the copy and it is found
-    assert replier(x, repo, clock=clock, leases=leases).reply(complaint(), "ack").status == PENDING
+    assert replier(x, repo, clock=clock).reply(complaint(), "ack").status == PENDING
     clock.advance(minutes=2)
-    outcome = replier(x, repo, clock=clock, leases=leases).reply(complaint(), "ack")
+    outcome = replier(x, repo, clock=clock).reply(complaint(), "ack")
     assert outcome.status == REPLIED and outcome.reply_id == "1" and len(x.posted) == 1
 
 
 def test_two_overlapping_invocations_cannot_both_post():
     # Given the stream lane and the sweep picking up the same complaint at once (one claim between them)
-    repo, leases, clock = Repo(), Leases(max_attempts=10**9), Clock()
+    repo, clock = Repo(), Clock()
     x = FakeX()
-    first = replier(x, repo, clock=clock, leases=leases)
-    leases.claim("1001", "ack", clock().timestamp() + 60, clock())  # the other one claimed it a moment ago
+    first = replier(x, repo, clock=clock)
+    repo.begin(complaint(), "ack", clock().timestamp() + 60, clock())  # the other one claimed it a moment ago
     assert first.reply(complaint(), "ack").status == PENDING
     assert x.posted == {}
 
@@ -186,7 +199,7 @@ def test_429_leaves_it_pending_until_the_reset():
     repo, clock = Repo(), Clock()
     reset = int((clock() + timedelta(minutes=5)).timestamp())
     assert replier(FakeX([PostRateLimited(reset)]), repo, clock=clock).reply(complaint(), "ack").status == PENDING
-    assert repo.pending[("1001", "ack")] == datetime.fromtimestamp(reset, UTC)
+    assert repo.pending_at[("1001", "ack")] == datetime.fromtimestamp(reset, UTC)
 
 
 def test_5xx_is_retried_a_bounded_number_of_times_then_failed():
@@ -213,7 +226,7 @@ def test_the_sweep_goes_on_past_an_item_that_raises_and_pushes_it_back():
     repo, clock, store = Repo(), Clock(), Complaints()
     store.put(complaint("1"), complaint("2"))
     for tweet_id in ("1", "2"):
-        repo.mark_pending(store.get(tweet_id), "ack", clock(), 0, "429")
+        repo.pending(store.get(tweet_id), "ack", clock(), 0, "429")
 
     class Exploding(FakeX):
         def post_reply(self, handle, text, in_reply_to):
@@ -226,14 +239,14 @@ def test_the_sweep_goes_on_past_an_item_that_raises_and_pushes_it_back():
     outcomes = desk.sweep(limit=10)
     # Then the second is answered, and the first waits (with backoff) instead of coming first forever
     assert [o.status for o in outcomes] == [PENDING, REPLIED]
-    assert repo.pending[("1", "ack")] > clock()
+    assert repo.pending_at[("1", "ack")] > clock()
     assert [k for k, _ in desk.pending.due(clock(), 10)] == []
 
 
 def test_p1_replies_come_first_in_the_sweep():
     repo, clock = Repo(), Clock()
-    repo.mark_pending(complaint("1", priority=Priority.P3), "ack", clock() - timedelta(minutes=5), 0, "429")
-    repo.mark_pending(complaint("2", priority=Priority.P1), "ack", clock(), 0, "429")
+    repo.pending(complaint("1", priority=Priority.P3), "ack", clock() - timedelta(minutes=5), 0, "429")
+    repo.pending(complaint("2", priority=Priority.P1), "ack", clock(), 0, "429")
     assert repo.due(clock(), 10)[0] == ("2", "ack")
 
 

@@ -6,8 +6,11 @@ import time
 from datetime import datetime
 
 from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.transactions import TransactWrite
 
-from seva.dal.models import GuardModel, LeaseModel, bind
+from seva.dal.complaints import DynamoComplaints
+from seva.dal.models import GuardModel, LeaseModel, bind, shared_connection
+from seva.lifecycle import Event
 from seva.notify import Claim, ClaimResult, GuardDecision, admit
 
 HOUR = 3600
@@ -18,11 +21,12 @@ def _lost(exc: PutError | UpdateError) -> bool:
 
 
 class DynamoLeases:
-    """Claims on outbound work under one key prefix (``notify#<complaint>``, ``reply#<complaint>``)."""
+    """Claims on outbound work under one key prefix (``notify#<complaint>``); a completed claim appends its
+    delivery to the audit trail in the same transaction."""
 
-    def __init__(self, table_name: str, region: str, prefix: str, max_attempts: int = 5):
+    def __init__(self, table_name: str, region: str, prefix: str, audit: DynamoComplaints, max_attempts: int = 5):
         self.model = bind(LeaseModel, table_name, region)
-        self.prefix, self.max_attempts = prefix, max_attempts
+        self.prefix, self.audit, self.max_attempts, self.region = prefix, audit, max_attempts, region
 
     def _pk(self, complaint_id: str) -> str:
         return f"{self.prefix}#{complaint_id}"
@@ -54,17 +58,20 @@ class DynamoLeases:
             return ClaimResult(Claim.FAILED)
         return ClaimResult(Claim.HELD, lease_until=float(item.lease_until or 0))
 
-    def complete(self, complaint_id: str, key: str, message_id: str, now: datetime) -> None:
+    def complete(self, complaint_id: str, key: str, message_id: str, now: datetime, event: Event) -> None:
         m = self.model
-        m(self._pk(complaint_id), key).update(
-            actions=[
-                m.state.set("SENT"),
-                m.message_id.set(message_id),
-                m.sent_at.set(now),
-                m.lease_until.remove(),
-                m.updated_at.set(now),
-            ]
-        )
+        with TransactWrite(connection=shared_connection(self.region)) as tx:
+            tx.update(
+                m(self._pk(complaint_id), key),
+                actions=[
+                    m.state.set("SENT"),
+                    m.message_id.set(message_id),
+                    m.sent_at.set(now),
+                    m.lease_until.remove(),
+                    m.updated_at.set(now),
+                ],
+            )
+            tx.save(self.audit._audit_item(event), condition=self.audit.audit.complaint_id.does_not_exist())
 
     def release(self, complaint_id: str, key: str, error: str, final: bool, now: datetime) -> bool:
         m = self.model

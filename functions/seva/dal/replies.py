@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.transactions import TransactWrite
 
 from seva.dal.complaints import DynamoComplaints
-from seva.dal.models import LeaseModel, Model, bind, complaint_model, state_model
+from seva.dal.models import LeaseModel, Model, bind, complaint_model, shared_connection, state_model
 from seva.lifecycle import Complaint, Event
-from seva.replying import PENDING, REPLIED, SETTLED
+from seva.notify import Claim
+from seva.replying import PENDING, REPLIED, SETTLED, Begun
 
 PENDING_PK = "reply#pending"
 LEASE_PREFIX = "reply"
@@ -32,6 +33,7 @@ class DynamoReplyRepo:
         self.state_items = bind(ReplyStateModel, state_table, region)
         self.index = state_model(state_table, region)
         self.audit = DynamoComplaints(complaints_table, audit_table, region)
+        self.region = region
 
     def _item(self, tweet_id: str, kind: str) -> ReplyStateModel:
         return self.state_items(f"{LEASE_PREFIX}#{tweet_id}", kind)
@@ -43,64 +45,103 @@ class DynamoReplyRepo:
             return None, 0
         return item.outcome, int(item.tries or 0)
 
-    def _set(self, tweet_id: str, kind: str, outcome: str, tries: int | None, **extra: Any) -> None:
+    def begin(self, complaint: Complaint, kind: str, lease_until: float, now: datetime) -> Begun:
+        """Claim the reply (one conditional write); read it only when the claim is refused."""
         s = self.state_items
-        actions: list[Any] = [s.outcome.set(outcome), s.updated_at.set(datetime.now(UTC))]
-        if tries is not None:
-            actions.append(s.tries.set(tries))
-        for name, value in extra.items():
-            actions.append(getattr(s, name).set(value))
-        item = self._item(tweet_id, kind)
+        free = (
+            s.pk.does_not_exist() | (s.state == "RETRY") | ((s.state == "SENDING") & (s.lease_until < now.timestamp()))
+        )
+        item = self._item(complaint.tweet_id, kind)
+        try:
+            item.update(
+                actions=[s.state.set("SENDING"), s.lease_until.set(lease_until), s.updated_at.set(now)],
+                condition=free & (s.outcome.does_not_exist() | s.outcome.is_in(PENDING)),
+            )
+            return Begun(Claim.GRANTED, item.outcome, int(item.tries or 0))
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+        item.refresh(consistent_read=True)
+        tries = int(item.tries or 0)
+        if item.outcome in SETTLED:
+            return Begun(Claim.FAILED, item.outcome, tries, item.message_id)
+        if item.state == "SENT":
+            return Begun(Claim.SENT, item.outcome, tries, item.message_id)
+        return Begun(Claim.HELD, item.outcome, tries, lease_until=float(item.lease_until or 0))
+
+    def replied(self, complaint: Complaint, kind: str, handle: str, reply_id: str, now: datetime, event: Event) -> None:
+        s, m = self.state_items, self.complaints
+        with TransactWrite(connection=shared_connection(self.region)) as tx:
+            tx.update(
+                self._item(complaint.tweet_id, kind),
+                actions=[
+                    s.state.set("SENT"),
+                    s.message_id.set(reply_id),
+                    s.sent_at.set(now),
+                    s.lease_until.remove(),
+                    s.outcome.set(REPLIED),
+                    s.handle.set(handle),
+                    s.reason.remove(),
+                    s.updated_at.set(now),
+                ],
+            )
+            if kind == "ack":
+                tx.update(
+                    m(complaint.tweet_id),
+                    actions=[
+                        m.reply_status.set(REPLIED),
+                        m.reply_handle.set(handle),
+                        m.reply_tweet_id.set(reply_id),
+                        m.replied_at.set(now),
+                        m.reply_error.remove(),
+                    ],
+                )
+            tx.delete(self.index(PENDING_PK, f"{complaint.tweet_id}#{kind}"))
+            tx.save(self.audit._audit_item(event), condition=self.audit.audit.complaint_id.does_not_exist())
+
+    def _outcome(self, complaint: Complaint, kind: str, state: str, outcome: str, tries: int, reason: str) -> bool:
+        s = self.state_items
         try:
             # The first settled outcome stands (a late duplicate never overwrites it)
-            item.update(actions=actions, condition=s.outcome.does_not_exist() | s.outcome.is_in(PENDING))
+            self._item(complaint.tweet_id, kind).update(
+                actions=[
+                    s.state.set(state),
+                    s.outcome.set(outcome),
+                    s.tries.set(tries),
+                    s.reason.set(reason[:300]),
+                    s.lease_until.remove(),
+                    s.updated_at.set(datetime.now(UTC)),
+                ],
+                condition=s.outcome.does_not_exist() | s.outcome.is_in(PENDING),
+            )
         except UpdateError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
                 raise
-            return
+            return False
         if kind == "ack":
-            self._on_complaint(tweet_id, outcome, tries, extra)
+            m = self.complaints
+            m(complaint.tweet_id).update(
+                actions=[m.reply_status.set(outcome), m.reply_attempts.set(tries), m.reply_error.set(reason[:300])]
+            )
+        return True
 
-    def _on_complaint(self, tweet_id: str, outcome: str, tries: int | None, extra: dict[str, Any]) -> None:
-        m = self.complaints
-        actions: list[Any] = [m.reply_status.set(outcome)]
-        if tries is not None:
-            actions.append(m.reply_attempts.set(tries))
-        if "handle" in extra:
-            actions += [m.reply_handle.set(extra["handle"]), m.reply_tweet_id.set(extra["message_id"])]
-            actions += [m.replied_at.set(extra["sent_at"]), m.reply_error.remove()]
-        elif "reason" in extra:
-            actions.append(m.reply_error.set(extra["reason"]))
-        try:
-            m(tweet_id).update(actions=actions, condition=m.reply_status.does_not_exist() | (m.reply_status == PENDING))
-        except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
+    def pending(self, complaint: Complaint, kind: str, next_at: datetime, tries: int, reason: str) -> None:
+        if self._outcome(complaint, kind, "RETRY", PENDING, tries, reason):
+            self.index(
+                PENDING_PK,
+                f"{complaint.tweet_id}#{kind}",
+                next_at=int(next_at.timestamp()),
+                priority=str(complaint.priority or "P3"),
+                updated_at=datetime.now(UTC),
+            ).save()
 
-    def mark_replied(self, complaint: Complaint, kind: str, handle: str, reply_id: str, now: datetime) -> None:
-        self._set(complaint.tweet_id, kind, REPLIED, None, handle=handle, message_id=reply_id, sent_at=now)
-        self.clear_pending(complaint.tweet_id, kind)
-
-    def mark_final(self, complaint: Complaint, kind: str, status: str, attempts: int, reason: str) -> None:
+    def final(self, complaint: Complaint, kind: str, status: str, tries: int, reason: str) -> None:
         assert status in SETTLED
-        self._set(complaint.tweet_id, kind, status, attempts, reason=reason[:300])
+        self._outcome(complaint, kind, "FAILED", status, tries, reason)
         self.clear_pending(complaint.tweet_id, kind)
-
-    def mark_pending(self, complaint: Complaint, kind: str, next_at: datetime, attempts: int, reason: str) -> None:
-        self._set(complaint.tweet_id, kind, PENDING, attempts, reason=reason[:300])
-        self.index(
-            PENDING_PK,
-            f"{complaint.tweet_id}#{kind}",
-            next_at=int(next_at.timestamp()),
-            priority=str(complaint.priority or "P3"),
-            updated_at=datetime.now(UTC),
-        ).save()
 
     def clear_pending(self, tweet_id: str, kind: str) -> None:
         self.index(PENDING_PK, f"{tweet_id}#{kind}").delete()
-
-    def record(self, event: Event) -> bool:
-        return self.audit.record(event)
 
     def due(self, now: datetime, limit: int = 500) -> list[tuple[str, str]]:
         """Pending replies whose time has come: P1 first, then the longest waiting."""
