@@ -48,6 +48,7 @@ def poll_cycle(settings: PollSettings, on_ingested: Callable[[TweetEnvelope], No
         max_pages=settings.max_pages_per_cycle,
         max_query_length=settings.max_query_length,
         settle=timedelta(seconds=settings.settle_seconds),
+        credentials_retry=timedelta(seconds=settings.credentials_retry_seconds),
         id_at=snowflake_at,
         time_of=snowflake_time,
         on_ingested=on_ingested,
@@ -158,6 +159,8 @@ def reply_desk(settings: ReplySettings, log: Callable[[str, dict], None] = lambd
         lease_until=Invocation.lease_until(settings.lease_margin_seconds),
         max_attempts=settings.max_reply_attempts,
         retry_base=timedelta(seconds=settings.reply_retry_base_seconds),
+        credentials_wait=timedelta(seconds=settings.credentials_wait_seconds),
+        rate_wait=timedelta(seconds=settings.rate_wait_seconds),
     )
     return ReplyDesk(
         replier=replier,

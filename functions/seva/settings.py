@@ -44,6 +44,8 @@ class PollSettings(_Settings):
     settle_seconds: float = Field(default=40, gt=0)
     """A search window ends this long before now: X indexes recent posts with a delay (~30 s)."""
     poll_interval_seconds: float = Field(default=15, gt=0)
+    credentials_retry_seconds: float = Field(default=300, gt=0)
+    """After X rejects the app's token (401/403), searching stops this long (the secret may be fixed meanwhile)."""
     cycles_per_invocation: int = Field(default=4, ge=1, le=10)
     """Cycles one scheduled invocation runs, ``poll_interval_seconds`` apart (a cycle every 15 s)."""
 
@@ -111,6 +113,10 @@ class ReplySettings(_Settings):
     reply_retry_base_seconds: float = Field(default=60, gt=0)
     reply_failure_queue_url: str | None = None
     sweep_batch: int = Field(default=150, ge=1)
+    credentials_wait_seconds: float = Field(default=600, gt=0)
+    """After X rejects a handle's credentials, its reply waits this long (the token may be fixed meanwhile)."""
+    rate_wait_seconds: float = Field(default=900, gt=0)
+    """After a 429 that says no reset time: X's window."""
     credentials_max_age_seconds: int = Field(default=60, ge=0)
     """Reply credentials are read again after this (a token set or rotated is used without a redeploy)."""
     lease_margin_seconds: float = Field(default=5, ge=0)

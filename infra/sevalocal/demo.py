@@ -44,6 +44,7 @@ class DemoOptions:
     grace_s: float | None = None  # wall seconds on top for the pipeline to drain (default: 60 s + 50 min × faults)
     log_dir: Path = ROOT / ".localcloud" / "logs"
     index_lag: tuple[float, float] = (1.0, 25.0)  # X seconds from posting to being searchable (X: ~30 s)
+    x_users: dict | None = None  # the handles' credentials, if not the working ones (tests: none at all)
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -95,7 +96,8 @@ class LocalCloud:
                     SecretId=arn, SecretString=json.dumps({"bearer_token": self.fakex.bearer_token})
                 )
             elif logical == "XUserCredentialsSecret":
-                self.sm.put_secret_value(SecretId=arn, SecretString=json.dumps({"handles": users}))
+                handles = users if options.x_users is None else options.x_users
+                self.sm.put_secret_value(SecretId=arn, SecretString=json.dumps({"handles": handles}))
         self.sns = infra_client("sns", self.aws.url)
         self._seed_officers(Path(options.officers))
         # The post-deploy step of the README: SNS SMS attributes have no CloudFormation resource
@@ -116,6 +118,9 @@ class LocalCloud:
             "REPLY_RETRY_BASE_SECONDS": str(60 / options.speed),
             "REPLY_OUTBOX_DELAY_SECONDS": str(600 / options.speed),
             "POLL_INTERVAL_SECONDS": str(15 / options.speed),
+            "CREDENTIALS_RETRY_SECONDS": str(300 / options.speed),
+            "CREDENTIALS_WAIT_SECONDS": str(600 / options.speed),
+            "RATE_WAIT_SECONDS": str(900 / options.speed),
             "SETTLE_SECONDS": str(40 / options.speed),
             **({"SEVA_PROFILE_DIR": os.environ["SEVA_PROFILE_DIR"]} if os.environ.get("SEVA_PROFILE_DIR") else {}),
         }

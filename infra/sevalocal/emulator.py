@@ -420,7 +420,7 @@ class _StreamReader:
         records = out.get("Records") or []
         shard.caught_up = not records
         # Poll an idle stream less and less often (up to every 0.1 s): Lambda's pollers are not free either
-        shard.idle_polls = 0 if records else shard.idle_polls + 1
+        shard.idle_polls = 0 if records else min(shard.idle_polls + 1, 8)
         shard.next_fetch = now + min(0.1, 0.005 * 2**shard.idle_polls) if not records else now
         for raw in records:
             record = to_lambda_record(raw, self.stream_arn)
