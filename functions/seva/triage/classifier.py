@@ -18,7 +18,7 @@ from seva.textnorm import normalise
 from seva.triage.gazetteer import Gazetteer, WeighedHit, resolve_district
 from seva.triage.lexicon import Lexicon
 from seva.triage.model import P1Model
-from seva.triage.text import has_devanagari, stems, tokens
+from seva.triage.text import has_devanagari, has_urdu, stems, tokens
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 CATEGORIES = (
@@ -289,8 +289,11 @@ def _mentions(tweet: dict[str, Any], text: str) -> list[str]:
 
 
 def _language(text: str, words: list[str], declared: Any, hinglish: frozenset[str]) -> str:
-    if not text.isascii() and has_devanagari(text):
-        return "hi"
+    if not text.isascii():
+        urdu = has_urdu(text)
+        if urdu or has_devanagari(text):
+            # mostly Urdu words: Urdu ("ur"); a Hindi tweet quoting an Urdu word stays Hindi
+            return "ur" if urdu and sum(w[0] == "_" for w in words) * 2 >= len(words) else "hi"
     markers = len(hinglish.intersection(words))
     if markers >= 2 or (declared == "hi" and markers >= 1):
         return "hi-Latn"

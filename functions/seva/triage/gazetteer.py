@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 
-from seva.triage.text import fold, leading_parts, tokens
+from seva.triage.text import coarse_skeleton, fold, leading_parts, tokens
 
 MAX_NGRAM = 5
 
@@ -82,7 +82,7 @@ class Gazetteer:
         names: dict[str, str] = {}  # normal form -> name as written
         for d in doc["districts"]:
             code = int(d["code"])
-            own_names = [d["name"], *d.get("hi", []), *d.get("aliases", [])]
+            own_names = [d["name"], *d.get("hi", []), *d.get("ur", []), *d.get("aliases", [])]
             for name in [*own_names, *d.get("places", [])]:
                 for key in _keys(name):
                     strong.setdefault(key, set()).add(code)
@@ -112,7 +112,7 @@ class Gazetteer:
         # "#LucknowPolice", "lucknowpolice": also try the word without a trailing "police"
         if any("police" in w for w in words):
             words = [w[:-6] if w.endswith("police") and len(w) > 8 and w[:-6] in index else w for w in words]
-        if partial.isdisjoint(words) and index.keys().isdisjoint(words):
+        if partial.isdisjoint(words) and index.keys().isdisjoint(words) and all(w[0] != "_" for w in words):
             return []  # no word can start a name (most words of most tweets)
         hits: list[PlaceHit] = []
         i, n_words = 0, len(words)
@@ -126,6 +126,8 @@ class Gazetteer:
                     break
                 key = key + " " + words[i + n]
                 n += 1
+            if longest is None and words[i][0] == "_":
+                longest = self._joined_urdu(words, i)
             if longest is None:
                 i += 1
                 continue
@@ -133,6 +135,20 @@ class Gazetteer:
             hits.append(PlaceHit(key, codes, ambiguous, i, i + n, primary, weak, self.names.get(key, key)))
             i += n
         return hits
+
+    def _joined_urdu(self, words: list[str], i: int) -> tuple[str, int, tuple] | None:
+        """An Urdu word that starts no name as written: the name may be written in two or three words (حضرت گنج,
+        الہ آباد), and a place known only in Hindi or roman letters meets it in the coarse skeleton."""
+        index = self.index
+        for n in (3, 2, 1):
+            if i + n > len(words) or any(w[0] != "_" for w in words[i + 1 : i + n]):
+                continue
+            joined = "_" + "".join(w[1:] for w in words[i : i + n])
+            for key in (joined, coarse_skeleton(joined)) if n > 1 else (coarse_skeleton(joined),):
+                entry = index.get(key)
+                if entry is not None and (key == joined or len(key) >= 5):
+                    return key, n, entry
+        return None
 
     def weigh(self, hits: list[PlaceHit], words: list[str], raw_text: str = "") -> list[WeighedHit]:
         """Judge each name in its context. A district's own name weighs more than a locality; "district X"
@@ -260,6 +276,13 @@ def _keys(name: str) -> frozenset[str]:
     keys = {" ".join(words)}
     if len(words) > 1 and all(w.isascii() for w in words):
         keys.add("".join(words))  # "Gomti Nagar" = "Gomtinagar", "Rae Bareli" = "Raebareli"
+    # Urdu is read as consonant skeletons: the name as an Urdu writer spells it, in one word ("_हजरतगनज"; the
+    # text's words are joined too). From romanised names only when three consonants are left: short skeletons
+    # ("_पर", "_कर") are everyday Urdu words.
+    if any(w[0] == "_" for w in words):
+        keys.add("_" + "".join(w.lstrip("_") for w in words))  # گورکھ پور = گورکھپور
+    elif len(coarse := coarse_skeleton("".join(words))) >= 5:
+        keys.add(coarse)
     return frozenset(keys)
 
 
