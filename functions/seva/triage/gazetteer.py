@@ -35,6 +35,7 @@ class PlaceHit:
     primary: int | None = None  # the district whose own name this is (also when the name is ambiguous)
     weak: bool = False  # also an ordinary word (basti = settlement, banda = guy)
     name: str = ""  # as written in the gazetteer ("Ghaziabad"; ``phrase`` is its normal form "ghajiabad")
+    approximate: bool = False  # Urdu met only in a coarse or joined skeleton: likely, not certain
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +56,13 @@ def _word_set(*words: str) -> frozenset[str]:
 _DISTRICT_WORDS = _word_set("district distt dist jila zila jilla janpad jile zile जिला जनपद जिले")
 _STATION_WORDS = _word_set("thana ps kotwali chowki thane थाना थाने कोतवाली चौकी")
 _VILLAGE_WORDS = _word_set("gaon gaanv gav village gram graam mohalla muhalla ग्राम गांव गाव गाँव मोहल्ला")
-_RESIDENCE_WORDS = _word_set("live living resident residing rehta rehti rehte rahta rahti rahte रहता रहती रहते")
+_RESIDENCE_WORDS = _word_set(
+    "live living resident residing rehta rehti rehte rahta rahti rahte रहता रहती रहते रहने رہتا رہتی رہتے رہنے"
+)
 _FROM_PHRASES = {tuple(tokens(p)) for p in ("m from", "am from", "originally from", "hu from", "hoon from")}
 _ROAD_WORDS = _word_set(
     "expressway highway hwy road rd marg bypass expway मार्ग हाईवे एक्सप्रेसवे रोड"
-    " mail express superfast intercity shatabdi rajdhani"  # trains named after cities
+    " mail express superfast intercity shatabdi rajdhani मेल एक्सप्रेस میل ایکسپریس"  # trains named after cities
 )
 
 
@@ -126,13 +129,16 @@ class Gazetteer:
                     break
                 key = key + " " + words[i + n]
                 n += 1
+            approximate = False
             if longest is None and words[i][0] == "_":
                 longest = self._joined_urdu(words, i)
+                approximate = True
             if longest is None:
                 i += 1
                 continue
             key, n, (codes, ambiguous, primary, weak) = longest
-            hits.append(PlaceHit(key, codes, ambiguous, i, i + n, primary, weak, self.names.get(key, key)))
+            name = self.names.get(key, key)
+            hits.append(PlaceHit(key, codes, ambiguous, i, i + n, primary, weak, name, approximate))
             i += n
         return hits
 
@@ -146,7 +152,7 @@ class Gazetteer:
             joined = "_" + "".join(w[1:] for w in words[i : i + n])
             for key in (joined, coarse_skeleton(joined)) if n > 1 else (coarse_skeleton(joined),):
                 entry = index.get(key)
-                if entry is not None and (key == joined or len(key) >= 5):
+                if entry is not None and len(key) >= 5:  # short skeletons are everyday words ("اے ٹی" is not Etah)
                     return key, n, entry
         return None
 
@@ -174,6 +180,8 @@ class Gazetteer:
                     tuple(words[max(0, hit.start - 2) : hit.start]) in _FROM_PHRASES
                 ):
                     weight -= 1.5  # "Lucknow me rehta hu, par Kanpur station pe …": where the citizen lives
+                if hit.approximate:
+                    weight = min(weight, 1.5)  # an Urdu spelling met only roughly: never outweighs a handle
                 weighed.append(WeighedHit(hit, next(iter(hit.candidates)), weight))
             elif hit.primary is not None and marked:
                 weighed.append(WeighedHit(hit, hit.primary, 4.0, "district word"))
@@ -286,6 +294,9 @@ def _keys(name: str) -> frozenset[str]:
     return frozenset(keys)
 
 
+_TEXT_OVER_HANDLE = 2.0  # a locality (2), a district's own name (3), "district X" (5); not a road (0.5) or home (1.5)
+
+
 @dataclass
 class Resolution:
     district_code: int | None
@@ -298,8 +309,9 @@ def resolve_district(
     place_hits: list[WeighedHit],
     profile_hits: list[WeighedHit],
 ) -> Resolution:
-    """Strongest evidence first: mentioned district handle, place names in the text, the tweet's place, the
-    author's profile location. Ambiguous names only narrow. No certain answer: ``None`` (state HQ queue)."""
+    """Strongest evidence first: a place the text names (when it routes on its own in its context), a mentioned
+    district handle, other names in the text, the tweet's place, the author's profile location. Ambiguous names
+    only narrow. No certain answer: ``None`` (state HQ queue)."""
     if not (handle_codes or text_hits or place_hits or profile_hits):
         return Resolution(None, [])  # no evidence at all: the state HQ queue
     evidence: list[dict] = []
@@ -343,8 +355,21 @@ def resolve_district(
                 return next(iter(narrowed))
         return None
 
+    # The place the text names decides, even against a tagged handle (citizens tag the handle they know, or two
+    # handles): a name that routes on its own in its context (a district, a town, a locality; not a road or
+    # where the citizen lives)
+    text_scores: dict[int, float] = {}
+    for weighed in text_hits:
+        if weighed.code is not None:
+            text_scores[weighed.code] = text_scores.get(weighed.code, 0.0) + weighed.weight
     handle_set = {code for _, code in handle_codes}
+    if text_scores and max(text_scores.values()) >= _TEXT_OVER_HANDLE:
+        chosen = pick(support[0] | (support[0] & handle_set))
+        if chosen is None and handle_set:
+            chosen = pick(support[0] & handle_set) if len(support[0] & handle_set) == 1 else None
+        return Resolution(chosen, _mark(evidence, chosen, "text"))
     if handle_set:
+        # ... an ambiguous name in the text narrows the handles ("Akbarpur" with two district handles)
         chosen = pick(handle_set)
         return Resolution(chosen, _mark(evidence, chosen, "handle"))
     for source, candidates in zip(("text", "place", "profile"), support, strict=True):

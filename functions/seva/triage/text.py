@@ -149,8 +149,8 @@ def skeleton(word: str) -> str:
 # vowels unwritten and spells one sound with several letters (س ص ث, ز ذ ض ظ). Both are folded to one
 # *skeleton*: "_", the consonants in Devanagari (aspirates kept: Urdu writes them, چوری "chori" is not چھری
 # "chhuri"), ा for a long a (alif), अ for a word-initial vowel, other vowels and the semivowels y/v dropped (Urdu
-# writes و ی where Hindi has a short u, i): بچاؤ and बचाओ both read "_बचा", پولیس and पुलिस "_पलस", اغوا and अगवा
-# "_अगा". Urdu words are read only in this form; Devanagari lexicon entries are indexed in it too. Place names
+# writes و ی where Hindi has a short u, i), a vowel after a vowel marked (ؤ ئ, ओ ए): بچاؤ and बचाओ both read
+# "_बचाओ", پولیس and पुलिस "_पलस", اغوا and अगवा "_अगा". Urdu words are read only in this form; Devanagari lexicon entries are indexed in it too. Place names
 # meet in a coarser form (``coarse_skeleton``: no vowels, no aspiration, dental = retroflex) that romanised
 # names reach as well ("Hazratganj", हजरतगंज, حضرت گنج: "_हजरतगनज").
 # A table of our own: the libraries that read Urdu (aksharamukha) take milliseconds a tweet, pull in dozens of
@@ -161,7 +161,11 @@ _INITIAL_VOWEL = "अ"
 _DEVANAGARI_VOWELS = "अआइईउऊऋऌऍऎएऐऑऒओऔॠॡ"
 _DEVANAGARI_SKELETON = str.maketrans(
     {
-        **dict.fromkeys(_DEVANAGARI_VOWELS + "िीुूृॄॅॆेैॉॊोौॢॣॕॖॗःऽॐयव\u094d\u093c", None),
+        **dict.fromkeys("अऋऌऍऑॠॡिीुूृॄॅॆेैॉॊोौॢॣॕॖॗःऽॐयव\u094d\u093c", None),
+        # a vowel written as a letter after another vowel (Urdu: ؤ ئ) keeps a mark: बचाओ is not बच्चा
+        "आ": _LONG_A,
+        **dict.fromkeys("इईएऐऎ", "ए"),
+        **dict.fromkeys("उऊओऔऒ", "ओ"),
         "ं": "न",
         "ँ": "न",
         "ण": "न",
@@ -180,7 +184,10 @@ _URDU_INITIAL_VOWELS = frozenset("اآأإٱع")
 _URDU_FINAL_VOWEL_H = frozenset("ہۂهة")
 _URDU_SKELETON = str.maketrans(
     {
-        **dict.fromkeys("عءؤئوۓیےيىٰھ\u0654\u0655", None),  # ain, hamza, waw/yeh as vowels, aspiration alone
+        **dict.fromkeys("عءویےيىٰھ\u0654\u0655", None),  # ain, hamza, waw/yeh as vowels, aspiration alone
+        "ؤ": "ओ",
+        "ئ": "ए",
+        "ۓ": "ए",
         **dict.fromkeys([chr(c) for c in range(0x064B, 0x0654)], None),  # harakat: zabar, zer, pesh, shadda …
         **{chr(0x06F0 + d): str(d) for d in range(10)},
         **{chr(0x0660 + d): str(d) for d in range(10)},
@@ -203,7 +210,7 @@ _LATIN_CONSONANTS = {
     "bh": "ब",
     "sh": "श",
 }
-_COARSE = str.maketrans({_LONG_A: None, _INITIAL_VOWEL: None, **dict(zip("खघछझठटथढडधफभ", "कगचजतततदददपब", strict=True))})
+_COARSE = str.maketrans({_LONG_A: None, _INITIAL_VOWEL: None, "ए": None, "ओ": None, **dict(zip("खघछझठटथढडधफभ", "कगचजतततदददपब", strict=True))})
 _REPEATED = re.compile(r"(.)\1+")
 
 
@@ -224,7 +231,7 @@ def consonant_skeleton(word: str) -> str:
             folded = folded[:-1]  # a final gol he is a vowel: آگرہ "Agra", کہ "ki"
     else:
         initial = _INITIAL_VOWEL if first in _DEVANAGARI_VOWELS else ""
-        folded = initial + word.translate(_DEVANAGARI_SKELETON)
+        folded = initial + (word[1:] if initial else word).translate(_DEVANAGARI_SKELETON)
     if not folded or folded.isascii():
         return folded  # only vowels; or a number
     return _SKELETON_MARK + _REPEATED.sub(r"\1", folded)
