@@ -11,10 +11,11 @@ Held-out batches never come here.
 
 Two multinomial logistic regressions (L2) over the features of ``seva.triage.model.features``: *decision*
 (noise / complaint / P1) on every tweet and *category* on complaints. Features seen in fewer than two tweets are
-left out. The P1 threshold and the confidence calibration come from out-of-fold predictions (grouped k-fold:
-each fresh batch is a group, the older set is cut into five): the threshold is the one with the best F2 (recall
-first) on the fresh batches; the calibration is a Platt scaling of the chosen
-decision's probability against whether the decision (as ``seva.triage.classifier.decide`` makes it) was right.
+left out. The P1 thresholds and the confidence calibration come from out-of-fold predictions (grouped
+k-fold: each fresh batch is a group, the older set is cut into five): the thresholds (categories of danger to
+life, the others) are the pair with the best F2 (recall first) on the fresh batches; the calibration is a Platt
+scaling of the chosen decision's probability against whether the decision (as
+``seva.triage.classifier.decide`` makes it) was right.
 Deterministic: the same data trains the same model. ``--check`` (run by the unit tests) retrains the weights and
 compares them within rounding; the threshold and calibration are recomputed only when the data changed (their
 cross-validation takes a minute): a model built from other data than the repository's fails the check.
@@ -35,7 +36,7 @@ sys.path[:0] = [str(ROOT / "functions"), str(ROOT / "bench")]
 
 import numpy as np  # noqa: E402
 from scipy.sparse import csr_matrix, diags  # noqa: E402
-from seva.triage.classifier import CATEGORIES, RuleReading, Triager, decide, default_triager  # noqa: E402
+from seva.triage.classifier import CATEGORIES, RuleReading, Triager, decide, rules_triager  # noqa: E402
 from seva.triage.model import DECISIONS, TriageModel  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
@@ -94,7 +95,7 @@ def fingerprint() -> str:
 
 
 def rules_only() -> Triager:
-    return replace(default_triager(), model=None)
+    return rules_triager()
 
 
 def decision_label(label: dict) -> int:
@@ -190,36 +191,37 @@ def out_of_fold(data: Featurised) -> list[tuple[int, TriageModel]]:
     assigned: list[tuple[int, TriageModel]] = []
     for group in sorted(set(data.groups)):
         train = [i for i, g in enumerate(data.groups) if g != group]
-        doc = fit(data, train) | {"p1_threshold": 0.5, "calibration": [1.0, 0.0]}
+        doc = fit(data, train) | {"p1_thresholds": [0.5, 0.5], "calibration": [1.0, 0.0]}
         model = TriageModel.from_document(doc)
         assigned += [(i, model) for i, g in enumerate(data.groups) if g == group]
     return sorted(assigned, key=lambda pair: pair[0])
 
 
-def choose_threshold(data: Featurised, predictions: list) -> float:
-    """The P1 threshold with the best out-of-fold F2 on the fresh batches (recall weighs four times precision:
-    a missed SOS costs more than a false alarm)."""
+def choose_thresholds(data: Featurised, predictions: list) -> tuple[float, float]:
+    """The P1 thresholds (danger-to-life categories, others) with the best out-of-fold F2 on the fresh batches
+    (recall weighs four times precision: a missed SOS costs more than a false alarm)."""
     fresh = [i for i, g in enumerate(data.groups) if not g.startswith("own-")]
-    best, best_f2 = 0.5, -1.0
-    for step in range(10, 91):
-        threshold = step / 100
-        tp = fp = fn = 0
-        for i in fresh:
-            p1 = decide(predictions[i], data.rules[i], threshold).p1
-            tp += p1 and data.decisions[i] == 2
-            fp += p1 and data.decisions[i] != 2
-            fn += not p1 and data.decisions[i] == 2
-        f2 = 5 * tp / max(1, 5 * tp + 4 * fn + fp)
-        if f2 > best_f2:
-            best, best_f2 = threshold, f2
+    best, best_f2 = (0.5, 0.5), -1.0
+    for step in range(10, 51):
+        for other_step in range(step, 71, 5):
+            thresholds = (step / 100, other_step / 100)
+            tp = fp = fn = 0
+            for i in fresh:
+                p1 = decide(predictions[i], data.rules[i], thresholds).p1
+                tp += p1 and data.decisions[i] == 2
+                fp += p1 and data.decisions[i] != 2
+                fn += not p1 and data.decisions[i] == 2
+            f2 = 5 * tp / max(1, 5 * tp + 4 * fn + fp)
+            if f2 > best_f2:
+                best, best_f2 = thresholds, f2
     return best
 
 
-def calibrate(data: Featurised, predictions: list, threshold: float) -> tuple[float, float]:
+def calibrate(data: Featurised, predictions: list, thresholds: tuple[float, float]) -> tuple[float, float]:
     """Platt scaling: right/wrong of each out-of-fold decision against the logit of its probability."""
     x, y = [], []
     for i, prediction in enumerate(predictions):
-        got = decide(prediction, data.rules[i], threshold)
+        got = decide(prediction, data.rules[i], thresholds)
         truth = data.decisions[i]
         right = (not got.is_complaint and truth == 0) or (got.is_complaint and truth > 0 and got.p1 == (truth == 2))
         p = min(max(got.probability, 1e-6), 1 - 1e-6)
@@ -236,27 +238,27 @@ def build(evaluate: bool = False, shipped: dict | None = None) -> dict:
     records = load()
     data = Featurised(records, rules_only())
     if shipped is not None and shipped.get("data") == fingerprint():
-        threshold, calibration = shipped["p1_threshold"], tuple(shipped["calibration"])
+        thresholds, calibration = tuple(shipped["p1_thresholds"]), tuple(shipped["calibration"])
     else:
         folds = out_of_fold(data)
         predictions = [model.predict(data.features[i]) for i, model in folds]
-        threshold = choose_threshold(data, predictions)
-        calibration = calibrate(data, predictions, threshold)
+        thresholds = choose_thresholds(data, predictions)
+        calibration = calibrate(data, predictions, thresholds)
         if evaluate:
-            report(data, folds, threshold, calibration)
+            report(data, folds, thresholds, calibration)
     doc = fit(data, list(range(len(data.records))))
     examples = {name: int((data.decisions == k).sum()) for k, name in enumerate(DECISIONS)}
     return {
         "note": "Built by infra/tools/train_triage_model.py; do not edit. Weights are per class over 'vocabulary'.",
         "data": fingerprint(),
         "examples": examples,
-        "p1_threshold": threshold,
+        "p1_thresholds": list(thresholds),
         "calibration": list(calibration),
         **doc,
     }
 
 
-def report(data: Featurised, folds: list[tuple[int, TriageModel]], threshold: float, calibration: tuple) -> None:
+def report(data: Featurised, folds: list[tuple[int, TriageModel]], thresholds: tuple, calibration: tuple) -> None:
     """Leave-one-batch-out: each fresh batch scored by the full triage with a model trained without it."""
     from score_batch import figures, tally
 
@@ -268,7 +270,7 @@ def report(data: Featurised, folds: list[tuple[int, TriageModel]], threshold: fl
         group = data.groups[i]
         if group.startswith("own-"):
             continue
-        tuned = replace(model, p1_threshold=threshold, calibration=calibration)
+        tuned = replace(model, p1_thresholds=thresholds, calibration=calibration)
         record = data.records[i]
         got = replace(triager, model=tuned).classify(record["tweet"], record.get("author"), record.get("place"))
         result = got.as_dict()
@@ -284,7 +286,7 @@ def report(data: Featurised, folds: list[tuple[int, TriageModel]], threshold: fl
     counts = tally(pooled_records, pooled_results)
     for language in sorted(counts):
         print("pooled", language, json.dumps(figures(counts[language])))
-    print(f"P1 threshold {threshold}, calibration {calibration}")
+    print(f"P1 thresholds {thresholds}, calibration {calibration}")
     print("reliability (confidence bin: n, mean confidence, share right):")
     for low in (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95):
         high = {0.0: 0.5, 0.5: 0.6, 0.6: 0.7, 0.7: 0.8, 0.8: 0.9, 0.9: 0.95, 0.95: 1.01}[low]

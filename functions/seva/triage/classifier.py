@@ -107,15 +107,19 @@ class Decision:
     reasons: list[str]
 
 
-def decide(prediction: Prediction | None, rules: RuleReading, p1_threshold: float) -> Decision:
-    """Complaint or noise and P1 or not, from the model's probabilities and the rules where they are strong. A
-    tweet the model gives at least ``p1_threshold`` of being P1 is a P1 complaint (recall first: in doubt, P1).
-    An explicit SOS — a shouted HELP, a missing child with a stated age under 18, a death threat not told as
-    past — in a tweet the model does not call noise is P1 whatever the model says of its priority. Without a
-    model: the rules alone."""
+def decide(prediction: Prediction | None, rules: RuleReading, thresholds: tuple[float, float]) -> Decision:
+    """Complaint or noise and P1 or not, from the model's probabilities and the rules where they are strong.
+
+    A tweet the model gives at least the P1 threshold of being P1 is a P1 complaint (recall first: in doubt,
+    P1); when the model's category is one where P1 is the exception (a theft, fraud, dispute, nuisance, traffic,
+    police conduct: "P1 only with danger to life now"), the second, higher threshold. An explicit SOS — a
+    shouted HELP, a missing child with a stated age under 18, a death threat not told as past — in a tweet the
+    model does not call noise is P1 whatever the model says of its priority. Without a model: the rules alone.
+    """
     if prediction is None:
         return Decision(rules.is_complaint, rules.priority == "P1", 1.0, rules.reasons)
-    if prediction.p1 >= p1_threshold:
+    threshold = thresholds[0] if prediction.category in P1_CATEGORIES else thresholds[1]
+    if prediction.p1 >= threshold:
         return Decision(True, True, prediction.p1, [f"model P1 {prediction.p1:.2f}", *rules.reasons])
     if prediction.noise >= 0.5:
         return Decision(False, False, prediction.noise, [])
@@ -148,7 +152,7 @@ class Triager:
 
         model = self.model
         prediction = model.predict(features(words, rules.signals)) if model is not None else None
-        decision = decide(prediction, rules, model.p1_threshold if model is not None else 0.5)
+        decision = decide(prediction, rules, model.p1_thresholds if model is not None else (0.5, 0.5))
         is_complaint = decision.is_complaint
         category = "other"
         if is_complaint:
@@ -465,22 +469,28 @@ def _language(text: str, words: list[str], declared: Any, hinglish: frozenset[st
     return "en"
 
 
-@cache
-def default_triager(registry_path: str | None = None) -> Triager:
+def rules_triager(registry_path: str | None = None) -> Triager:
+    """Triage by the rules alone (no model): what the model is trained on top of."""
     with open(DATA / "gazetteer.json", encoding="utf-8") as fh:
         gazetteer = Gazetteer.from_document(json.load(fh))
     with open(DATA / "triage_lexicon.json", encoding="utf-8") as fh:
         lexicon = Lexicon.from_document(json.load(fh))
-    model = None
-    if (DATA / "triage_model.json").exists():
-        with open(DATA / "triage_model.json", encoding="utf-8") as fh:
-            model = TriageModel.from_document(json.load(fh))
     review = ReviewPolicy()
     if (DATA / "triage_review.json").exists():
         with open(DATA / "triage_review.json", encoding="utf-8") as fh:
             doc = json.load(fh)
         review = ReviewPolicy(float(doc["confidence_below"]), float(doc["p1_probability_above"]))
-    return Triager(load_registry(registry_path), gazetteer, lexicon, model, review)
+    return Triager(load_registry(registry_path), gazetteer, lexicon, None, review)
+
+
+@cache
+def default_triager(registry_path: str | None = None) -> Triager:
+    """The shipped triage, loaded once per container: rules, model and review policy."""
+    triager = rules_triager(registry_path)
+    if (DATA / "triage_model.json").exists():
+        with open(DATA / "triage_model.json", encoding="utf-8") as fh:
+            triager.model = TriageModel.from_document(json.load(fh))
+    return triager
 
 
 def classify(tweet: Any, author: Any = None, place: Any = None, registry_path: str | None = None) -> Triage:

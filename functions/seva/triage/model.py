@@ -78,7 +78,9 @@ class TriageModel:
     # per feature, its weight for every decision class then every category: one lookup per feature, and the
     # per-class sums are C loops over the transposed rows (``zip(*rows)``), a few microseconds a tweet
     columns: list[tuple[float, ...]]
-    p1_threshold: float  # P(P1) from which a tweet is a P1 complaint (chosen on held-out folds)
+    # P(P1) from which a tweet is a P1 complaint: in the categories of danger to life, in the others (chosen on
+    # held-out folds)
+    p1_thresholds: tuple[float, float]
     calibration: tuple[float, float]  # Platt scaling of the chosen decision's probability: a·logit(p) + b
 
     @classmethod
@@ -91,7 +93,7 @@ class TriageModel:
             Head.from_document(doc["decision"]),
             Head.from_document(doc["category"]),
             columns,
-            float(doc["p1_threshold"]),
+            (float(doc["p1_thresholds"][0]), float(doc["p1_thresholds"][1])),
             (float(doc["calibration"][0]), float(doc["calibration"][1])),
         )
 
@@ -100,7 +102,7 @@ class TriageModel:
         rows = [columns[i] for i in map(get, found) if i is not None]
         decision, category = self.decision, self.category
         n_decisions = len(decision.classes)
-        totals = list(map(sum, zip(*rows))) if rows else [0.0] * (n_decisions + len(category.classes))
+        totals = list(map(sum, zip(*rows, strict=True))) if rows else [0.0] * (n_decisions + len(category.classes))
         noise, complaint, p1 = softmax([b + t for b, t in zip(decision.bias, totals[:n_decisions], strict=True)])
         scores = [b + t for b, t in zip(category.bias, totals[n_decisions:], strict=True)]
         return Prediction(noise, complaint, p1, dict(zip(category.classes, softmax(scores), strict=True)))

@@ -145,16 +145,17 @@ def skeleton(word: str) -> str:
     return word
 
 
-# Urdu (Perso-Arabic script) and Hindi (Devanagari) write one spoken language in two scripts. Urdu leaves short
-# vowels unwritten and spells one sound with several letters (س ص ث, ز ذ ض ظ). Both are folded to one
-# *skeleton*: "_", the consonants in Devanagari (aspirates kept: Urdu writes them, چوری "chori" is not چھری
-# "chhuri"), ा for a long a (alif), अ for a word-initial vowel, other vowels and the semivowels y/v dropped (Urdu
-# writes و ی where Hindi has a short u, i), a vowel after a vowel marked (ؤ ئ, ओ ए): بچاؤ and बचाओ both read
-# "_बचाओ", پولیس and पुलिस "_पलस", اغوا and अगवा "_अगा". Urdu words are read only in this form; Devanagari lexicon entries are indexed in it too. Place names
-# meet in a coarser form (``coarse_skeleton``: no vowels, no aspiration, dental = retroflex) that romanised
-# names reach as well ("Hazratganj", हजरतगंज, حضرت گنج: "_हजरतगनज").
-# A table of our own: the libraries that read Urdu (aksharamukha) take milliseconds a tweet, pull in dozens of
-# packages and leave letters unconverted; indic-transliteration has no Urdu scheme.
+# Urdu (Perso-Arabic script) and Hindi (Devanagari) write one spoken language in two scripts. Urdu leaves
+# short vowels unwritten and spells one sound with several letters (س ص ث, ز ذ ض ظ). Both are folded to one
+# *skeleton*: "_", the consonants in Devanagari (aspirates kept: Urdu writes them, چوری "chori" is not
+# چھری "chhuri"), ा for a long a (alif), अ for a word-initial vowel, other vowels and the semivowels y/v
+# dropped (Urdu writes و ی where Hindi has a short u, i), a vowel after a vowel marked (ؤ ئ, ओ ए):
+# بچاؤ and बचाओ both read "_बचाओ", پولیس and पुलिस "_पलस", اغوا and अगवा "_अगा".
+# Urdu words are read only in this form; Devanagari lexicon entries are indexed in it too.
+# Place names meet in a coarser form (``coarse_skeleton``: no vowels, no aspiration, dental = retroflex)
+# that romanised names reach as well ("Hazratganj", हजरतगंज, حضرت گنج: "_हजरतगनज").
+# A table of our own: the libraries that read Urdu (aksharamukha) take milliseconds a tweet, pull in dozens
+# of packages and leave letters unconverted; indic-transliteration has no Urdu scheme.
 _SKELETON_MARK = "_"
 _LONG_A = "ा"
 _INITIAL_VOWEL = "अ"
@@ -210,7 +211,12 @@ _LATIN_CONSONANTS = {
     "bh": "ब",
     "sh": "श",
 }
-_COARSE = str.maketrans({_LONG_A: None, _INITIAL_VOWEL: None, "ए": None, "ओ": None, **dict(zip("खघछझठटथढडधफभ", "कगचजतततदददपब", strict=True))})
+_COARSE = str.maketrans(
+    {
+        **dict.fromkeys([_LONG_A, _INITIAL_VOWEL, "ए", "ओ"], None),
+        **dict(zip("खघछझठटथढडधफभ", "कगचजतततदददपब", strict=True)),
+    }
+)
 _REPEATED = re.compile(r"(.)\1+")
 
 
