@@ -21,6 +21,7 @@ import json
 import subprocess
 import sys
 from collections import defaultdict
+from itertools import pairwise
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -167,10 +168,56 @@ def write_report(log: list[dict]) -> None:
         lines.append(_row("**all**", by_language["all"]))
         for language in sorted(k for k in by_language if k != "all"):
             lines.append(_row(language, by_language[language]))
+    lines += reliability(log)
     notes = [e for e in log if e.get("note")]
     if notes:
         lines += ["", "## Notes", ""] + [f"- {e['batch']}: {e['note']}" for e in notes]
     REPORT.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def reliability(log: list[dict]) -> list[str]:
+    """Is ``confidence`` a probability? Per bin of confidence, how often the complaint/noise and P1/not decision
+    was right, and how many went to review — on the held-out batches (scored once on the final system)."""
+    rows: list[tuple[float, bool, bool]] = []
+    for entry in log:
+        path = PREDICTIONS / f"{entry['batch']}.jsonl"
+        if not entry["batch"].startswith("heldout") or not path.exists():
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            item = json.loads(line)
+            got, label = item["got"], item["label"]
+            if got.get("confidence") is None:
+                continue
+            right = got["is_complaint"] == label["is_complaint"] and (got["priority"] == "P1") == (
+                label["priority"] == "P1"
+            )
+            rows.append((float(got["confidence"]), right, bool(got.get("needs_review"))))
+    if not rows:
+        return []
+    lines = [
+        "",
+        "## Calibration on the held-out batches",
+        "",
+        "How often the complaint/noise and P1/not-P1 decision was right, by the confidence triage gave it.",
+        "",
+        "| confidence | n | mean confidence | share right | sent to review |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    edges = [0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.01]
+    for low, high in pairwise(edges):
+        inside = [r for r in rows if low <= r[0] < high]
+        if inside:
+            mean = sum(c for c, _, _ in inside) / len(inside)
+            share = sum(r for _, r, _ in inside) / len(inside)
+            review = sum(v for _, _, v in inside)
+            lines.append(f"| [{low:.2f}, {min(high, 1.0):.2f}) | {len(inside)} | {mean:.3f} | {share:.3f} | {review} |")
+    wrong = [r for r in rows if not r[1]]
+    lines.append("")
+    lines.append(
+        f"Sent to review: {sum(r[2] for r in rows)} of {len(rows)} tweets; of the {len(wrong)} wrong decisions, "
+        f"{sum(r[2] for r in wrong)} were among them."
+    )
+    return lines
 
 
 def main() -> None:

@@ -73,6 +73,7 @@ class Gazetteer:
     index: dict[str, tuple[frozenset[int], bool, int | None, bool]] = field(default_factory=dict)
     never_alone: frozenset[str] = frozenset()
     names: dict[str, str] = field(default_factory=dict)  # normal form -> name as written
+    approximate: frozenset[str] = frozenset()  # coarse skeletons of names: an Urdu word that meets one is a guess
 
     @classmethod
     def from_document(cls, doc: dict) -> Gazetteer:
@@ -107,7 +108,9 @@ class Gazetteer:
             primary = next(iter(owners)) if len(owners) == 1 else None
             index[key] = (candidates, ambiguous, primary, is_weak)
         never_alone = frozenset(k for name in doc.get("never_alone", []) for k in _keys(name))
-        return cls(districts, index, never_alone, names)
+        approximate = frozenset(k for k in index if k[0] == "_" and not any(c in k for c in "ाअएओ"))
+        approximate -= {k for d in doc["districts"] for name in d.get("ur", []) for k in _keys(name)}
+        return cls(districts, index, never_alone, names, approximate)
 
     def find_words(self, words: list[str]) -> list[PlaceHit]:
         """Place names in tokenised text: greedy longest match, left to right, non-overlapping."""
@@ -129,7 +132,7 @@ class Gazetteer:
                     break
                 key = key + " " + words[i + n]
                 n += 1
-            approximate = False
+            approximate = longest is not None and longest[0] in self.approximate
             if longest is None and words[i][0] == "_":
                 longest = self._joined_urdu(words, i)
                 approximate = True
@@ -363,6 +366,12 @@ def resolve_district(
         if weighed.code is not None:
             text_scores[weighed.code] = text_scores.get(weighed.code, 0.0) + weighed.weight
     handle_set = {code for _, code in handle_codes}
+    # ... unless the text also names the handle's district ("@bandapolice Banda bus stand … in the Kanpur bus",
+    # "@barabankipol Fatehpur tehsil"): then the handle says which of the named places it is
+    named = {code for weighed in text_hits for code in weighed.hit.candidates}
+    if handle_set & named:
+        chosen = pick(handle_set & named)
+        return Resolution(chosen, _mark(evidence, chosen, "handle"))
     if text_scores and max(text_scores.values()) >= _TEXT_OVER_HANDLE:
         chosen = pick(support[0] | (support[0] & handle_set))
         if chosen is None and handle_set:
