@@ -12,7 +12,7 @@ help:
 	@echo "make demo   run the bundled scenario end to end on the local cloud"
 	@echo "make test   lint + unit, integration and end-to-end tests"
 	@echo "make lint   ruff + mypy;  make build   sam build (python3.13);  make bench   benchmarks"
-	@echo "make model  retrain the P1 second opinion from tests/data/labelled_up_tweets.jsonl"
+	@echo "make model  retrain triage's model from tests/data (labelled set and fresh batches)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 needed"'
@@ -62,7 +62,7 @@ bench: setup
 	$(VENV)/bin/python bench/triage_bench.py
 
 model: setup
-	$(VENV)/bin/python infra/tools/train_p1_model.py
+	$(VENV)/bin/python infra/tools/train_triage_model.py
 
 scenario: setup
 	$(VENV)/bin/python -m sevalocal.scenario_gen --tweets 160 --minutes 10 --escalations 6 --flood 12 \

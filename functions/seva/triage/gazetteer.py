@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 
-from seva.triage.text import fold, leading_parts, tokens
+from seva.triage.text import coarse_skeleton, fold, leading_parts, tokens
 
 MAX_NGRAM = 5
 
@@ -35,6 +35,7 @@ class PlaceHit:
     primary: int | None = None  # the district whose own name this is (also when the name is ambiguous)
     weak: bool = False  # also an ordinary word (basti = settlement, banda = guy)
     name: str = ""  # as written in the gazetteer ("Ghaziabad"; ``phrase`` is its normal form "ghajiabad")
+    approximate: bool = False  # Urdu met only in a coarse or joined skeleton: likely, not certain
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +56,13 @@ def _word_set(*words: str) -> frozenset[str]:
 _DISTRICT_WORDS = _word_set("district distt dist jila zila jilla janpad jile zile जिला जनपद जिले")
 _STATION_WORDS = _word_set("thana ps kotwali chowki thane थाना थाने कोतवाली चौकी")
 _VILLAGE_WORDS = _word_set("gaon gaanv gav village gram graam mohalla muhalla ग्राम गांव गाव गाँव मोहल्ला")
-_RESIDENCE_WORDS = _word_set("live living resident residing rehta rehti rehte rahta rahti rahte रहता रहती रहते")
+_RESIDENCE_WORDS = _word_set(
+    "live living resident residing rehta rehti rehte rahta rahti rahte रहता रहती रहते रहने رہتا رہتی رہتے رہنے"
+)
 _FROM_PHRASES = {tuple(tokens(p)) for p in ("m from", "am from", "originally from", "hu from", "hoon from")}
 _ROAD_WORDS = _word_set(
     "expressway highway hwy road rd marg bypass expway मार्ग हाईवे एक्सप्रेसवे रोड"
-    " mail express superfast intercity shatabdi rajdhani"  # trains named after cities
+    " mail express superfast intercity shatabdi rajdhani मेल एक्सप्रेस میل ایکسپریس"  # trains named after cities
 )
 
 
@@ -70,6 +73,7 @@ class Gazetteer:
     index: dict[str, tuple[frozenset[int], bool, int | None, bool]] = field(default_factory=dict)
     never_alone: frozenset[str] = frozenset()
     names: dict[str, str] = field(default_factory=dict)  # normal form -> name as written
+    approximate: frozenset[str] = frozenset()  # coarse skeletons of names: an Urdu word that meets one is a guess
 
     @classmethod
     def from_document(cls, doc: dict) -> Gazetteer:
@@ -82,7 +86,7 @@ class Gazetteer:
         names: dict[str, str] = {}  # normal form -> name as written
         for d in doc["districts"]:
             code = int(d["code"])
-            own_names = [d["name"], *d.get("hi", []), *d.get("aliases", [])]
+            own_names = [d["name"], *d.get("hi", []), *d.get("ur", []), *d.get("aliases", [])]
             for name in [*own_names, *d.get("places", [])]:
                 for key in _keys(name):
                     strong.setdefault(key, set()).add(code)
@@ -104,7 +108,9 @@ class Gazetteer:
             primary = next(iter(owners)) if len(owners) == 1 else None
             index[key] = (candidates, ambiguous, primary, is_weak)
         never_alone = frozenset(k for name in doc.get("never_alone", []) for k in _keys(name))
-        return cls(districts, index, never_alone, names)
+        approximate = frozenset(k for k in index if k[0] == "_" and not any(c in k for c in "ाअएओ"))
+        approximate -= {k for d in doc["districts"] for name in d.get("ur", []) for k in _keys(name)}
+        return cls(districts, index, never_alone, names, approximate)
 
     def find_words(self, words: list[str]) -> list[PlaceHit]:
         """Place names in tokenised text: greedy longest match, left to right, non-overlapping."""
@@ -112,7 +118,7 @@ class Gazetteer:
         # "#LucknowPolice", "lucknowpolice": also try the word without a trailing "police"
         if any("police" in w for w in words):
             words = [w[:-6] if w.endswith("police") and len(w) > 8 and w[:-6] in index else w for w in words]
-        if partial.isdisjoint(words) and index.keys().isdisjoint(words):
+        if partial.isdisjoint(words) and index.keys().isdisjoint(words) and all(w[0] != "_" for w in words):
             return []  # no word can start a name (most words of most tweets)
         hits: list[PlaceHit] = []
         i, n_words = 0, len(words)
@@ -126,13 +132,32 @@ class Gazetteer:
                     break
                 key = key + " " + words[i + n]
                 n += 1
+            approximate = longest is not None and longest[0] in self.approximate
+            if longest is None and words[i][0] == "_":
+                longest = self._joined_urdu(words, i)
+                approximate = True
             if longest is None:
                 i += 1
                 continue
             key, n, (codes, ambiguous, primary, weak) = longest
-            hits.append(PlaceHit(key, codes, ambiguous, i, i + n, primary, weak, self.names.get(key, key)))
+            name = self.names.get(key, key)
+            hits.append(PlaceHit(key, codes, ambiguous, i, i + n, primary, weak, name, approximate))
             i += n
         return hits
+
+    def _joined_urdu(self, words: list[str], i: int) -> tuple[str, int, tuple] | None:
+        """An Urdu word that starts no name as written: the name may be written in two or three words (حضرت گنج,
+        الہ آباد), and a place known only in Hindi or roman letters meets it in the coarse skeleton."""
+        index = self.index
+        for n in (3, 2, 1):
+            if i + n > len(words) or any(w[0] != "_" for w in words[i + 1 : i + n]):
+                continue
+            joined = "_" + "".join(w[1:] for w in words[i : i + n])
+            for key in (joined, coarse_skeleton(joined)) if n > 1 else (coarse_skeleton(joined),):
+                entry = index.get(key)
+                if entry is not None and len(key) >= 5:  # short skeletons are everyday words ("اے ٹی" is not Etah)
+                    return key, n, entry
+        return None
 
     def weigh(self, hits: list[PlaceHit], words: list[str], raw_text: str = "") -> list[WeighedHit]:
         """Judge each name in its context. A district's own name weighs more than a locality; "district X"
@@ -158,6 +183,8 @@ class Gazetteer:
                     tuple(words[max(0, hit.start - 2) : hit.start]) in _FROM_PHRASES
                 ):
                     weight -= 1.5  # "Lucknow me rehta hu, par Kanpur station pe …": where the citizen lives
+                if hit.approximate:
+                    weight = min(weight, 1.5)  # an Urdu spelling met only roughly: never outweighs a handle
                 weighed.append(WeighedHit(hit, next(iter(hit.candidates)), weight))
             elif hit.primary is not None and marked:
                 weighed.append(WeighedHit(hit, hit.primary, 4.0, "district word"))
@@ -260,7 +287,17 @@ def _keys(name: str) -> frozenset[str]:
     keys = {" ".join(words)}
     if len(words) > 1 and all(w.isascii() for w in words):
         keys.add("".join(words))  # "Gomti Nagar" = "Gomtinagar", "Rae Bareli" = "Raebareli"
+    # Urdu is read as consonant skeletons: the name as an Urdu writer spells it, in one word ("_हजरतगनज"; the
+    # text's words are joined too). From romanised names only when three consonants are left: short skeletons
+    # ("_पर", "_कर") are everyday Urdu words.
+    if any(w[0] == "_" for w in words):
+        keys.add("_" + "".join(w.lstrip("_") for w in words))  # گورکھ پور = گورکھپور
+    elif len(coarse := coarse_skeleton("".join(words))) >= 5:
+        keys.add(coarse)
     return frozenset(keys)
+
+
+_TEXT_OVER_HANDLE = 2.0  # a locality (2), a district's own name (3), "district X" (5); not a road (0.5) or home (1.5)
 
 
 @dataclass
@@ -275,8 +312,9 @@ def resolve_district(
     place_hits: list[WeighedHit],
     profile_hits: list[WeighedHit],
 ) -> Resolution:
-    """Strongest evidence first: mentioned district handle, place names in the text, the tweet's place, the
-    author's profile location. Ambiguous names only narrow. No certain answer: ``None`` (state HQ queue)."""
+    """Strongest evidence first: a place the text names (when it routes on its own in its context), a mentioned
+    district handle, other names in the text, the tweet's place, the author's profile location. Ambiguous names
+    only narrow. No certain answer: ``None`` (state HQ queue)."""
     if not (handle_codes or text_hits or place_hits or profile_hits):
         return Resolution(None, [])  # no evidence at all: the state HQ queue
     evidence: list[dict] = []
@@ -320,8 +358,27 @@ def resolve_district(
                 return next(iter(narrowed))
         return None
 
+    # The place the text names decides, even against a tagged handle (citizens tag the handle they know, or two
+    # handles): a name that routes on its own in its context (a district, a town, a locality; not a road or
+    # where the citizen lives)
+    text_scores: dict[int, float] = {}
+    for weighed in text_hits:
+        if weighed.code is not None:
+            text_scores[weighed.code] = text_scores.get(weighed.code, 0.0) + weighed.weight
     handle_set = {code for _, code in handle_codes}
+    # ... unless the text also names the handle's district ("@bandapolice Banda bus stand … in the Kanpur bus",
+    # "@barabankipol Fatehpur tehsil"): then the handle says which of the named places it is
+    named = {code for weighed in text_hits for code in weighed.hit.candidates}
+    if handle_set & named:
+        chosen = pick(handle_set & named)
+        return Resolution(chosen, _mark(evidence, chosen, "handle"))
+    if text_scores and max(text_scores.values()) >= _TEXT_OVER_HANDLE:
+        chosen = pick(support[0] | (support[0] & handle_set))
+        if chosen is None and handle_set:
+            chosen = pick(support[0] & handle_set) if len(support[0] & handle_set) == 1 else None
+        return Resolution(chosen, _mark(evidence, chosen, "text"))
     if handle_set:
+        # ... an ambiguous name in the text narrows the handles ("Akbarpur" with two district handles)
         chosen = pick(handle_set)
         return Resolution(chosen, _mark(evidence, chosen, "handle"))
     for source, candidates in zip(("text", "place", "profile"), support, strict=True):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from seva.triage.text import leading_parts, stems, tokens
+from seva.triage.text import consonant_skeleton, has_devanagari, leading_parts, stems, tokens
 
 MAX_NGRAM = 5
 Hit = tuple[str, float]  # (phrase, weight)
@@ -28,28 +28,35 @@ class PhraseIndex:
             words = tokens(text.rstrip("*"), drop_mentions=False)
             if not prefix:
                 words = stems(words)  # exact phrases match stems; prefixes match the words as written
-            if not words:
-                symbol = text.strip()
-                if symbol and weight > 0:
-                    self.symbols.append((symbol, label, weight))
-                continue
-            # spellings that normalise alike ("bachao", "bachaao") are one phrase: the heavier is kept
-            if prefix:
-                anchor = words[0] if len(words) > 1 else words[0][:3]
-                pattern = tuple(words)
-                others = [e for e in self.prefixes.get(anchor, ()) if (e[0], e[1]) != (pattern, label)]
-                known = [e[3] for e in self.prefixes.get(anchor, ()) if (e[0], e[1]) == (pattern, label)]
-                if known and max(known) >= weight:
-                    continue
+            self._add(label, text, weight, prefix, words)
+            if words and any(has_devanagari(w) for w in words):
+                # Urdu is read as consonant skeletons: a Hindi phrase also stands for its Urdu spelling
+                urdu = [consonant_skeleton(w) if has_devanagari(w) else w for w in words]
+                if all(urdu):
+                    self._add(label, text, weight, prefix, urdu)
+
+    def _add(self, label: str, text: str, weight: float, prefix: bool, words: list[str]) -> None:
+        if not words:
+            symbol = text.strip()
+            if symbol and weight > 0:
+                self.symbols.append((symbol, label, weight))
+            return
+        # spellings that normalise alike ("bachao", "bachaao") are one phrase: the heavier is kept
+        if prefix:
+            anchor = words[0] if len(words) > 1 else words[0][:3]
+            pattern = tuple(words)
+            others = [e for e in self.prefixes.get(anchor, ()) if (e[0], e[1]) != (pattern, label)]
+            known = [e[3] for e in self.prefixes.get(anchor, ()) if (e[0], e[1]) == (pattern, label)]
+            if not known or max(known) < weight:
                 self.prefixes[anchor] = (*others, (pattern, label, text, weight))
-            else:
-                at_key = self.exact.setdefault(" ".join(words), [])
-                same = [i for i, e in enumerate(at_key) if e[0] == label]
-                if same:
-                    if at_key[same[0]][2] >= weight:
-                        continue
-                    del at_key[same[0]]
-                at_key.append((label, text, weight))
+        else:
+            at_key = self.exact.setdefault(" ".join(words), [])
+            same = [i for i, e in enumerate(at_key) if e[0] == label]
+            if same:
+                if at_key[same[0]][2] >= weight:
+                    return
+                del at_key[same[0]]
+            at_key.append((label, text, weight))
 
     def _prefix_candidates(self, raw_word: str) -> tuple[tuple[tuple[str, ...], str, str, float], ...]:
         """Prefix patterns that may start at this word (anchored on the whole word or its first 3 letters),
