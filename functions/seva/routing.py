@@ -120,6 +120,7 @@ class Router:
             "locality": locality(result["evidence"], triage.district),
             "needs_review": bool(result.get("needs_review")) or None,
             "review_reason": result.get("review_reason"),
+            "confidence": result.get("confidence"),
         }
         if not triage.is_complaint:
             # Kept, never dropped: a person can turn it into a complaint; one with any SOS signal waits in the

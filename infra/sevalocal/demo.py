@@ -17,7 +17,7 @@ from typing import Any
 
 from sevalocal.aws import CREDENTIALS, REGION, MotoProcess, infra_client
 from sevalocal.emulator import Emulator, InvokeResult
-from sevalocal.fakex import SEARCH, FakeX, ServerThread, UserCredentials, snowflake
+from sevalocal.fakex import FakeX, ServerThread, UserCredentials, snowflake
 from sevalocal.faults import FaultPlan
 from sevalocal.scenario import DEFAULT_SCENARIO, ScenarioTweet, load_scenario, matching_ids
 from sevalocal.template import Deployment, deploy
@@ -295,13 +295,13 @@ def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
         matching = {cloud.ids[i] for i in matching_ids(items, set(cloud.handles))}
         last_at = max((s.at for s in items), default=0.0)
         poll_cycles: list[int] = []
-        seen = {"search": 0}
         judge = Judge(cloud, int(cloud.deployment.parameters.get("SmsPerAuthorPerHour", "5")))
 
         def on_poll(event: dict[str, Any], result: InvokeResult) -> None:
-            now_count = cloud.fakex.requests[SEARCH]
-            poll_cycles.append(now_count - seen["search"])
-            seen["search"] = now_count
+            # the searches of each cycle the invocation ran (from its answer; a crashed one ran one at most)
+            cycles = (result.payload or {}).get("cycles") if result.ok and isinstance(result.payload, dict) else None
+            if cycles:
+                poll_cycles.extend(int(c.get("requests", 0)) for c in cycles)
 
         emulator.async_invokers["PollFunction"].on_result = on_poll
         state = {"next_check": 0.0, "next_print": 60.0, "check_cost": 0.0}

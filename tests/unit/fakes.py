@@ -131,7 +131,9 @@ class Complaints:
             current = self.items[change.complaint.tweet_id]
             if current.status != change.complaint.status or current.version != change.complaint.version:
                 raise TransitionRefused(change.action, current.status, "changed since it was read")
-            fields = {k: v for k, v in change.changes.items() if k not in ("is_complaint", "review_reason")}
+            fields = {
+                k: v for k, v in change.changes.items() if k not in ("is_complaint", "review_reason", "confidence")
+            }
             if "priority" in fields and fields["priority"] is not None:
                 fields["priority"] = Priority(fields["priority"])
             after = replace(

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 from functools import cache
 from typing import Any
 
 
-@cache
 def _client(region: str) -> Any:
+    return _sqs(region, os.environ.get("AWS_ENDPOINT_URL"))
+
+
+@cache
+def _sqs(region: str, endpoint: str | None) -> Any:
     import boto3
 
     return boto3.client("sqs", region_name=region)

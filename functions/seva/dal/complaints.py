@@ -53,6 +53,7 @@ SETTABLE = frozenset(
         "evidence",
         "needs_review",
         "review_reason",
+        "confidence",
         "reference",
         "routed_at",
         "ack_due_at",
@@ -355,7 +356,7 @@ def _domain(changes: dict[str, Any]) -> dict[str, Any]:
             value = Priority(value)
         elif name == "category" and value is not None:
             value = Category.parse(value)
-        elif name in ("is_complaint", "review_reason"):
+        elif name in ("is_complaint", "review_reason", "confidence"):
             continue  # not part of the domain shape
         out[name] = value
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import suppress
 from functools import cache
 from typing import TypeVar
@@ -19,10 +20,14 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model as _PynamoModel
 
 
-@cache
 def shared_connection(region: str | None) -> Connection:
-    """One DynamoDB client per region for every table (PynamoDB makes one per model class otherwise: each costs
-    a botocore client, ~0.1 s of a cold start)."""
+    """One DynamoDB client per region (and endpoint) for every table: PynamoDB makes one per model class
+    otherwise, each a botocore client, ~0.1 s of a cold start."""
+    return _connection(region, os.environ.get("AWS_ENDPOINT_URL"))
+
+
+@cache
+def _connection(region: str | None, endpoint: str | None) -> Connection:
     return Connection(region=region)
 
 
@@ -31,10 +36,13 @@ class Model(_PynamoModel):
 
     @classmethod
     def _get_connection(cls) -> TableConnection:
+        shared = shared_connection(getattr(cls.Meta, "region", None))
         fresh = cls._connection is None or cls._connection.table_name != cls.Meta.table_name
+        fresh = fresh or cls._connection.connection is not shared  # type: ignore[union-attr]
+        if fresh:
+            cls._connection = None
         table = super()._get_connection()
         if fresh:
-            shared = shared_connection(getattr(cls.Meta, "region", None))
             with suppress(ValueError):  # models sharing a table share its key schema: the first one's will do
                 shared.add_meta_table(table.connection.get_meta_table(cls.Meta.table_name))
             table.connection = shared
@@ -100,6 +108,7 @@ class ComplaintModel(Model):
     evidence = JSONAttribute(null=True)
     needs_review = BooleanAttribute(null=True)
     review_reason = UnicodeAttribute(null=True)
+    confidence = NumberAttribute(null=True)  # triage's calibrated probability that its decision is right
     reference = UnicodeAttribute(null=True)
     routed_at = UTCDateTimeAttribute(null=True)
     ack_due_at = UTCDateTimeAttribute(null=True)
