@@ -8,9 +8,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from seva.settings import NotifySettings, PollSettings, ReplySettings, RouteSettings
+from seva.settings import ApiSettings, NotifySettings, PollSettings, ReplySettings, RouteSettings
 
 if TYPE_CHECKING:
+    from seva.desk import Desk
     from seva.notify import NotifyService
     from seva.polling import PollCycle
     from seva.replying import ReplyDesk
@@ -59,20 +60,22 @@ def router(settings: RouteSettings) -> Router:
     from seva.dal.complaints import DynamoComplaints
     from seva.dal.cursors import DynamoReferenceCounter
     from seva.districts import load_districts
-    from seva.routing import Router
+    from seva.routing import Numbering, Router
     from seva.triage import default_triager
 
     triager = default_triager(settings.handle_registry_path)
+    districts = load_districts()
     return Router(
         repo=DynamoComplaints(
             settings.complaints_table, settings.audit_table, settings.aws_region, settings.state_table
         ),
-        counter=DynamoReferenceCounter(settings.state_table, settings.aws_region),
+        number=Numbering(
+            DynamoReferenceCounter(settings.state_table, settings.aws_region), districts, settings.reference_prefix
+        ),
         classify=triager.classify,
-        districts=load_districts(),
+        districts=districts,
         sla=settings.sla_policy(),
         now=utcnow,
-        prefix=settings.reference_prefix,
         reply_outbox_delay=timedelta(seconds=settings.reply_outbox_delay_seconds),
     )
 
@@ -168,4 +171,34 @@ def reply_desk(settings: ReplySettings, log: Callable[[str, dict], None] = lambd
         pending=repo,
         failures=FailureQueue(settings.reply_failure_queue_url, settings.aws_region),
         log=log,
+    )
+
+
+def desk(settings: ApiSettings) -> Desk:
+    from seva.actions import ActionDesk
+    from seva.clients.secrets import get_json_secret
+    from seva.dal.complaints import DynamoComplaints
+    from seva.dal.cursors import DynamoReferenceCounter
+    from seva.dal.officers import DynamoOfficerDirectory
+    from seva.desk import Desk
+    from seva.districts import load_districts
+    from seva.links import LinkKeys
+    from seva.routing import Numbering
+
+    districts = load_districts()
+    repo = DynamoComplaints(settings.complaints_table, settings.audit_table, settings.aws_region, settings.state_table)
+    counter = DynamoReferenceCounter(settings.state_table, settings.aws_region)
+    return Desk(
+        repo=repo,
+        directory=DynamoOfficerDirectory(settings.officers_table, settings.aws_region),
+        actions=ActionDesk(
+            repo=repo,
+            districts=districts,
+            sla=settings.sla_policy(),
+            now=utcnow,
+            number=Numbering(counter, districts, settings.reference_prefix),
+        ),
+        districts=districts,
+        keys=lambda: LinkKeys.from_secret(get_json_secret(settings.link_key_secret_name)),
+        now=utcnow,
     )

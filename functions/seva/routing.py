@@ -81,15 +81,28 @@ def locality(evidence: list[dict[str, Any]], district: str | None) -> str | None
 
 
 @dataclass
+class Numbering:
+    """Reference numbers citizens quote: UP-<district>-<year>-<6 digits>, from an atomic counter per district
+    and year (UP-HQ-… while the district is unknown)."""
+
+    counter: Counter
+    districts: Districts
+    prefix: str = "UP"
+
+    def __call__(self, district_code: int | None, now: datetime) -> str:
+        abbr = self.districts.abbreviation(district_code)
+        return f"{self.prefix}-{abbr}-{now.year}-{self.counter.next(f'{abbr}#{now.year}'):06d}"
+
+
+@dataclass
 class Router:
     repo: ComplaintRepo
-    counter: Counter
+    number: Numbering
     classify: Callable[[dict, dict | None, dict | None], Any]  # -> seva.triage.Triage
     districts: Districts
     sla: SlaPolicy
     now: Callable[[], datetime]
-    prefix: str = "UP"
-    reply_outbox_delay: timedelta = timedelta(minutes=2)
+    reply_outbox_delay: timedelta = timedelta(minutes=10)
 
     def route(self, tweet_id: Any) -> RouteOutcome:
         if not isinstance(tweet_id, str) or not tweet_id.isdigit():
@@ -131,8 +144,7 @@ class Router:
             )
             return RouteOutcome(complaint.tweet_id, "NOISE", category=triage.category)
         priority = Priority.parse(triage.priority, Priority.P3)
-        abbr = self.districts.abbreviation(triage.district_code)
-        reference = f"{self.prefix}-{abbr}-{now.year}-{self.counter.next(f'{abbr}#{now.year}'):06d}"
+        reference = self.number(triage.district_code, now)
         fields |= {
             "priority": priority,
             "reference": reference,

@@ -120,3 +120,12 @@ class ReplySettings(_Settings):
     credentials_max_age_seconds: int = Field(default=60, ge=0)
     """Reply credentials are read again after this (a token set or rotated is used without a redeploy)."""
     lease_margin_seconds: float = Field(default=5, ge=0)
+
+
+class ApiSettings(_SlaSettings):
+    """Settings of the API function (links, the officers' and state cell's API, the public lookup)."""
+
+    audit_table: str
+    officers_table: str
+    link_key_secret_name: str
+    reference_prefix: str = "UP"

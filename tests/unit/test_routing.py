@@ -10,7 +10,7 @@ import pytest
 from seva.districts import load_districts
 from seva.errors import BadRecord
 from seva.lifecycle import Action, Priority, Status
-from seva.routing import Router
+from seva.routing import Numbering, Router
 from seva.sla import DEFAULT_POLICY
 from seva.triage import default_triager
 
@@ -38,7 +38,7 @@ def setup():
     clock = Clock()
     router = Router(
         repo=store,
-        counter=Counter(),
+        number=Numbering(Counter(), load_districts()),
         classify=default_triager().classify,
         districts=load_districts(),
         sla=DEFAULT_POLICY,
@@ -71,7 +71,7 @@ def test_redelivery_changes_nothing_and_wastes_no_number(setup):
     store.put(received("101", "@lucknowpolice my bike was stolen in Aliganj"))
     router.route("101")
     assert router.route("101").status == "SKIPPED"
-    assert len(store.trail("101")) == 1 and router.counter.next("x") == 2
+    assert len(store.trail("101")) == 1 and router.number.counter.next("x") == 2
 
 
 def test_noise_is_kept_but_not_numbered(setup):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from seva.dal.complaints import DynamoComplaints
@@ -59,6 +59,17 @@ class DynamoLeases:
         return ClaimResult(Claim.HELD, lease_until=float(item.lease_until or 0))
 
     def complete(self, complaint_id: str, key: str, message_id: str, now: datetime, event: Event) -> None:
+        """Sent: record it, trying harder than a usual write — until it is recorded, the message could go again
+        once the claim's lease has passed."""
+        for attempt in range(6):
+            try:
+                return self._complete(complaint_id, key, message_id, now, event)
+            except (TransactWriteError, PutError, UpdateError):
+                if attempt == 5:
+                    raise
+                time.sleep(0.1 * 2**attempt)
+
+    def _complete(self, complaint_id: str, key: str, message_id: str, now: datetime, event: Event) -> None:
         m = self.model
         with TransactWrite(connection=shared_connection(self.region)) as tx:
             tx.update(
