@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from seva.settings import ApiSettings, NotifySettings, PollSettings, ReplySettings, RouteSettings
 
@@ -102,10 +102,13 @@ def notify_service(settings: NotifySettings) -> NotifyService:
     from seva.dal.ledger import DynamoAuthorGuard, DynamoLeases
     from seva.dal.officers import DynamoOfficerDirectory
     from seva.districts import load_districts
-    from seva.notify import Notifier, NotifyService
+    from seva.notify import Notifier, NotifyService, tweet_link
     from seva.sms import load_templates
 
     complaints = DynamoComplaints(settings.complaints_table, settings.audit_table, settings.aws_region)
+    link: Callable[[Any, Any], str] = tweet_link
+    if settings.link_key_secret_name and settings.public_base_url:
+        link = action_link(settings.link_key_secret_name, settings.public_base_url.rstrip("/"))
     return NotifyService(
         complaints=complaints,
         directory=DynamoOfficerDirectory(settings.officers_table, settings.aws_region),
@@ -120,9 +123,25 @@ def notify_service(settings: NotifySettings) -> NotifyService:
             now=utcnow,
             lease_until=Invocation.lease_until(settings.lease_margin_seconds),
             sms_per_author_per_hour=settings.sms_per_author_per_hour,
+            pause=time.sleep,
+            link=link,
         ),
         failures=FailureQueue(settings.notify_failure_queue_url, settings.aws_region),
     )
+
+
+def action_link(secret_name: str, base_url: str) -> Callable[[Any, Any], str]:
+    """An officer's one-tap link for a complaint: signed with the current key, valid until a day after the
+    complaint should be resolved (at least three days)."""
+    from seva.clients.secrets import get_json_secret
+    from seva.links import LinkKeys, link_expiry, make_token
+
+    def link(complaint: Any, officer: Any) -> str:
+        keys = LinkKeys.from_secret(get_json_secret(secret_name))
+        expires = link_expiry(utcnow(), complaint.resolve_due_at)
+        return f"{base_url}/a/{make_token(keys, complaint.tweet_id, officer.officer_id, expires)}"
+
+    return link
 
 
 def reply_desk(settings: ReplySettings, log: Callable[[str, dict], None] = lambda message, extra: None) -> ReplyDesk:

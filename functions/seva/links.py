@@ -31,8 +31,11 @@ class LinkKeys:
 
     @classmethod
     def from_secret(cls, secret: dict) -> LinkKeys:
-        keys = {int(k): bytes.fromhex(v) if _is_hex(v) else v.encode() for k, v in secret["keys"].items()}
-        return cls(keys, int(secret["current"]))
+        """{"keys": {"1": "...", "2": "..."}, "current": "2"}, or as generated at deploy {"key": "...",
+        "current": "1"}."""
+        raw = secret.get("keys") or {str(secret.get("current", "1")): secret["key"]}
+        keys = {int(k): bytes.fromhex(v) if _is_hex(v) else v.encode() for k, v in raw.items()}
+        return cls(keys, int(secret.get("current", 1)))
 
 
 def _is_hex(value: str) -> bool:

@@ -18,6 +18,11 @@ def ist(value: datetime | None) -> str:
     return value.astimezone(IST).strftime("%d %b %Y, %H:%M IST") if value else "-"
 
 
+def short_ist(value: datetime | None) -> str:
+    """'01Dec 14:05' for an SMS (IST)."""
+    return value.astimezone(IST).strftime("%d%b %H:%M") if value else "-"
+
+
 _LABELS = {
     "en": {
         "reference": "Reference",
@@ -31,6 +36,7 @@ _LABELS = {
         "tweet": "Tweet",
         "unknown": "unknown (state HQ queue)",
         "update": "Update from the citizen",
+        "act": "Acknowledge, on the way, resolved, or not ours",
     },
     "hi": {
         "reference": "संदर्भ",
@@ -44,12 +50,18 @@ _LABELS = {
         "tweet": "ट्वीट",
         "unknown": "अज्ञात (मुख्यालय)",
         "update": "नागरिक का अपडेट",
+        "act": "स्वीकार करें, रवाना, निस्तारित, या हमारा नहीं",
     },
 }
 
 
 def complaint_email(
-    complaint: Complaint, officer: Officer, districts: Districts, templates: Registry, event: Event | None = None
+    complaint: Complaint,
+    officer: Officer,
+    districts: Districts,
+    templates: Registry,
+    event: Event | None = None,
+    link: str | None = None,
 ) -> tuple[str, str]:
     language = "hi" if officer.language == "hi" else "en"
     words = _LABELS[language]
@@ -68,6 +80,7 @@ def complaint_email(
         f"{words['resolve_by']}: {ist(complaint.resolve_due_at)}",
         f"{words['citizen']}: @{complaint.author_username or '?'}",
         f"{words['tweet']}: https://x.com/i/status/{complaint.tweet_id}",
+        *([f"{words['act']}: {link}"] if link else []),
         "",
         complaint.text,
     ]

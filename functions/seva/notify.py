@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from seva.districts import Districts
 from seva.lifecycle import Action, Actor, Channel, Complaint, Event, Priority
+from seva.messages import short_ist
 from seva.officers import Officer, masked
 from seva.sms import Registry, complaint_sms, followup_sms
 
@@ -167,6 +168,11 @@ class Sender(Protocol):
     def sos(self, payload: dict[str, Any]) -> str: ...
 
 
+def tweet_link(complaint: Complaint, officer: Officer) -> str:
+    """Without action links configured, the SMS points at the citizen's post (whitelisted for DLT)."""
+    return f"https://x.com/i/status/{complaint.tweet_id}"
+
+
 @dataclass
 class Notifier:
     ledger: Ledger
@@ -176,7 +182,11 @@ class Notifier:
     districts: Districts
     now: Callable[[], datetime]
     lease_until: Callable[[], float]  # the invocation's deadline (epoch seconds), plus a margin
+    link: Callable[[Complaint, Officer], str] = lambda c, o: tweet_link(c, o)
+    """The officer's one-tap action link for a complaint (signed, expiring, theirs alone)."""
     sms_per_author_per_hour: int = 5
+    send_attempts: int = 3
+    pause: Callable[[float], None] = lambda seconds: None
     log: Callable[[str, dict], None] = lambda message, extra: None
 
     def deliveries(
@@ -278,7 +288,7 @@ class Notifier:
             self._held_until = max(self._held_until or 0, claim.lease_until or 0)
             return result(Outcome.HELD)
         try:
-            message_id = delivery.send()
+            message_id = self._send_with_retries(delivery)
         except OffTemplate as exc:
             self.ledger.release(complaint.tweet_id, delivery.key, str(exc)[:200], True, now)
             self.log("sms refused: off template", {"officer": delivery.officer_id, "purpose": delivery.purpose})
@@ -292,6 +302,18 @@ class Notifier:
         return result(Outcome.SENT, message_id)
 
     # -- messages ------------------------------------------------------------------------------------------
+    def _send_with_retries(self, delivery: Delivery) -> str:
+        """A failed send is tried again a few times at once (an SNS outage of a few seconds outlasts the SDK's own
+        retries); after that the event is retried later (SQS)."""
+        for attempt in range(self.send_attempts):
+            try:
+                return delivery.send()
+            except SendFailed as exc:
+                if exc.final or attempt == self.send_attempts - 1:
+                    raise
+                self.pause(0.2 * 2**attempt)
+        raise AssertionError("unreachable")
+
     def _district_name(self, complaint: Complaint, language: str) -> str:
         name = self.districts.name(complaint.district_code, language)
         return name or ("मुख्यालय" if language == "hi" else "HQ")
@@ -305,8 +327,10 @@ class Notifier:
                 priority=str(complaint.priority),
                 category=self.templates.category_name(str(complaint.category or "other"), officer.language),
                 district=self._district_name(complaint, officer.language),
+                locality=complaint.locality or "",
+                deadline=short_ist(complaint.ack_due_at),
                 excerpt=complaint.text,
-                tweet_id=complaint.tweet_id,
+                link=self.link(complaint, officer),
             )
             return self._send_sms(officer, template, body)
 
@@ -364,7 +388,9 @@ class Notifier:
         def send() -> str:
             from seva.messages import complaint_email
 
-            subject, body = complaint_email(complaint, officer, self.districts, self.templates, event)
+            subject, body = complaint_email(
+                complaint, officer, self.districts, self.templates, event, self.link(complaint, officer)
+            )
             attributes = {
                 "officer_id": officer.officer_id,
                 "district": officer.district,

@@ -94,6 +94,10 @@ class NotifySettings(_Settings):
     notify_failure_queue_url: str | None = None
     max_send_attempts: int = Field(default=5, ge=1)
     lease_margin_seconds: float = Field(default=5, ge=0)
+    link_key_secret_name: str | None = None
+    """The HMAC key of officers' action links (Secrets Manager); without it, messages link to the tweet."""
+    public_base_url: str | None = None
+    """Where action links point (the HTTP API, or LinkBaseUrl: a domain whitelisted for DLT)."""
 
 
 class ReplySettings(_Settings):

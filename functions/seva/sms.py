@@ -19,7 +19,9 @@ from seva.textnorm import normalise
 
 DATA = Path(__file__).resolve().parent / "data" / "sms_templates.json"
 VAR = "{#var#}"
+URL = "{#url#}"  # a link, on a domain whitelisted on the DLT portal
 VAR_MAX = 30  # DLT's limit for one variable
+URL_MAX = 100
 MAX_SEGMENTS = 2
 
 _GSM_BASIC = set(
@@ -39,6 +41,7 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w])\+?\d(?:[\s\-().]*\d){6,}")
 _VARIABLE_MARK = re.compile(r"\{#|#\}|[{}]")  # DLT's {#var#}, {#url#}, ...: no value may carry one
 _SPACE = re.compile(r"\s+")
+_SLOT = re.compile(r"\{#var#\}|\{#url#\}")
 
 
 def is_gsm7(text: str) -> bool:
@@ -72,23 +75,38 @@ class Template:
     dlt_template_id: str
     language: str
     text: str
+    max_segments: int = MAX_SEGMENTS
+    """How many SMS segments a body may take: Devanagari or Urdu makes a body UCS-2 (67 characters a segment once
+    split), so the complaint templates, with their action link, are allowed three."""
+
+    @property
+    def slots(self) -> list[str]:
+        """The template's variables in order: VAR or URL."""
+        return _SLOT.findall(self.text)
 
     @property
     def pattern(self) -> re.Pattern[str]:
-        parts = [re.escape(p) for p in self.text.split(VAR)]
-        return re.compile("^" + f"(.{{0,{VAR_MAX}}}?)".join(parts) + "$", re.DOTALL)
+        parts = [re.escape(p) for p in _SLOT.split(self.text)]
+        groups = [f"(.{{0,{VAR_MAX}}}?)" if slot == VAR else f"(https?://\\S{{1,{URL_MAX}}}?)" for slot in self.slots]
+        body = parts[0] + "".join(g + p for g, p in zip(groups, parts[1:], strict=True))
+        return re.compile("^" + body + "$", re.DOTALL)
 
     def fill(self, values: list[str]) -> str:
         """The template with each slot filled once, in order. A value is never scanned again (a value that
         held "{#var#}" would otherwise receive the next value), and carries no variable mark."""
-        parts = self.text.split(VAR)
-        if len(values) != len(parts) - 1:
-            raise ValueError(f"{self.key}: {len(parts) - 1} values expected, got {len(values)}")
+        parts, slots = _SLOT.split(self.text), self.slots
+        if len(values) != len(slots):
+            raise ValueError(f"{self.key}: {len(slots)} values expected, got {len(values)}")
         out = [parts[0]]
-        for value, after in zip(values, parts[1:], strict=True):
-            value = _VARIABLE_MARK.sub(" ", value)
-            if len(value) > VAR_MAX:
-                raise ValueError(f"{self.key}: value longer than {VAR_MAX}: {value!r}")
+        for value, slot, after in zip(values, slots, parts[1:], strict=True):
+            if slot == VAR:
+                value = _VARIABLE_MARK.sub(" ", value)
+                if len(value) > VAR_MAX:
+                    raise ValueError(f"{self.key}: value longer than {VAR_MAX}: {value!r}")
+            elif (
+                not value.startswith(("https://", "http://")) or len(value) > URL_MAX or any(c.isspace() for c in value)
+            ):
+                raise ValueError(f"{self.key}: not a link for a URL slot: {value!r}")
             out += [value, after]
         return "".join(out)
 
@@ -114,7 +132,10 @@ class Registry:
 @cache
 def load_templates(path: str | None = None) -> Registry:
     doc = json.loads(Path(path or DATA).read_text(encoding="utf-8"))
-    templates = {k: Template(k, v["dlt_template_id"], v["language"], v["text"]) for k, v in doc["templates"].items()}
+    templates = {
+        k: Template(k, v["dlt_template_id"], v["language"], v["text"], v.get("max_segments", MAX_SEGMENTS))
+        for k, v in doc["templates"].items()
+    }
     return Registry(doc["entity_id"], doc["sender_id"], templates, doc.get("category_names", {}))
 
 
@@ -125,14 +146,18 @@ def clip(value: str, limit: int) -> str:
     return value[: max(0, limit - 3)].rstrip() + "..."
 
 
-def _fit(template: Template, values: list[str], excerpt_at: int, excerpt: str) -> str:
-    """Fill ``template``, the excerpt (sanitised) as long as two segments allow."""
-    limit = VAR_MAX
+def _fit(template: Template, values: list[str], excerpt_at: int, excerpt: str, excerpt_slots: int = 1) -> str:
+    """Fill ``template``, the excerpt (sanitised, over ``excerpt_slots`` consecutive slots) as long as two
+    segments allow."""
+    text = sanitise(excerpt)
+    limit = VAR_MAX * excerpt_slots
     while True:
-        filled = list(values)
-        filled.insert(excerpt_at, clip(sanitise(excerpt), limit))
-        body = template.fill([clip(v, VAR_MAX) for v in filled])
-        if segments(body) <= MAX_SEGMENTS or limit <= 0:
+        clipped = clip(text, limit) if limit > 0 else ""
+        chunks = [clipped[i : i + VAR_MAX] for i in range(0, VAR_MAX * excerpt_slots, VAR_MAX)]
+        filled = [clip(v, VAR_MAX) if not v.startswith(("https://", "http://")) else v for v in values]
+        filled[excerpt_at:excerpt_at] = chunks
+        body = template.fill(filled)
+        if segments(body) <= template.max_segments or limit <= 0:
             return body
         limit -= 5
 
@@ -145,7 +170,19 @@ def followup_sms(
 
 
 def complaint_sms(
-    template: Template, *, reference: str, priority: str, category: str, district: str, excerpt: str, tweet_id: str
+    template: Template,
+    *,
+    reference: str,
+    priority: str,
+    category: str,
+    district: str,
+    locality: str,
+    deadline: str,
+    excerpt: str,
+    link: str,
 ) -> str:
-    """Fill the complaint template; the excerpt as long as two segments allow."""
-    return _fit(template, [reference, priority, category, district, tweet_id], 4, excerpt)
+    """The complaint template: what an officer needs to act (reference, priority, category, district and
+    locality, the deadline), as much of the citizen's words as two segments allow, and the action link."""
+    fixed = [reference, priority, category, district, locality or "-", deadline]
+    excerpt_slots = len(template.slots) - len(fixed) - 1
+    return _fit(template, [*fixed, link], len(fixed), excerpt, excerpt_slots)

@@ -19,6 +19,7 @@ from sevalocal.aws import CREDENTIALS, REGION, MotoProcess, infra_client
 from sevalocal.emulator import Emulator, InvokeResult
 from sevalocal.fakex import FakeX, ServerThread, UserCredentials, snowflake
 from sevalocal.faults import FaultPlan
+from sevalocal.httpapi import HttpApiGateway
 from sevalocal.scenario import DEFAULT_SCENARIO, ScenarioTweet, load_scenario, matching_ids
 from sevalocal.template import Deployment, deploy
 from sevalocal.verdict import classify_published, crash_window_keys, judge_notifications, judge_replies
@@ -65,10 +66,18 @@ class LocalCloud:
             old.unlink()  # each run's logs start empty
         self.faults = FaultPlan(options.faults, options.seed)
         self.aws_app = self.aws = MotoProcess(self.faults)  # AWS on a core of its own
+        # The HTTP API's address is known before the stack exists: links in SMS point at it (LinkBaseUrl)
+        self.gateway: HttpApiGateway | None = None
+        self.api = ServerThread(self._api_wsgi).__enter__()
         self.fakex = FakeX(speed=options.speed, faults=self.faults, index_lag=options.index_lag)
         self.x = ServerThread(self.fakex.wsgi).__enter__()
         # moto's backends are per process: each local cloud gets its own stack (and so its own names).
-        self.deployment: Deployment = deploy(options.template, self.aws.url, stack=f"seva-{uuid.uuid4().hex[:6]}")
+        self.deployment: Deployment = deploy(
+            options.template,
+            self.aws.url,
+            stack=f"seva-{uuid.uuid4().hex[:6]}",
+            parameter_overrides={"LinkBaseUrl": self.api.url},
+        )
         registry = json.loads(Path(options.registry).read_text(encoding="utf-8"))
         self.handles = [h["username"] for h in registry["handles"]]
         users: dict[str, dict[str, str]] = {}
@@ -133,6 +142,15 @@ class LocalCloud:
         self.emulator = Emulator(
             self.deployment, self.aws.url, speed=options.speed, faults=self.faults, log_dir=options.log_dir
         )
+        for api in self.deployment.http_apis.values():
+            self.gateway = HttpApiGateway(api, self.aws.url)
+            self.emulator.gateways.append(self.gateway)
+
+    def _api_wsgi(self, environ, start_response):  # type: ignore[no-untyped-def]
+        if self.gateway is None:
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"the local cloud is starting"]
+        return self.gateway.wsgi(environ, start_response)
 
     def _seed_officers(self, path: Path) -> None:
         from seva.officers import Officer
@@ -240,6 +258,7 @@ class LocalCloud:
     def close(self) -> None:
         self.emulator.close()
         self.x.__exit__()
+        self.api.__exit__()
         self.aws.close()
 
 

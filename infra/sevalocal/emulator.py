@@ -796,6 +796,7 @@ class Emulator:
         self.mappings: list[StreamMapping] = []
         self.queue_mappings: list[QueueMapping] = []
         self.pipes = [PipeRuntime(p, self.streams, self.events, self.sqs, self.stats) for p in deployment.pipes]
+        self.gateways: list[Any] = []  # HTTP APIs served for this deployment (sevalocal.httpapi)
         self.schedules: list[tuple[FunctionSpec, str, float, float]] = []  # spec, rule arn, period, next
         self.started = time.time()
         self.paused = False  # schedules stopped (the run is ending)
@@ -839,6 +840,8 @@ class Emulator:
             invoker.pump()
         for pipe in self.pipes:
             pipe.pump()
+        for gateway in self.gateways:
+            gateway.pump(lambda function, event, done: self.pools[function].submit(event, done))
         for mapping in self.mappings:
             mapping.pump()
         for lane in self.queue_mappings:
@@ -876,6 +879,19 @@ class Emulator:
     @property
     def crash_notes(self) -> list[dict[str, Any]]:
         return [note for pool in self.pools.values() for note in pool.crash_notes]
+
+    def serve(self) -> Callable[[], None]:
+        """Run the event loop on a thread of its own (for a local cloud that answers HTTP while a test or a
+        person uses it); returns what stops it."""
+        stop = threading.Event()
+        thread = threading.Thread(target=lambda: self.run_until(stop.is_set, timeout=10**9), daemon=True)
+        thread.start()
+
+        def halt() -> None:
+            stop.set()
+            thread.join(timeout=30)
+
+        return halt
 
     def run_until(self, done: Callable[[], bool], timeout: float, tick_s: float = 0.005) -> bool:
         """Drive the event sources until ``done()`` or the wall-clock ``timeout``; True if done."""

@@ -46,6 +46,22 @@ class QueueSource:
 
 
 @dataclass
+class HttpRoute:
+    method: str
+    path: str  # with {params}
+    function: str  # logical id
+    authorizer: str | None  # None: no authorizer
+
+
+@dataclass
+class HttpApiSpec:
+    logical_id: str
+    api_id: str
+    authorizers: dict[str, dict[str, Any]]  # name -> {issuer, audience}
+    routes: list[HttpRoute] = field(default_factory=list)
+
+
+@dataclass
 class PipeSpec:
     """An EventBridge Pipe: a DynamoDB stream source, filters, an event-bus target."""
 
@@ -80,6 +96,8 @@ class FunctionSpec:
     schedules: list[ScheduleSource] = field(default_factory=list)
     streams: list[StreamSource] = field(default_factory=list)
     queues: list[QueueSource] = field(default_factory=list)
+    http_routes: list[HttpRoute] = field(default_factory=list)
+    http_api_ids: list[str] = field(default_factory=list)
     async_max_retries: int = 2
     async_on_failure_arn: str | None = None
     reserved_concurrency: int | None = None
@@ -98,6 +116,9 @@ class Deployment:
     parameters: dict[str, str]
     pipes: list[PipeSpec] = field(default_factory=list)
     buses: dict[str, str] = field(default_factory=dict)  # logical id -> name
+    user_pools: dict[str, str] = field(default_factory=dict)  # logical id -> pool id
+    user_pool_clients: dict[str, str] = field(default_factory=dict)  # logical id -> client id
+    http_apis: dict[str, HttpApiSpec] = field(default_factory=dict)
 
 
 def load_template(path: str | Path) -> dict[str, Any]:
@@ -118,11 +139,30 @@ def rate_seconds(expression: str) -> float:
 
 
 class Resolver:
-    def __init__(self, stack: str, parameters: dict[str, str]):
+    def __init__(self, stack: str, parameters: dict[str, str], conditions: dict[str, Any] | None = None):
         self.stack = stack
         self.parameters = parameters
         self.physical: dict[str, str] = {}
         self.attributes: dict[tuple[str, str], str] = {}
+        self.conditions = conditions or {}
+
+    def condition(self, name: str) -> bool:
+        return self._truth(self.conditions[name])
+
+    def _truth(self, value: Any) -> bool:
+        ((key, arg),) = value.items()
+        if key == "Fn::Equals":
+            left, right = (self.resolve(v) for v in arg)
+            return str(left) == str(right)
+        if key == "Fn::Not":
+            return not self._truth(arg[0])
+        if key == "Fn::And":
+            return all(self._truth(v) for v in arg)
+        if key == "Fn::Or":
+            return any(self._truth(v) for v in arg)
+        if key == "Condition":
+            return self.condition(arg)
+        raise ValueError(f"condition function {key} is not emulated")
 
     def pseudo(self, name: str) -> str | None:
         return {
@@ -134,7 +174,7 @@ class Resolver:
         }.get(name)
 
     def ref(self, name: str) -> str:
-        value = self.pseudo(name) or self.parameters.get(name) or self.physical.get(name)
+        value = self.pseudo(name) or self.parameters.get(name, self.physical.get(name))
         if value is None:
             raise KeyError(f"!Ref {name}: not a parameter or a created resource")
         return value
@@ -166,6 +206,9 @@ class Resolver:
             if key == "Fn::Select":
                 index, items = arg
                 return self.resolve(items)[int(self.resolve(index))]
+            if key == "Fn::If":
+                name, when_true, when_false = arg
+                return self.resolve(when_true if self.condition(name) else when_false)
         return {k: self.resolve(v) for k, v in value.items()}
 
     def _sub(self, name: str, extra: dict[str, Any]) -> str:
@@ -186,9 +229,10 @@ def deploy(
     tpl = load_template(template_path)
     params = {k: str(v.get("Default", "")) for k, v in (tpl.get("Parameters") or {}).items()}
     params.update(parameter_overrides or {})
-    r = Resolver(stack, params)
+    r = Resolver(stack, params, tpl.get("Conditions") or {})
     resources: dict[str, Any] = tpl.get("Resources") or {}
-    clients = {s: infra_client(s, endpoint) for s in ("dynamodb", "sqs", "sns", "secretsmanager", "events", "pipes")}
+    services = ("dynamodb", "sqs", "sns", "secretsmanager", "events", "pipes", "cognito-idp", "apigatewayv2")
+    clients = {s: infra_client(s, endpoint) for s in services}
     out = Deployment(stack, r.physical, r.attributes, [], {}, {}, {}, {}, params)
     for logical, res in resources.items():
         if res.get("Type") == "AWS::Serverless::Function":
@@ -213,6 +257,10 @@ def deploy(
     for logical, res in resources.items():
         if res.get("Type") == "AWS::Serverless::Function":
             out.functions.append(_function(logical, res.get("Properties") or {}, globals_fn, r, template_path.parent))
+    by_id = {api.api_id: api for api in out.http_apis.values()}
+    for spec in out.functions:
+        for route, api_id in zip(spec.http_routes, spec.http_api_ids, strict=True):
+            by_id[api_id].routes.append(route)
     return out
 
 
@@ -335,6 +383,46 @@ def _create(
         )
         r.physical[logical] = name
         r.attributes[(logical, "Arn")] = f"arn:aws:pipes:{REGION}:{ACCOUNT}:pipe/{name}"
+    elif kind == "AWS::Cognito::UserPool":
+        cognito = clients["cognito-idp"]
+        args = {"PoolName": props.get("UserPoolName") or f"{stack}-{logical}"}
+        if props.get("Schema"):
+            args["Schema"] = props["Schema"]
+        if props.get("Policies"):
+            args["Policies"] = props["Policies"]
+        pool = cognito.create_user_pool(**args)["UserPool"]
+        r.physical[logical], r.attributes[(logical, "Arn")] = pool["Id"], pool["Arn"]
+        r.attributes[(logical, "ProviderName")] = f"cognito-idp.{REGION}.amazonaws.com/{pool['Id']}"
+        out.user_pools[logical] = pool["Id"]
+    elif kind == "AWS::Cognito::UserPoolClient":
+        client = clients["cognito-idp"].create_user_pool_client(
+            UserPoolId=props["UserPoolId"],
+            ClientName=props.get("ClientName") or logical,
+            GenerateSecret=bool(props.get("GenerateSecret", False)),
+            ExplicitAuthFlows=props.get("ExplicitAuthFlows") or [],
+        )["UserPoolClient"]
+        r.physical[logical] = client["ClientId"]
+        out.user_pool_clients[logical] = client["ClientId"]
+    elif kind == "AWS::Cognito::UserPoolGroup":
+        clients["cognito-idp"].create_group(
+            UserPoolId=props["UserPoolId"], GroupName=props["GroupName"], Description=props.get("Description", "")
+        )
+        r.physical[logical] = props["GroupName"]
+    elif kind == "AWS::Serverless::HttpApi":
+        api = clients["apigatewayv2"].create_api(Name=f"{stack}-{logical}", ProtocolType="HTTP")
+        authorizers = {}
+        for name, auth in ((props.get("Auth") or {}).get("Authorizers") or {}).items():
+            jwt = auth.get("JwtConfiguration") or {}
+            clients["apigatewayv2"].create_authorizer(
+                ApiId=api["ApiId"],
+                AuthorizerType="JWT",
+                Name=name,
+                IdentitySource=[auth.get("IdentitySource", "$request.header.Authorization")],
+                JwtConfiguration={"Issuer": jwt.get("issuer"), "Audience": jwt.get("audience") or []},
+            )
+            authorizers[name] = {"issuer": jwt.get("issuer"), "audience": list(jwt.get("audience") or [])}
+        out.http_apis[logical] = HttpApiSpec(logical, api["ApiId"], authorizers)
+        r.physical[logical] = api["ApiId"]
     else:
         raise ValueError(f"{logical}: resource type {kind} is not emulated")
 
@@ -386,6 +474,17 @@ def _function(logical: str, props: dict[str, Any], glob: dict[str, Any], r: Reso
                     batching_window_s=float(ev_props.get("MaximumBatchingWindowInSeconds", 0)),
                 )
             )
+        elif ev.get("Type") == "HttpApi":
+            auth = (ev_props.get("Auth") or {}).get("Authorizer")
+            spec.http_routes.append(
+                HttpRoute(
+                    method=str(ev_props.get("Method", "ANY")).upper(),
+                    path=ev_props["Path"],
+                    function=logical,
+                    authorizer=None if auth in (None, "NONE") else auth,
+                )
+            )
+            spec.http_api_ids.append(ev_props.get("ApiId"))
         elif ev.get("Type") == "SQS":
             scaling = ev_props.get("ScalingConfig") or {}
             spec.queues.append(

@@ -15,10 +15,22 @@ from seva.notify import NotificationsPending, Notifier, NotifyService, Outcome, 
 from seva.officers import Officer, masked, normalise_phone
 from seva.sms import load_templates, segments
 
-from tests.unit.fakes import NOW, Clock, Complaints, Crash, Directory, FailureQueue, Guard, Leases, Sender, complaint
+from tests.unit.fakes import (
+    NOW,
+    Clock,
+    Complaints,
+    Crash,
+    Directory,
+    FailureQueue,
+    Guard,
+    Leases,
+    Sender,
+    complaint,
+    throttled,
+)
 
 
-def notifier(sender, ledger=None, guard=None, limit=5, clock=None):
+def notifier(sender, ledger=None, guard=None, limit=5, clock=None, attempts=1):
     clock = clock or Clock()
     return Notifier(
         ledger=ledger if ledger is not None else Leases(),
@@ -29,6 +41,8 @@ def notifier(sender, ledger=None, guard=None, limit=5, clock=None):
         now=clock,
         lease_until=lambda: clock().timestamp() + 35,  # the invocation's deadline and a margin
         sms_per_author_per_hour=limit,
+        send_attempts=attempts,
+        pause=lambda seconds: clock.advance(seconds=seconds),
     )
 
 
@@ -60,13 +74,13 @@ def test_p2_reaches_the_sp_and_p1_also_the_control_room_and_the_sos_topic():
     assert sorted(k for k, _, _ in sender.sent) == ["email", "email", "sms", "sms", "sos"]
 
 
-def test_hindi_officers_get_a_hindi_sms_within_two_segments_without_citizen_numbers_or_links():
+def test_hindi_officers_get_a_hindi_sms_within_three_segments_without_citizen_numbers_or_links():
     sender = Sender()
     notify(notifier(sender), complaint(priority=Priority.P1))
     hindi = next(body for kind, to, body in sender.sent if kind == "sms" and to == "+447700900001")
     assert load_templates().template("complaint", "hi").matches(hindi)
     assert "लखनऊ" in hindi and "चोरी" in hindi
-    assert segments(hindi) <= 2 and "9876543210" not in hindi and "t.co" not in hindi
+    assert segments(hindi) <= 3 and "9876543210" not in hindi and "t.co" not in hindi
 
 
 def test_redelivery_sends_nothing_twice():
@@ -91,6 +105,17 @@ def test_a_send_that_fails_is_retried_not_taken_as_sent():
     results = notify(notifier(retry, ledger), c)
     assert len(retry.sent) == 1 and retry.sent[0][0] == "sms"
     assert sorted(r.outcome for r in results).count(Outcome.SENT) == 1
+
+
+def test_a_brief_sns_failure_is_tried_again_at_once_within_the_invocation():
+    # Given SNS throttling one SMS twice in a row, then recovering
+    c = complaint(priority=Priority.P1)
+    flaky = Sender(fail={1: throttled(), 2: throttled()})
+    # When the event is handled with three attempts per send
+    results = notify(notifier(flaky, attempts=3), c)
+    # Then everything went in this invocation, each message once
+    assert {r.outcome for r in results} == {Outcome.SENT}
+    assert len(flaky.sent) == 5 and flaky.calls == 7
 
 
 def test_a_delivery_that_keeps_failing_ends_failed_on_the_complaint_and_the_failure_queue():

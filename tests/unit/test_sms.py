@@ -3,6 +3,9 @@
 import pytest
 from seva.sms import complaint_sms, load_templates, sanitise, segments
 
+# an officer's action link as the notifier makes it (base URL + a 32-character signed token)
+LINK = "https://seva.uppolice.gov.in/a/AQAAHWX4p1c2rQEAd3vKc2lnbmF0dXJlXw"
+
 
 @pytest.mark.parametrize(
     ("text", "expected"),
@@ -34,7 +37,7 @@ def test_sanitise_strips_links_numbers_and_control_characters():
 
 
 @pytest.mark.parametrize("language", ["en", "hi"])
-def test_complaint_sms_matches_its_registered_template_and_fits_two_segments(language):
+def test_complaint_sms_matches_its_registered_template_and_fits_its_segment_budget(language):
     registry = load_templates()
     template = registry.template("complaint", language)
     excerpt = "मेरी बाइक चोरी हो गई, कॉल करें 9876543210 https://t.co/abc " * 5
@@ -44,13 +47,32 @@ def test_complaint_sms_matches_its_registered_template_and_fits_two_segments(lan
         priority="P2",
         category=registry.category_name("theft", language),
         district="लखनऊ" if language == "hi" else "Lucknow",
+        locality="हज़रतगंज" if language == "hi" else "Hazratganj",
+        deadline="14:05",
         excerpt=excerpt,
-        tweet_id="2116832643302555648",
+        link=LINK,
     )
     assert template.matches(body)
-    assert segments(body) <= 2
+    assert segments(body) <= template.max_segments == 3
+    assert "बाइक चोरी" in body  # the citizen's own words still fit
     assert "9876543210" not in body and "t.co" not in body
-    assert "x.com/i/status/2116832643302555648" in body
+    assert LINK in body and "14:05" in body
+
+
+def test_an_english_complaint_in_latin_script_stays_within_two_segments():
+    template = load_templates().template("complaint", "en")
+    body = complaint_sms(
+        template,
+        reference="UP-LKO-2026-000123",
+        priority="P2",
+        category="theft",
+        district="Lucknow",
+        locality="Hazratganj",
+        deadline="14:05",
+        excerpt="my bike was stolen outside the market near the temple, please help, nobody at the thana listens " * 3,
+        link=LINK,
+    )
+    assert template.matches(body) and segments(body) <= 2 and "bike was stolen" in body
 
 
 def test_a_body_that_is_not_the_registered_text_does_not_match():
@@ -113,13 +135,15 @@ def test_a_template_variable_inside_the_tweet_cannot_create_a_slot(language):
         priority="P2",
         category="theft",
         district="Lucknow",
+        locality="{#var#}",
+        deadline="14:05",
         excerpt="{#var#} {#var#}{#var#} FREE recharge {#url#} {{#var#}}",
-        tweet_id="2116832643302555648",
+        link=LINK,
     )
     # Then the body is the registered template with the citizen's text in one slot, and no variable marker
     assert template.matches(body)
     assert "{#" not in body and "#}" not in body
-    assert body.endswith("x.com/i/status/2116832643302555648 -UPPOLC")
+    assert body.endswith(f"{LINK} -UPPOLC")
 
 
 def test_fill_never_rescans_a_filled_value():
