@@ -23,6 +23,7 @@ URL = "{#url#}"  # a link, on a domain whitelisted on the DLT portal
 VAR_MAX = 30  # DLT's limit for one variable
 URL_MAX = 100
 MAX_SEGMENTS = 2
+MIN_EXCERPT = 12
 
 _GSM_BASIC = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿"
@@ -75,9 +76,6 @@ class Template:
     dlt_template_id: str
     language: str
     text: str
-    max_segments: int = MAX_SEGMENTS
-    """How many SMS segments a body may take: Devanagari or Urdu makes a body UCS-2 (67 characters a segment once
-    split), so the complaint templates, with their action link, are allowed three."""
 
     @property
     def slots(self) -> list[str]:
@@ -132,10 +130,7 @@ class Registry:
 @cache
 def load_templates(path: str | None = None) -> Registry:
     doc = json.loads(Path(path or DATA).read_text(encoding="utf-8"))
-    templates = {
-        k: Template(k, v["dlt_template_id"], v["language"], v["text"], v.get("max_segments", MAX_SEGMENTS))
-        for k, v in doc["templates"].items()
-    }
+    templates = {k: Template(k, v["dlt_template_id"], v["language"], v["text"]) for k, v in doc["templates"].items()}
     return Registry(doc["entity_id"], doc["sender_id"], templates, doc.get("category_names", {}))
 
 
@@ -152,12 +147,13 @@ def _fit(template: Template, values: list[str], excerpt_at: int, excerpt: str, e
     text = sanitise(excerpt)
     limit = VAR_MAX * excerpt_slots
     while True:
-        clipped = clip(text, limit) if limit > 0 else ""
+        # a stub of a few characters ("मे...") tells the officer nothing: below a dozen, none
+        clipped = clip(text, limit) if limit >= MIN_EXCERPT or len(text) <= limit else ""
         chunks = [clipped[i : i + VAR_MAX] for i in range(0, VAR_MAX * excerpt_slots, VAR_MAX)]
         filled = [clip(v, VAR_MAX) if not v.startswith(("https://", "http://")) else v for v in values]
         filled[excerpt_at:excerpt_at] = chunks
         body = template.fill(filled)
-        if segments(body) <= template.max_segments or limit <= 0:
+        if segments(body) <= MAX_SEGMENTS or limit <= 0:
             return body
         limit -= 5
 

@@ -179,6 +179,14 @@ class Complaints:
     def trail(self, tweet_id: str) -> list[Event]:
         return [e for e in self.events if e.complaint_id == tweet_id]
 
+    def by_reference(self, reference: str) -> Complaint | None:
+        return next((c for c in self.items.values() if c.reference == reference), None)
+
+    def queue(self, district_key: str, limit: int = 200) -> list[Complaint]:
+        """A district's open complaints, P1 first, then by deadline (as the by_queue index orders them)."""
+        found = [c for c in self.items.values() if c.is_open and c.district_key == district_key]
+        return sorted(found, key=lambda c: (str(c.priority), c.due_at or NOW))[:limit]
+
 
 @dataclass
 class Leases:

@@ -74,13 +74,13 @@ def test_p2_reaches_the_sp_and_p1_also_the_control_room_and_the_sos_topic():
     assert sorted(k for k, _, _ in sender.sent) == ["email", "email", "sms", "sms", "sos"]
 
 
-def test_hindi_officers_get_a_hindi_sms_within_three_segments_without_citizen_numbers_or_links():
+def test_hindi_officers_get_a_hindi_sms_within_two_segments_without_citizen_numbers_or_links():
     sender = Sender()
     notify(notifier(sender), complaint(priority=Priority.P1))
     hindi = next(body for kind, to, body in sender.sent if kind == "sms" and to == "+447700900001")
     assert load_templates().template("complaint", "hi").matches(hindi)
     assert "लखनऊ" in hindi and "चोरी" in hindi
-    assert segments(hindi) <= 3 and "9876543210" not in hindi and "t.co" not in hindi
+    assert segments(hindi) <= 2 and "9876543210" not in hindi and "t.co" not in hindi
 
 
 def test_redelivery_sends_nothing_twice():
