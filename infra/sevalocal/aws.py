@@ -284,14 +284,17 @@ class MotoProcess:
         self.url = f"http://127.0.0.1:{parent.recv()}"
         self._published: list[dict] = []
         self._state: dict[str, Any] = {"requests": {}, "infra_requests": {}, "injected": {}}
+        self._refreshing = threading.Lock()  # the demo's judge and the simulated officers read it from two threads
 
     def refresh(self) -> None:
         import urllib.request
 
-        with urllib.request.urlopen(f"{self.url}{CONTROL_PATH}?since={len(self._published)}", timeout=30) as response:
-            state = json.loads(response.read())
-        self._published += state.pop("published")
-        self._state = state
+        with self._refreshing:
+            url = f"{self.url}{CONTROL_PATH}?since={len(self._published)}"
+            with urllib.request.urlopen(url, timeout=30) as response:
+                state = json.loads(response.read())
+            self._published += state.pop("published")
+            self._state = state
 
     @property
     def published(self) -> list[dict]:

@@ -22,7 +22,14 @@ from sevalocal.faults import FaultPlan
 from sevalocal.httpapi import HttpApiGateway
 from sevalocal.scenario import DEFAULT_SCENARIO, ScenarioTweet, load_scenario, matching_ids
 from sevalocal.template import Deployment, deploy
-from sevalocal.verdict import classify_published, crash_window_keys, judge_notifications, judge_replies
+from sevalocal.officers_sim import OfficerBehaviour, OfficerSimulator
+from sevalocal.verdict import (
+    classify_published,
+    crash_window_keys,
+    judge_lifecycle,
+    judge_notifications,
+    judge_replies,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -46,6 +53,8 @@ class DemoOptions:
     log_dir: Path = ROOT / ".localcloud" / "logs"
     index_lag: tuple[float, float] = (1.0, 25.0)  # X seconds from posting to being searchable (X: ~30 s)
     x_users: dict | None = None  # the handles' credentials, if not the working ones (tests: none at all)
+    officers_act: bool = True  # simulated officers act on the links that reach them
+    never_share: float = 0.2  # complaints no officer ever acts on
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -97,6 +106,7 @@ class LocalCloud:
         self.ddb = infra_client("dynamodb", self.aws.url)
         self.sqs = infra_client("sqs", self.aws.url)
         self.officers: list = []
+        self.simulator: OfficerSimulator | None = None  # the officers acting on their links (the demo's)
         self.ids: dict[str, str] = {}  # scenario tweet id -> the id X gave it
         self.sm = infra_client("secretsmanager", self.aws.url)
         for logical, arn in self.deployment.secrets.items():
@@ -215,6 +225,13 @@ class LocalCloud:
             items.extend(page["Items"])
         return items
 
+    def audit(self) -> list[dict[str, Any]]:
+        table = self.deployment.tables["AuditTable"]
+        items: list[dict[str, Any]] = []
+        for page in self.ddb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
+            items.extend(page["Items"])
+        return items
+
     def stored_ids(self) -> set[str]:
         return {i["tweet_id"]["S"] for i in self.stored("tweet_id")}
 
@@ -323,6 +340,12 @@ def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
                 poll_cycles.extend(int(c.get("requests", 0)) for c in cycles)
 
         emulator.async_invokers["PollFunction"].on_result = on_poll
+        officers = None
+        if options.officers_act:
+            phones = {o.phone: o.officer_id for o in cloud.officers}
+            behaviour = OfficerBehaviour(never_share=options.never_share, seed=options.seed)
+            officers = OfficerSimulator(lambda: cloud.aws.published, phones, options.speed, behaviour).start()
+        cloud.simulator = officers
         state = {"next_check": 0.0, "next_print": 60.0, "check_cost": 0.0}
         confirmed: set[str] = set()
 
@@ -339,7 +362,9 @@ def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
                     f"faults {sum(cloud.faults.injected.values()) + sum(cloud.aws.injected.values())}"
                 )
             if t < last_at + 60 or now < state["next_check"] or not emulator.streams_idle:
-                return False  # schedules fire every scenario minute: they never all rest at once
+                return False
+            if officers is not None and officers.pending:
+                return False  # officers still mean to act  # schedules fire every scenario minute: they never all rest at once
             confirmed.update(cloud.present(matching - confirmed))
             if not matching <= confirmed:
                 state["next_check"] = now + 0.5
@@ -356,6 +381,8 @@ def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
         grace = options.grace_s if options.grace_s is not None else 60 + 3000 * options.faults + 0.1 * len(matching)
         timeout = (last_at + options.settle_minutes * 60) / options.speed + grace
         drained = emulator.run_until(done, timeout=timeout)
+        if officers is not None:
+            officers.stop()
         emulator.quiesce(timeout=60)  # a poll still running would have searched without being counted as a cycle
         report = build_report(cloud, items, matching, poll_cycles, wall_start, judge)
         report["drained"] = drained
@@ -372,7 +399,7 @@ def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
 
 def verdict_line(report: dict[str, Any]) -> tuple[int, str]:
     """Exit status and one line: OK, or what fell short."""
-    n, r = report["notifications"], report["replies"]
+    n, r, lc = report["notifications"], report["replies"], report.get("lifecycle", {})
     short = [
         f"{report['tweets']['lost']} matching tweets lost" if report["tweets"]["lost"] else "",
         f"{report['complaints']['unrouted']} complaints unrouted" if report["complaints"]["unrouted"] else "",
@@ -382,6 +409,10 @@ def verdict_line(report: dict[str, Any]) -> tuple[int, str]:
         f"{r['duplicates']} replies doubled" if r["duplicates"] else "",
         f"{n['guard_violations']} SMS guard violations" if n["guard_violations"] else "",
         f"{report['complaints']['duplicates']} tweets stored twice" if report["complaints"]["duplicates"] else "",
+        f"{lc['audit_missing']} transitions without their audit event" if lc.get("audit_missing") else "",
+        f"{lc['state_mismatches']} complaints not in the state their officers left them"
+        if lc.get("state_mismatches")
+        else "",
     ]
     short = [s for s in short if s]
     if not report.get("drained", True):
@@ -441,6 +472,7 @@ def build_report(
         },
         "notifications": verdict["notifications"],
         "replies": verdict["replies"],
+        "lifecycle": judge_lifecycle(stored, cloud.audit(), cloud.simulator.taken if cloud.simulator else []),
         "dlq": cloud.dlq_depth(),
         "x_requests": dict(sorted(cloud.fakex.requests.items())),
         "aws_requests": dict(sorted(cloud.aws_app.requests.items())),

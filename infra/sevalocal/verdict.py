@@ -217,3 +217,70 @@ def judge_replies(stored: list[dict[str, Any]], replies: list[dict[str, Any]]) -
         "unanswered_detail": unanswered[:20],
         "answers_per_complaint": round(sum(posted_to.values()) / max(1, len(routed)), 2),
     }
+
+
+# -- the lifecycle, judged from what the simulated officers did ------------------------------------------------------
+_AFTER = {"acknowledge": "ACKNOWLEDGED", "on_the_way": "ON_THE_WAY", "resolve": "RESOLVED", "reassign": "ROUTED"}
+_ACTION = {"acknowledge": "ACKNOWLEDGE", "on_the_way": "ON_THE_WAY", "resolve": "RESOLVE", "reassign": "REASSIGN"}
+
+
+def judge_lifecycle(stored: list[dict[str, Any]], audit: list[dict[str, Any]], taken: list[Any]) -> dict[str, Any]:
+    """Counts by state against what the officers' accepted actions imply; every accepted action and every
+    transition with its audit event (actor, time, channel); median time to acknowledge by priority."""
+    import statistics
+
+    def s(item: dict[str, Any], key: str) -> str | None:
+        value = item.get(key)
+        return value.get("S") if isinstance(value, dict) else None
+
+    complaints = {s(i, "tweet_id"): i for i in stored if s(i, "reference") and s(i, "status") != "ATTACHED"}
+    by_state: dict[str, int] = {}
+    for item in complaints.values():
+        by_state[s(item, "status") or "?"] = by_state.get(s(item, "status") or "?", 0) + 1
+    events: dict[str, list[dict[str, Any]]] = {}
+    for e in sorted(audit, key=lambda e: s(e, "sk") or ""):
+        events.setdefault(s(e, "complaint_id") or "", []).append(e)
+    accepted = sorted((t for t in taken if t.action != "preview" and t.status == 200), key=lambda t: t.at)
+    expected: dict[str, str] = {}
+    audit_missing = 0
+    for t in accepted:
+        expected[t.tweet_id] = _AFTER[t.action]
+        trail = events.get(t.tweet_id, [])
+        if not any(
+            s(e, "action") == _ACTION[t.action] and s(e, "actor_id") == t.officer_id and s(e, "via") == "link"
+            for e in trail
+        ):
+            audit_missing += 1
+    # every state a complaint went through has its event: the trail's transitions chain to the stored state
+    for tweet_id, item in complaints.items():
+        chain = [e for e in events.get(tweet_id, []) if s(e, "kind") == "transition" and s(e, "to_status")]
+        state = "RECEIVED"
+        for e in chain:
+            if s(e, "from_status") != state:
+                audit_missing += 1
+            state = s(e, "to_status") or state
+        if state != s(item, "status"):
+            audit_missing += 1
+    mismatched = sorted(
+        tweet_id
+        for tweet_id, item in complaints.items()
+        if s(item, "status") != "NOISE" and s(item, "status") != expected.get(tweet_id, "ROUTED")
+    )
+    ack: dict[str, list[float]] = {}
+    for item in complaints.values():
+        acked, routed = s(item, "acknowledged_at"), s(item, "routed_at")
+        if acked and routed:
+            at = [datetime.strptime(v, "%Y-%m-%dT%H:%M:%S.%f%z") for v in (acked, routed)]
+            seconds = (at[0] - at[1]).total_seconds()
+            ack.setdefault(s(item, "priority") or "?", []).append(seconds)
+    return {
+        "by_state": dict(sorted(by_state.items())),
+        "officer_actions": len(accepted),
+        "officer_actions_refused": sum(1 for t in taken if t.action != "preview" and t.status != 200),
+        "previews": sum(1 for t in taken if t.action == "preview"),
+        "reassigned": sum(1 for t in accepted if t.action == "reassign"),
+        "median_ack_s_by_priority": {p: round(statistics.median(v), 1) for p, v in sorted(ack.items())},
+        "state_mismatches": len(mismatched),
+        "state_mismatch_sample": mismatched[:5],
+        "audit_missing": audit_missing,
+    }
