@@ -20,9 +20,9 @@ from sevalocal.emulator import Emulator, InvokeResult
 from sevalocal.fakex import FakeX, ServerThread, UserCredentials, snowflake
 from sevalocal.faults import FaultPlan
 from sevalocal.httpapi import HttpApiGateway
+from sevalocal.officers_sim import OfficerBehaviour, OfficerSimulator
 from sevalocal.scenario import DEFAULT_SCENARIO, ScenarioTweet, load_scenario, matching_ids
 from sevalocal.template import Deployment, deploy
-from sevalocal.officers_sim import OfficerBehaviour, OfficerSimulator
 from sevalocal.verdict import (
     classify_published,
     crash_window_keys,
@@ -364,7 +364,7 @@ def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
             if t < last_at + 60 or now < state["next_check"] or not emulator.streams_idle:
                 return False
             if officers is not None and officers.pending:
-                return False  # officers still mean to act  # schedules fire every scenario minute: they never all rest at once
+                return False  # officers still mean to act
             confirmed.update(cloud.present(matching - confirmed))
             if not matching <= confirmed:
                 state["next_check"] = now + 0.5

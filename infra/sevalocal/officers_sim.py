@@ -101,7 +101,7 @@ class OfficerSimulator:
             try:
                 self._read_messages()
                 self._run_due()
-            except Exception as exc:  # noqa: BLE001 - a simulated person never stops the demo; the report shows it
+            except Exception as exc:
                 self.errors.append(f"{type(exc).__name__}: {exc}")
             self._stop.wait(0.05)
 
