@@ -362,7 +362,7 @@ def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
                     f"faults {sum(cloud.faults.injected.values()) + sum(cloud.aws.injected.values())}"
                 )
             if t < last_at + 60 or now < state["next_check"] or not emulator.streams_idle:
-                return False
+                return False  # schedules fire every scenario minute: they never all rest at once
             if officers is not None and officers.pending:
                 return False  # officers still mean to act
             confirmed.update(cloud.present(matching - confirmed))
