@@ -151,3 +151,12 @@ def test_p1_thresholds_are_chosen_for_precision_at_the_recall_target():
     chosen = training.best_thresholds(outcomes, np.ones(4, dtype=bool))
     # Then the recall target comes first and precision second
     assert chosen == right
+
+
+def test_a_threat_set_aside_as_past_still_goes_to_a_person():
+    # Given a death threat told with a past time, in words the P1 list does not hold
+    text = "@balliapolice 2 saal pehle padosi ne kaha tha kaat deb, us case ka status kya hai"
+    result = classify({"id": "1", "text": text})
+    # Then it is not P1, but a person looks, and sees the phrase
+    assert result.priority != "P1"
+    assert result.needs_review and "'kaat deb'" in result.review_reason

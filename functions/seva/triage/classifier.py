@@ -143,6 +143,9 @@ _EXPLICIT_SETS = (
 )
 
 
+_EXPLICIT_SET_NAMES = tuple(name.removeprefix("~set_") for name, _ in _EXPLICIT_SETS)
+
+
 def explicit_danger(rules: RuleReading) -> list[str]:
     """Danger to life the rules read outright: a shouted HELP or an emoji SOS; unless the tweet names a past time,
     a missing child with a stated age under 18, a death threat, a person held captive, self-harm, a call for an
@@ -299,7 +302,9 @@ class Triager:
             return f"low confidence {confidence:.2f} < {self.review.confidence_below}"
         if decision.p1:
             return None
-        signs = [f"'{p}'" for p in rules.found.get("p1", {})][:3]
+        # P1 words, and the phrases of danger read outright that a past time in the tweet set aside
+        found = rules.found
+        signs = [f"'{p}'" for name in ("p1", *_EXPLICIT_SET_NAMES) for p in found.get(name, ())][:3]
         if rules.shouted:
             signs.append("shouted help")
         if prediction is not None and prediction.p1 >= self.review.p1_probability_above:
