@@ -142,6 +142,25 @@ def _add(into: dict[str, dict[str, int]], counts: dict[str, dict[str, int]]) -> 
             total[k] += c[k]
 
 
+# Pooled sections of the report: a held-out set, the batches of one round of work, by their names
+GROUPS = (
+    ("heldout2-", "held-out set 2 (300 tweets, scored once on the final system)"),
+    ("heldout-", "held-out set 1 (scored once on `48e0ef2`, the then final system; in the training data since)"),
+    ("w7-", "w7–w8 (800 tweets, scored once on the handed-over system `f90c0e0` before tuning)"),
+    ("w8-", "w7–w8 (800 tweets, scored once on the handed-over system `f90c0e0` before tuning)"),
+)
+
+
+def group_of(batch: str) -> str:
+    return next((title for prefix, title in GROUPS if batch.startswith(prefix)), "training batches w1–w5")
+
+
+def latest_held_out(log: list[dict]) -> str | None:
+    """The name prefix of the newest held-out set in the log ("heldout2-"), or None."""
+    sets = {entry["batch"].rsplit("-", 1)[0] for entry in log if entry["batch"].startswith("heldout")}
+    return max(sets) + "-" if sets else None
+
+
 def write_report(log: list[dict]) -> None:
     header = (
         "| batch | date, system commit | complaint/noise | district | category | P1 recall | P1 precision | n |\n"
@@ -161,8 +180,7 @@ def write_report(log: list[dict]) -> None:
     pooled: dict[str, dict[str, dict[str, int]]] = {}  # group -> language -> counts
     for entry in log:
         lines.append(_row(entry["batch"], entry["counts"]["all"], f"{entry['date']} `{entry['commit']}`"))
-        group = "held-out (final system)" if entry["batch"].startswith("heldout") else "training batches"
-        _add(pooled.setdefault(group, {}), entry["counts"])
+        _add(pooled.setdefault(group_of(entry["batch"]), {}), entry["counts"])
     for group, by_language in pooled.items():
         lines += ["", f"## Pooled: {group}, by language", "", header]
         lines.append(_row("**all**", by_language["all"]))
@@ -177,11 +195,12 @@ def write_report(log: list[dict]) -> None:
 
 def reliability(log: list[dict]) -> list[str]:
     """Is ``confidence`` a probability? Per bin of confidence, how often the complaint/noise and P1/not decision
-    was right, and how many went to review — on the held-out batches (scored once on the final system)."""
+    was right, and how many went to review — on the newest held-out set (scored once on the final system)."""
     rows: list[tuple[float, bool, bool]] = []
+    held_out = latest_held_out(log)
     for entry in log:
         path = PREDICTIONS / f"{entry['batch']}.jsonl"
-        if not entry["batch"].startswith("heldout") or not path.exists():
+        if held_out is None or not entry["batch"].startswith(held_out) or not path.exists():
             continue
         for line in path.read_text(encoding="utf-8").splitlines():
             item = json.loads(line)
@@ -196,7 +215,7 @@ def reliability(log: list[dict]) -> list[str]:
         return []
     lines = [
         "",
-        "## Calibration on the held-out batches",
+        f"## Calibration on the held-out batches ({held_out}*)",
         "",
         "How often the complaint/noise and P1/not-P1 decision was right, by the confidence triage gave it.",
         "",

@@ -499,7 +499,7 @@ def test_uncertain_results_go_to_review_with_a_reason():
 
     triager = default_triager()
     # Given a tweet the model cannot place (no complaint words, no noise words)
-    result = triager.classify({"id": "1", "text": "@Uppolice They shut the shops and left"})
+    result = triager.classify({"id": "1", "text": "@Uppolice they took it"})
     # Then it is low-confidence, and goes to review
     assert result.confidence < triager.review.confidence_below
     assert result.needs_review and result.review_reason.startswith("low confidence")

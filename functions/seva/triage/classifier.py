@@ -18,7 +18,7 @@ from seva.textnorm import normalise
 from seva.triage.gazetteer import Gazetteer, Resolution, WeighedHit, resolve_district
 from seva.triage.lexicon import Lexicon
 from seva.triage.model import Prediction, TriageModel, features
-from seva.triage.text import has_devanagari, has_urdu, stems, tokens
+from seva.triage.text import consonant_skeleton, has_devanagari, has_urdu, stems, tokens
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 CATEGORIES = (
@@ -38,8 +38,19 @@ P1_CATEGORIES = ("emergency", "violent_crime", "women_safety", "missing_person")
 P2_CATEGORIES = {"violent_crime", "theft", "women_safety", "cyber_fraud", "missing_person", "emergency"}
 _MENTION = re.compile(r"(?<![\w@])@(\w{1,15})")
 _SHOUTED_HELP = re.compile(r"\bHELP\b|\bhelp\s*!|\bSOS\b|\bBACHAO\b|बचाओ|🆘", re.UNICODE)
+# "Save us" in Awadhi, Bhojpuri, Hindi and Urdu ("बचाय लेव", "bachai lyo", "بچاؤ"); Latin "bacha lo" is also "save
+# money", left out
+_CRY_FOR_HELP = re.compile(
+    r"बचाय लेव|बचाई लेव|बचाय लो|बचा लेव|बचा लो|बचा लीजिए|बचाइए|بچاؤ|بچا لو|بچائیں"
+    r"|\bbach(?:ai|ay|aai)\s*(?:lyo|lo|lev|leo)\b|\bbacha lijiye\b",
+    re.IGNORECASE,
+)
 _EMOJI_SIGNALS = ("😂", "🤣", "😅", "😆", "🙏", "🔥", "😭", "🆘", "👏", "👍", "❤", "🇮🇳", "😡", "🤲", "🌹", "💐")
-_EXPLICIT_SOS = ("~shouted", "~missing_child")
+_EXPLICIT_SOS = ("~shouted", "~emoji_sos")
+# A tweet of a place and these ("🔥🆘 Naka Hindola", "🚗💥🩸 Shuklaganj pul"): an SOS; 🔥 alone is praise too
+_SOS_EMOJI = ("🆘", "🚑", "🩸", "🔫", "💥", "🚒", "🔪", "😱")
+# A year named in the text ("2023 me", "March 2022", FIR 217/2023) — not a vehicle number ("UP32 AT 2021")
+_NAMED_YEAR = re.compile(r"(?<![A-Z] )(?<![\w.-])(?:19[89]\d|20[0-2]\d)(?![\w])")
 # A complaint the rules see no sign of needs the model to be fairly sure: P(noise) below this. Out of fold this
 # added half a point of complaint/noise accuracy; on real Mumbai Police tweets four points.
 _UNSUPPORTED_COMPLAINT = 0.3
@@ -108,35 +119,95 @@ class Decision:
     p1: bool
     probability: float  # the model's probability of this decision (noise / complaint / P1), before calibration
     reasons: list[str]
+    downgraded: str | None = None  # why a P(P1) above the threshold was not made P1 (then a person looks)
+
+
+# Signals that the danger to life, if any, is not now (unless the text also says "right now")
+_NOT_NOW = (
+    ("~set_unharmed", "nobody hurt"),
+    ("~set_could_happen", "what could happen"),
+    ("~set_handled", "help has come"),
+)
+
+
+# "Now" markers that say it has just happened, not that it is going on ("abhi abhi jeb kat gayi, koi chot nahi")
+_JUST_HAPPENED = frozenset(["abhi abhi", "अभी अभी", "ابھی ابھی", "just now", "minutes ago", "min pehle", "मिनट पहले"])
+
+
+# Lexicon sets that are danger to life on their own
+_EXPLICIT_SETS = (
+    ("~set_threat", "death threat"),
+    ("~set_captive", "held captive"),
+    ("~set_self_harm", "self-harm"),
+    ("~set_rescue_call", "rescue call"),
+)
+
+
+_EXPLICIT_SET_NAMES = tuple(name.removeprefix("~set_") for name, _ in _EXPLICIT_SETS)
+
+
+def explicit_danger(rules: RuleReading) -> list[str]:
+    """Danger to life the rules read outright: a shouted HELP or an emoji SOS; unless the tweet names a past time,
+    a missing child with a stated age under 18, a death threat, a person held captive, self-harm, a call for an
+    ambulance, fire brigade or divers."""
+    signals = rules.signals
+    found = [s.strip("~") for s in _EXPLICIT_SOS if s in signals]
+    # a past event named in the tweet ("2 saal pehle", "March 2023", "pichle saal"): an old case
+    if "~set_past" not in signals:
+        found += [reason for name, reason in _EXPLICIT_SETS if name in signals]
+        if "~missing_child" in signals and "~child_age" in signals:  # "my son … phone switched off": no age, no SOS
+            found.append("missing child")
+    return found
+
+
+def _going_on(rules: RuleReading) -> bool:
+    """The text says it is going on now ("right now", "abhi bhi"), not only that it has just happened."""
+    return not _JUST_HAPPENED.issuperset(rules.found.get("p1_ongoing", ()))
+
+
+def no_danger_now(prediction: Prediction, rules: RuleReading) -> str | None:
+    """Why a tweet the model leans to P1 describes no danger to life *now*, or None. The labelling policy's "not
+    P1" cases that the model's words miss most often (out of fold): nobody was hurt or all are safe now; a hazard
+    or fear of what could happen; help has come (in hospital now, the police have arrived); a missing adult."""
+    signals = rules.signals
+    for name, reason in () if _going_on(rules) else _NOT_NOW:
+        if name in signals:
+            return reason
+    if prediction.category == "missing_person" and "~adult_age" in signals and "~child_age" not in signals:
+        return "missing adult"
+    return None
 
 
 def decide(prediction: Prediction | None, rules: RuleReading, thresholds: tuple[float, float]) -> Decision:
     """Complaint or noise and P1 or not, from the model's probabilities and the rules where they are strong.
 
-    A tweet the model gives at least the P1 threshold of being P1 is a P1 complaint (recall first: in doubt,
-    P1); when the model's category is one where P1 is the exception (a theft, fraud, dispute, nuisance, traffic,
-    police conduct: "P1 only with danger to life now"), the second, higher threshold. A tweet the rules see no
-    complaint in is noise unless the model is fairly sure it is one. An explicit SOS — a shouted HELP, a missing
-    child with a stated age under 18, a death threat not told as past — in a tweet the model does not call
-    noise is P1 whatever the model says of its priority. Without a model: the rules alone.
+    A tweet the model gives at least the P1 threshold of being P1 is a P1 complaint; when the model's category
+    is one where P1 is the exception (a theft, fraud, dispute, nuisance, traffic, police conduct: "P1 only with
+    danger to life now"), the second, higher threshold — unless the rules read that there is no danger now
+    (``no_danger_now``: then it is downgraded, and a person looks). A tweet the rules see no complaint in is
+    noise unless the model is fairly sure it is one. Danger the rules read outright (``explicit_danger``) in a
+    tweet the model does not call noise is P1 whatever the model says of its priority. Without a model: the
+    rules alone.
     """
     if prediction is None:
         return Decision(rules.is_complaint, rules.priority == "P1", 1.0, rules.reasons)
+    explicit = explicit_danger(rules)
     threshold = thresholds[0] if prediction.category in P1_CATEGORIES else thresholds[1]
+    downgraded = None
     if prediction.p1 >= threshold:
-        return Decision(True, True, prediction.p1, [f"model P1 {prediction.p1:.2f}", *rules.reasons])
+        downgraded = None if explicit else no_danger_now(prediction, rules)
+        if downgraded is None:
+            return Decision(True, True, prediction.p1, [f"model P1 {prediction.p1:.2f}", *explicit, *rules.reasons])
+    if "emoji_sos" in explicit:  # a place and 🆘🚑🩸: the model, which reads words, takes it for noise
+        return Decision(True, True, prediction.p1, explicit)
     if prediction.noise >= 0.5:
-        return Decision(False, False, prediction.noise, [])
-    if rules.priority is None and prediction.noise >= _UNSUPPORTED_COMPLAINT:
+        return Decision(False, False, prediction.noise, [], downgraded)
+    if rules.priority is None and prediction.noise >= _UNSUPPORTED_COMPLAINT and not explicit:
         # the rules found nothing to act on and the model is unsure: noise, with a low confidence (to review)
-        return Decision(False, False, prediction.noise, [])
-    signals = rules.signals
-    explicit = [s for s in _EXPLICIT_SOS if s in signals]
-    if "~set_threat" in signals and "~set_past" not in signals:
-        explicit.append("death threat")
+        return Decision(False, False, prediction.noise, [], downgraded)
     if explicit:
-        return Decision(True, True, prediction.p1, [*(e.strip("~") for e in explicit), *rules.reasons])
-    return Decision(True, False, prediction.complaint, [])
+        return Decision(True, True, prediction.p1, [*explicit, *rules.reasons])
+    return Decision(True, False, prediction.complaint, [], downgraded)
 
 
 @dataclass
@@ -224,18 +295,23 @@ class Triager:
     ) -> str | None:
         """Why a person should look at this triage, or None. A noise or non-P1 result with any sign of danger
         to life is never left to pass silently."""
+        kind = "non-P1 complaint" if decision.is_complaint else "noise"
+        if decision.downgraded is not None and prediction is not None:
+            return f"P1 signal on a {kind}: model P1 {prediction.p1:.2f}, not P1 as {decision.downgraded}"
         if confidence < self.review.confidence_below:
             return f"low confidence {confidence:.2f} < {self.review.confidence_below}"
         if decision.p1:
             return None
-        signs = [f"'{p}'" for p in rules.found.get("p1", {})][:3]
+        # P1 words, and the phrases of danger read outright that a past time in the tweet set aside
+        found = rules.found
+        signs = [f"'{p}'" for name in ("p1", *_EXPLICIT_SET_NAMES) for p in found.get(name, ())][:3]
         if rules.shouted:
             signs.append("shouted help")
         if prediction is not None and prediction.p1 >= self.review.p1_probability_above:
             signs.append(f"model P1 {prediction.p1:.2f}")
         if not signs:
             return None
-        return f"P1 signal on a {'non-P1 complaint' if decision.is_complaint else 'noise'}: {', '.join(signs)}"
+        return f"P1 signal on a {kind}: {', '.join(signs)}"
 
     def _handle_codes(self, tweet: dict[str, Any], text: str) -> list[tuple[str, int]]:
         handle_codes = []
@@ -283,6 +359,8 @@ class Triager:
                         strong += weight
                 scores[category] = total
                 hits_by_category[category] = list(hits)
+        if ("19" in text or "20" in text) and (year := _NAMED_YEAR.search(text)):
+            found.setdefault("past", {})[year.group()] = 1.0  # "2023 me", "March 2022": a named year is the past
         # "murder 2 saal pehle": an old case, its P1 words are not danger now
         p1_hits = [] if "past" in found else [p for p, w in found.get("p1", {}).items() if w >= 2]
         # an urgent call for help ("jaldi police bhejo", "please come"); not about a standing pattern
@@ -382,6 +460,7 @@ class Triager:
             ("~district_handle", district_handle),
             ("~noise_words", noise_score > complaint_score),
             ("~retweet", text[:4] == "RT @"),
+            ("~emoji_sos", len(words) <= 4 and not text.isascii() and any(e in text for e in _SOS_EMOJI)),
         )
         signals += [name for name, on in flags if on]
         if not text.isascii():
@@ -406,48 +485,123 @@ class Triager:
 
 
 _AGE = re.compile(
-    r"(?<![\d.,])(\d{1,2})\s*(?:-\s*)?(?:saal|sal|year|years|yr|yrs|varsh|varshiya|वर्ष|वर्षीय|साल)(?![a-z])"
-    r"|(?:aged|age|umar|umra|उम्र|आयु)\s*:?\s*(\d{1,2})(?!\d)"
-    r"|\((\d{1,2})\)",  # "mera bhai (19)"
+    r"(?<![\d.,])(\d{1,2})\s*(?:-\s*)?(?:saal|sal|year|years|yr|yrs|yo|varsh|varshiya|baris|baras|barsa|बरस|बरिस|वर्ष|वर्षीय|साल|سال|برس)"
+    r"(?![a-z])(?!\s*(?:pehle|pahle|pahile|ago|se\b|baad|bad\b|puran|tak\b|पहले|पहिले|से|बाद|पुरान|तक|پہلے|سے|بعد|پران))"
+    r"|(?:aged|age|umar|umra|उम्र|आयु|عمر)\s*:?\s*(\d{1,2})(?!\d)"
+    r"|\((\d{1,2})\)"  # "mera bhai (19)"
+    r"|(?:son|daughter|nephew|niece|brother|sister|cousin|boy|girl),\s*(\d{1,2})\s*[,.]",  # "my nephew, 16, left"
     re.IGNORECASE,
 )
 
 
+# the words that may state an age, as tokens see them (folded: "वर्षीय" has no halant there)
 _AGE_WORDS = frozenset(
-    [
+    word
+    for spelling in [
         "saal",
         "sal",
         "year",
         "years",
         "yr",
         "yrs",
+        "yo",
         "varsh",
         "varshiya",
-        "वर्ष",
-        "वर्षीय",
-        "साल",
+        "baris",
+        "baras",
+        "barsa",
         "aged",
         "age",
         "umar",
         "umra",
+        "वर्ष",
+        "वर्षीय",
+        "साल",
+        "बरस",
+        "बरिस",
         "उम्र",
         "आयु",
     ]
+    for word in (*tokens(spelling), "" if spelling.isascii() else consonant_skeleton(spelling))
+    if word
 )
+# Ages written in words, as tokens see them ("पांच बरस कै", "bees saal ka", Urdu "پانچ سال"): the units after them
+_AGE_UNITS = frozenset(
+    [
+        "saal",
+        "sal",
+        "baris",
+        "baras",
+        "barsa",
+        "varsh",
+        "साल",
+        "बरस",
+        "बरिस",
+        "वर्ष",
+        *map(consonant_skeleton, ["साल", "बरस"]),
+    ]
+)
+_TIME_AFTER = frozenset(
+    ["pehle", "pahle", "pahile", "se", "bad", "tak", "पहले", "पहिले", "से", "बाद", "तक"]
+    + [consonant_skeleton(w) for w in ("पहले", "से", "बाद", "तक")]
+)
+_NUMBER_WORDS = {
+    word: number
+    for number, spellings in {
+        1: "ek एक",
+        2: "do दो",
+        3: "teen tin तीन",
+        4: "char chaar चार",
+        5: "panch paanch पांच पाँच",
+        6: "chhe chah छह छः",
+        7: "saat सात",
+        8: "aath आठ",
+        9: "nau नौ",
+        10: "das दस",
+        11: "gyarah ग्यारह",
+        12: "barah baarah बारह",
+        13: "terah तेरह",
+        14: "chaudah चौदह",
+        15: "pandrah pandrah पंद्रह पन्द्रह",
+        16: "solah सोलह",
+        17: "satrah सत्रह",
+        18: "atharah athara अठारह",
+        19: "unnis उन्नीस",
+        20: "bees bis बीस",
+        22: "bais baais बाईस",
+        25: "pachis pachees pachchis पचीस पच्चीस",
+        30: "tees तीस",
+        35: "paintis पैंतीस",
+        40: "chalis chaalis चालीस",
+        50: "pachas pachaas पचास",
+        60: "saath साठ",
+        70: "sattar सत्तर",
+    }.items()
+    for spelling in spellings.split()
+    for word in (*tokens(spelling), "" if spelling.isascii() else consonant_skeleton(spelling))
+    if word
+}
 
 
 def _age(text: str, words: list[str]) -> int | None:
-    """A person's stated age ("7 year old", "23 saal ka", "aged 72", "उम्र 5"): the youngest, if several."""
-    if _AGE_WORDS.isdisjoint(words) and "(" not in text:
+    """A person's stated age ("7 year old", "23 saal ka", "aged 72", "उम्र 5", "पांच बरस कै", "my nephew, 16,"):
+    the youngest, if several."""
+    if _AGE_WORDS.isdisjoint(words) and "(" not in text and "," not in text and _AGE_UNITS.isdisjoint(words):
         return None
-    ages = [int(m.group(1) or m.group(2) or m.group(3)) for m in _AGE.finditer(text)]
+    ages = [int(next(g for g in m.groups() if g)) for m in _AGE.finditer(text)]
+    for i, word in enumerate(words[1:-1], 1):  # "do saal pehle", "teen saal se": a time, not an age
+        if word in _AGE_UNITS and words[i - 1] in _NUMBER_WORDS and words[i + 1] not in _TIME_AFTER:
+            ages.append(_NUMBER_WORDS[words[i - 1]])
     return min(ages) if ages else None
 
 
 def _shouted(text: str) -> bool:
-    """HELP, help!, SOS, BACHAO, बचाओ — checked cheaply before the regex (this runs on every tweet)."""
-    if "HELP" in text or "help" in text or "SOS" in text or "BACHAO" in text or "बचाओ" in text or "🆘" in text:
-        return _SHOUTED_HELP.search(text) is not None
+    """HELP, help!, SOS, BACHAO, बचाओ, बचाय लेव, بچاؤ — checked cheaply before the regex (this runs on every tweet)."""
+    english = "HELP" in text or "help" in text or "SOS" in text or "BACHAO" in text or "बचाओ" in text or "🆘" in text
+    if english and _SHOUTED_HELP.search(text) is not None:
+        return True
+    if "बचा" in text or "بچا" in text or "ach" in text or "ACH" in text:
+        return _CRY_FOR_HELP.search(text) is not None
     return False
 
 

@@ -178,6 +178,12 @@ class Lexicon:
         "past",
         "threat",
         "earlier",
+        "captive",
+        "unharmed",
+        "could_happen",
+        "self_harm",
+        "handled",
+        "rescue_call",
     )
 
     @classmethod
