@@ -76,6 +76,7 @@ class OfficerSimulator:
         self.planned: dict[tuple[str, str], str] = {}  # (complaint, officer's district) -> what was planned
         self._steps: list[_Step] = []
         self._seq = 0
+        self._running = 0
         self._read = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -93,8 +94,9 @@ class OfficerSimulator:
 
     @property
     def pending(self) -> int:
+        """Steps still to take, the one under way included."""
         with self._lock:
-            return len(self._steps)
+            return len(self._steps) + self._running
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -170,7 +172,12 @@ class OfficerSimulator:
                 if not self._steps or self._steps[0].due > time.time():
                     return
                 step = heapq.heappop(self._steps)
-            step.run()
+                self._running += 1
+            try:
+                step.run()
+            finally:
+                with self._lock:
+                    self._running -= 1
 
     def _request(
         self,

@@ -281,6 +281,15 @@ def judge_lifecycle(stored: list[dict[str, Any]], audit: list[dict[str, Any]], t
         "reassigned": sum(1 for t in accepted if t.action == "reassign"),
         "median_ack_s_by_priority": {p: round(statistics.median(v), 1) for p, v in sorted(ack.items())},
         "state_mismatches": len(mismatched),
-        "state_mismatch_sample": mismatched[:5],
+        "state_mismatch_sample": [
+            {
+                "id": t,
+                "stored": s(complaints[t], "status"),
+                "expected": expected.get(t, "ROUTED"),
+                "accepted": [(x.officer_id, x.action) for x in accepted if x.tweet_id == t],
+                "trail": [(s(e, "action"), s(e, "actor_id"), s(e, "to_status")) for e in events.get(t, [])],
+            }
+            for t in mismatched[:5]
+        ],
         "audit_missing": audit_missing,
     }
