@@ -58,6 +58,12 @@ def test_bundled_demo_ingests_routes_notifies_and_answers_every_complaint(tmp_pa
     assert n["held_by_guard"] > 0 and n["digest"] >= 1 and n["followup"] > 0
     assert n["sos"] == c["by_priority"]["P1"]
     assert n["sms_not_matching_a_registered_template"] == 0
+    # And the simulated officers' work is in the lifecycle: every state as they left it, every step audited
+    lc = report["lifecycle"]
+    assert lc["audit_missing"] == 0 and lc["state_mismatches"] == 0
+    assert lc["officer_actions"] > 50 and lc["previews"] > 0
+    assert lc["by_state"].get("RESOLVED", 0) > 0 and lc["by_state"].get("ROUTED", 0) > 0  # some never act
+    assert set(lc["median_ack_s_by_priority"]) == {"P1", "P2", "P3"}
     # And every citizen was answered once on X
     r = report["replies"]
     assert r["acknowledgements"] == c["routed"] and r["duplicates"] == 0 and r["unanswered"] == 0
