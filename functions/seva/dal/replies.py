@@ -105,11 +105,14 @@ class DynamoPostingBudget:
         self.app_limit, self.app_window_s = app_limit, app_window_s
 
     def _take(self, key: str, limit: int, window_s: float, now: datetime) -> datetime | None:
+        # X's window starts at a handle's first post, ours are aligned to the clock: any X window spans at most
+        # two of ours, so each of ours takes half the limit and X's is never exceeded.
         s = self.state
         window = int(now.timestamp() // window_s)
+        share = max(1, limit // 2)
         try:
             s(f"xbudget#{key}", str(window)).update(
-                actions=[s.counter.add(1)], condition=s.counter.does_not_exist() | (s.counter < limit)
+                actions=[s.counter.add(1)], condition=s.counter.does_not_exist() | (s.counter < share)
             )
         except UpdateError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
