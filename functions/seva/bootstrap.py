@@ -8,10 +8,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from seva.settings import ApiSettings, NotifySettings, PollSettings, ReplySettings, RouteSettings
+from seva.settings import ApiSettings, FiguresSettings, NotifySettings, PollSettings, ReplySettings, RouteSettings
 
 if TYPE_CHECKING:
     from seva.desk import Desk
+    from seva.figures import FiguresKeeper
     from seva.notify import NotifyService
     from seva.polling import PollCycle
     from seva.replying import ReplyDesk
@@ -220,4 +221,25 @@ def desk(settings: ApiSettings) -> Desk:
         districts=districts,
         keys=lambda: LinkKeys.from_secret(get_json_secret(settings.link_key_secret_name)),
         now=utcnow,
+    )
+
+
+def figures_keeper(settings: FiguresSettings) -> FiguresKeeper:
+    from seva.clients.s3 import JsonObject
+    from seva.dal.complaints import DynamoComplaints
+    from seva.dal.figures import DynamoFigures
+    from seva.districts import load_districts
+    from seva.figures import FiguresKeeper, district_names
+
+    publish = None
+    if settings.web_bucket:
+        publish = JsonObject(settings.web_bucket, settings.public_figures_key, settings.aws_region)
+    return FiguresKeeper(
+        complaints=DynamoComplaints(settings.complaints_table, settings.audit_table, settings.aws_region),
+        store=DynamoFigures(settings.figures_table, settings.aws_region),
+        policy=settings.sla_policy(),
+        now=utcnow,
+        names=district_names(load_districts()),
+        publish=publish,
+        public_days=settings.public_days,
     )

@@ -159,6 +159,7 @@ class Desk:
                 district_code=int(str(district)) if str(district or "").isdigit() else None,
                 note=body.get("note"),
                 priority=body.get("priority"),
+                category=body.get("category"),
                 actor_district=None if who.state_cell else who.district,
             )
         )

@@ -84,6 +84,7 @@ class Action(StrEnum):
     TO_NOISE = "TO_NOISE"  # a person decides a complaint is noise
     FIRST_RESPONSE = "FIRST_RESPONSE"  # a police handle answered the citizen on X
     ESCALATE = "ESCALATE"
+    REVIEW = "REVIEW"  # a person confirms or corrects triage (category, priority); the label is kept for training
 
 
 OPEN = frozenset({Status.ROUTED, Status.ACKNOWLEDGED, Status.ON_THE_WAY, Status.REOPENED})
@@ -108,6 +109,7 @@ TRANSITIONS: dict[Action, tuple[frozenset[Status], Status | None]] = {
     Action.TO_NOISE: (frozenset({Status.ROUTED}), Status.NOISE),
     Action.FIRST_RESPONSE: (OPEN | {Status.RESOLVED, Status.CLOSED}, None),
     Action.ESCALATE: (OPEN, None),
+    Action.REVIEW: (OPEN | {Status.RESOLVED, Status.CLOSED, Status.NOISE}, None),
 }
 
 
@@ -143,6 +145,7 @@ BY_HAND: dict[Action, frozenset[ActorKind]] = {
     Action.CLOSE: frozenset({ActorKind.CITIZEN, ActorKind.STATE_CELL}),
     Action.FOLLOW_UP: frozenset({ActorKind.CITIZEN}),
     Action.FIRST_RESPONSE: frozenset({ActorKind.OFFICER}),
+    Action.REVIEW: frozenset({ActorKind.OFFICER, ActorKind.STATE_CELL}),
 }
 
 

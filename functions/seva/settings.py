@@ -133,3 +133,19 @@ class ApiSettings(_SlaSettings):
     officers_table: str
     link_key_secret_name: str
     reference_prefix: str = "UP"
+    figures_table: str | None = None
+    user_pool_id: str | None = None
+    user_pool_client_id: str | None = None
+    cognito_endpoint_url: str | None = None
+    """Where browsers sign in (default: Cognito's public endpoint of the region; the local cloud sets its own)."""
+
+
+class FiguresSettings(_SlaSettings):
+    """Settings of the figures function (the figures lane: every lifecycle transition; and a schedule that writes
+    the public page's snapshot to the web bucket)."""
+
+    audit_table: str
+    figures_table: str
+    web_bucket: str | None = None
+    public_figures_key: str = "data/public-figures.json"
+    public_days: int = Field(default=30, ge=1, le=366)
