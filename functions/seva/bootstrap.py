@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from seva.settings import ApiSettings, FiguresSettings, NotifySettings, PollSettings, ReplySettings, RouteSettings
 
 if TYPE_CHECKING:
+    from seva.dashboard import Dashboard
     from seva.desk import Desk
     from seva.figures import FiguresKeeper
     from seva.notify import NotifyService
@@ -242,4 +243,20 @@ def figures_keeper(settings: FiguresSettings) -> FiguresKeeper:
         names=district_names(load_districts()),
         publish=publish,
         public_days=settings.public_days,
+    )
+
+
+def dashboard(settings: ApiSettings) -> Dashboard:
+    from seva.dal.complaints import DynamoComplaints
+    from seva.dal.figures import DynamoFigures
+    from seva.dashboard import Dashboard
+    from seva.districts import load_districts
+
+    if not settings.figures_table:
+        raise ValueError("FIGURES_TABLE is not set")
+    return Dashboard(
+        repo=DynamoComplaints(settings.complaints_table, settings.audit_table, settings.aws_region),
+        figures=DynamoFigures(settings.figures_table, settings.aws_region),
+        districts=load_districts(),
+        now=utcnow,
     )

@@ -61,6 +61,17 @@ COUNTERS = (
     "reassigned",
     "reviewed",
 )
+SUMMARY_FIELDS = (
+    *COUNTERS,
+    "ack_sla_pct",
+    "resolve_sla_pct",
+    "ack_p50_s",
+    "ack_p95_s",
+    "resolve_p50_s",
+    "resolve_p95_s",
+    "reopen_rate_pct",
+    "satisfaction",
+)
 CLOCK_STARTS = {
     Stage.ACKNOWLEDGE: frozenset({Action.ROUTE, Action.TO_COMPLAINT, Action.REASSIGN}),
     Stage.RESOLVE: frozenset({Action.ROUTE, Action.TO_COMPLAINT, Action.REASSIGN, Action.REOPEN}),

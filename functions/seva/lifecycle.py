@@ -235,6 +235,8 @@ class Complaint:
     language: str | None = None
     evidence: list[dict[str, Any]] = field(default_factory=list)
     needs_review: bool = False
+    review_reason: str | None = None
+    confidence: float | None = None  # triage's calibrated probability that its decision is right
     routed_at: datetime | None = None
     ack_due_at: datetime | None = None
     resolve_due_at: datetime | None = None

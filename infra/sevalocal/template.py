@@ -119,6 +119,8 @@ class Deployment:
     user_pools: dict[str, str] = field(default_factory=dict)  # logical id -> pool id
     user_pool_clients: dict[str, str] = field(default_factory=dict)  # logical id -> client id
     http_apis: dict[str, HttpApiSpec] = field(default_factory=dict)
+    buckets: dict[str, str] = field(default_factory=dict)  # logical id -> bucket name
+    distributions: dict[str, dict[str, Any]] = field(default_factory=dict)  # logical id -> DistributionConfig
 
 
 def load_template(path: str | Path) -> dict[str, Any]:
@@ -231,7 +233,7 @@ def deploy(
     params.update(parameter_overrides or {})
     r = Resolver(stack, params, tpl.get("Conditions") or {})
     resources: dict[str, Any] = tpl.get("Resources") or {}
-    services = ("dynamodb", "sqs", "sns", "secretsmanager", "events", "pipes", "cognito-idp", "apigatewayv2")
+    services = ("dynamodb", "sqs", "sns", "secretsmanager", "events", "pipes", "cognito-idp", "apigatewayv2", "s3")
     clients = {s: infra_client(s, endpoint) for s in services}
     out = Deployment(stack, r.physical, r.attributes, [], {}, {}, {}, {}, params)
     for logical, res in resources.items():
@@ -423,6 +425,24 @@ def _create(
             authorizers[name] = {"issuer": jwt.get("issuer"), "audience": list(jwt.get("audience") or [])}
         out.http_apis[logical] = HttpApiSpec(logical, api["ApiId"], authorizers)
         r.physical[logical] = api["ApiId"]
+    elif kind == "AWS::S3::Bucket":
+        name = (props.get("BucketName") or f"{stack}-{logical}").lower()[:63]
+        clients["s3"].create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+        r.physical[logical] = name
+        r.attributes[(logical, "Arn")] = f"arn:aws:s3:::{name}"
+        r.attributes[(logical, "DomainName")] = f"{name}.s3.amazonaws.com"
+        r.attributes[(logical, "RegionalDomainName")] = f"{name}.s3.{REGION}.amazonaws.com"
+        out.buckets[logical] = name
+    elif kind == "AWS::S3::BucketPolicy":
+        r.physical[logical] = f"{stack}-{logical}"  # who may read the bucket: CloudFront (the local front reads it)
+    elif kind == "AWS::CloudFront::OriginAccessControl":
+        r.physical[logical] = r.attributes[(logical, "Id")] = f"E{secrets.token_hex(6).upper()}"
+    elif kind == "AWS::CloudFront::Distribution":
+        # The local cloud's HTTP server plays the distribution (sevalocal.front): its behaviours are kept here
+        distribution_id = f"E{secrets.token_hex(6).upper()}"
+        r.physical[logical] = r.attributes[(logical, "Id")] = distribution_id
+        r.attributes[(logical, "DomainName")] = f"{distribution_id.lower()}.cloudfront.net"
+        out.distributions[logical] = props.get("DistributionConfig") or {}
     else:
         raise ValueError(f"{logical}: resource type {kind} is not emulated")
 

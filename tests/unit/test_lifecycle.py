@@ -39,6 +39,12 @@ EXPECTED = {
         None,
     ),
     Action.ESCALATE: ({Status.ROUTED, Status.ACKNOWLEDGED, Status.ON_THE_WAY, Status.REOPENED}, None),
+    # a person confirms or corrects triage, on any complaint or noise (the state is kept)
+    Action.REVIEW: (
+        {Status.ROUTED, Status.ACKNOWLEDGED, Status.ON_THE_WAY, Status.REOPENED, Status.RESOLVED, Status.CLOSED}
+        | {Status.NOISE},
+        None,
+    ),
 }
 
 

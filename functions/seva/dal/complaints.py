@@ -105,6 +105,8 @@ def to_complaint(item: ComplaintModel) -> Complaint:
         closed_at=item.closed_at,
         first_response_at=item.first_response_at,
         needs_review=bool(item.needs_review),
+        review_reason=item.review_reason,
+        confidence=float(item.confidence) if item.confidence is not None else None,
         version=int(item.version or 0),
     )
 
@@ -199,6 +201,21 @@ class DynamoComplaints:
     def queue(self, district_key: str, limit: int = 200) -> list[Complaint]:
         """A district's open complaints, P1 first, then by deadline."""
         return [to_complaint(i) for i in self.model.by_queue.query(f"{district_key}#OPEN", limit=limit)]
+
+    def in_status(
+        self, status: Status, since: datetime | None = None, until: datetime | None = None, limit: int = 500
+    ) -> list[Complaint]:
+        """Complaints in one state that came in between ``since`` and ``until``, newest first (``by_status``)."""
+        m = self.model
+        condition: Any = None
+        if since is not None and until is not None:
+            condition = m.ingested_at.between(since, until)
+        elif since is not None:
+            condition = m.ingested_at >= since
+        elif until is not None:
+            condition = m.ingested_at <= until
+        items = m.by_status.query(str(status), condition, scan_index_forward=False, limit=limit)
+        return [to_complaint(i) for i in items]
 
     def events(self, tweet_id: str) -> list[Event]:
         """The complaint's audit trail, in time order."""

@@ -77,6 +77,17 @@ class ByReference(GlobalSecondaryIndex["ComplaintModel"]):
     reference = UnicodeAttribute(hash_key=True)
 
 
+class ByStatus(GlobalSecondaryIndex["ComplaintModel"]):
+    """Every complaint by state, in the order it came in (the state cell's queue, the review queue, exports)."""
+
+    class Meta:
+        index_name = "by_status"
+        projection = AllProjection()
+
+    status = UnicodeAttribute(hash_key=True)
+    ingested_at = UTCDateTimeAttribute(range_key=True)
+
+
 class ComplaintModel(Model):
     """One item per ingested tweet. The key is the tweet id, so a tweet can never be stored twice. Its state
     changes only through ``DynamoComplaints.apply`` (a lifecycle transition and its audit event)."""
@@ -138,6 +149,7 @@ class ComplaintModel(Model):
     by_conversation = ByConversation()
     by_queue = ByQueue()
     by_reference = ByReference()
+    by_status = ByStatus()
 
 
 class AuditModel(Model):
