@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from seva.desk import Forbidden, Identity, officer_view, public_view
 from seva.districts import Districts
-from seva.figures import IST, SUMMARY_FIELDS, breakdown, day_range, district_names, public_figures, summary
+from seva.figures import BOUNDS, IST, SUMMARY_FIELDS, breakdown, day_range, district_names, public_figures, summary
 from seva.lifecycle import OPEN, Complaint, Status
 
 EXPORTED = (Status.ROUTED, Status.ACKNOWLEDGED, Status.ON_THE_WAY, Status.RESOLVED, Status.REOPENED, Status.CLOSED)
@@ -152,6 +152,7 @@ class Dashboard:
             "from": first,
             "to": last,
             "summary": summary(rows),
+            "bounds": list(BOUNDS),  # upper bounds (s) of the latency histograms' buckets
             "by_day": _lean(breakdown(rows, "day")),
             "by_category": _lean(breakdown(rows, "category")),
             "by_priority": _lean(breakdown(rows, "priority")),

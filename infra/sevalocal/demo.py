@@ -19,6 +19,7 @@ from sevalocal.aws import CREDENTIALS, REGION, MotoProcess, infra_client
 from sevalocal.emulator import Emulator, InvokeResult
 from sevalocal.fakex import FakeX, ServerThread, UserCredentials, snowflake
 from sevalocal.faults import FaultPlan
+from sevalocal.front import Front, publish_assets
 from sevalocal.httpapi import HttpApiGateway
 from sevalocal.officers_sim import OfficerBehaviour, OfficerSimulator
 from sevalocal.scenario import DEFAULT_SCENARIO, ScenarioTweet, load_scenario, matching_ids
@@ -155,12 +156,32 @@ class LocalCloud:
         for api in self.deployment.http_apis.values():
             self.gateway = HttpApiGateway(api, self.aws.url)
             self.emulator.gateways.append(self.gateway)
+        # The web app: the README's post-deploy upload of web/ to the bucket, CloudFront played by ``Front``
+        self.front: Front | None = None
+        for config in self.deployment.distributions.values():
+            bucket = next(iter(self.deployment.buckets.values()), None)
+            if bucket is None:
+                continue
+            s3 = infra_client("s3", self.aws.url)
+            publish_assets(s3, bucket)
+            self.front = Front(config, s3, bucket, self._gateway_wsgi)
 
-    def _api_wsgi(self, environ, start_response):  # type: ignore[no-untyped-def]
+    @property
+    def url(self) -> str:
+        """Where the web app answers (the distribution's domain; the links' base URL too)."""
+        return self.api.url
+
+    def _gateway_wsgi(self, environ, start_response):  # type: ignore[no-untyped-def]
         if self.gateway is None:
             start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
             return [b"the local cloud is starting"]
         return self.gateway.wsgi(environ, start_response)
+
+    def _api_wsgi(self, environ, start_response):  # type: ignore[no-untyped-def]
+        front = getattr(self, "front", None)
+        if front is not None:
+            return front.wsgi(environ, start_response)
+        return self._gateway_wsgi(environ, start_response)
 
     def _seed_officers(self, path: Path) -> None:
         from seva.officers import Officer

@@ -3,6 +3,7 @@ counts, the summary's rates, and the public page's figures (no personal data).""
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 from datetime import UTC, datetime, timedelta
@@ -70,7 +71,7 @@ class Trail:
 
 def test_buckets_are_log_spaced_and_cover_seconds_to_months():
     assert BOUNDS[0] == 30 and BOUNDS[2] == 60 and BOUNDS[-1] > 60 * 86400
-    ratios = [b / a for a, b in zip(BOUNDS, BOUNDS[1:], strict=False)]
+    ratios = [b / a for a, b in itertools.pairwise(BOUNDS)]
     assert all(1.3 < r < 1.5 for r in ratios)
     assert bucket(0) == 0 and bucket(30) == 0 and bucket(31) == 1 and bucket(10**9) == len(BOUNDS)
 
