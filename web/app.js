@@ -444,21 +444,15 @@ function drawCharts(data, ackCanvas, slaCanvas) {
 // -- start -------------------------------------------------------------------------------------------------------
 async function start() {
   applyStrings();
-  const params = new URLSearchParams(location.search);
-  const refresh = Number(params.get("refresh"));
-  if (refresh >= 250) state.refreshMs = refresh;
-  document.getElementById("lang").addEventListener("click", () => switchLanguage(() => { if (state.token) { showWho(); route(); } }));
-  document.getElementById("signout").addEventListener("click", signOut);
-  window.addEventListener("hashchange", route);
-  state.config = await (await fetch("/public/config")).json();
-  state.districts = await (await fetch("/public/districts")).json();
   const form = document.getElementById("signin");
+  // The form's handler first: a submit before the configuration arrives must never post the password anywhere
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const button = form.querySelector("button");
     button.disabled = true;
     document.getElementById("signin-error").textContent = "";
     try {
+      await ready;
       await signIn(form.username.value.trim(), form.password.value);
       form.password.value = "";
       signedIn();
@@ -468,6 +462,17 @@ async function start() {
       button.disabled = false;
     }
   });
+  const params = new URLSearchParams(location.search);
+  const refresh = Number(params.get("refresh"));
+  if (refresh >= 250) state.refreshMs = refresh;
+  document.getElementById("lang").addEventListener("click", () => switchLanguage(() => { if (state.token) { showWho(); route(); } }));
+  document.getElementById("signout").addEventListener("click", signOut);
+  window.addEventListener("hashchange", route);
+  const ready = (async () => {
+    state.config = await (await fetch("/public/config")).json();
+    state.districts = await (await fetch("/public/districts")).json();
+  })();
+  await ready;
   // A demo sign-in link (seva up): #signin=<base64url of {"u": ..., "p": ...}>, used once and removed from the URL
   const demo = location.hash.match(/^#signin=([A-Za-z0-9_-]+)/);
   if (demo) {
@@ -480,6 +485,7 @@ async function start() {
   const saved = sessionStorage.getItem("seva.token");
   if (!state.token && saved) { try { useToken(saved); } catch (error) { sessionStorage.removeItem("seva.token"); } }
   if (state.token) signedIn(); else showSignIn();
+  document.body.dataset.ready = "1";
 }
 
 function signedIn() {

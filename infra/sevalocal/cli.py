@@ -24,6 +24,24 @@ def _demo(args: argparse.Namespace) -> int:
     return status
 
 
+def _up(args: argparse.Namespace) -> int:
+    from sevalocal.scenario import DEFAULT_SCENARIO, ScenarioError
+    from sevalocal.up import run_up
+
+    scenario = Path(args.scenario) if args.scenario else DEFAULT_SCENARIO
+    if not scenario.is_file():
+        print(f"seva up: no scenario file {scenario}", file=sys.stderr)
+        return 2
+    try:
+        return run_up(scenario, args.port, args.speed)
+    except ScenarioError as exc:
+        print(f"seva up: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"seva up: cannot serve on port {args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+
+
 def classify_lines(lines, out) -> int:  # type: ignore[no-untyped-def]
     """JSON Lines in (``{"tweet", "author", "place"}``), one triage JSON object per line out."""
     import orjson  # JSON Lines at classifier speed: the standard library's json takes a fifth of the time
@@ -124,6 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--report", help="write the JSON report here")
     demo.add_argument("--quiet", action="store_true", help="no progress lines")
     demo.set_defaults(func=_demo)
+    up = sub.add_parser("up", help="the local cloud with the web app, playing a scenario, until stopped")
+    up.add_argument("--scenario", help="JSON Lines scenario (default: the bundled one)")
+    up.add_argument("--port", type=int, default=8080, help="where the web app answers (default 8080; 0: any)")
+    up.add_argument("--speed", type=float, default=60.0, help="scenario seconds per wall second (default 60)")
+    up.set_defaults(func=_up)
     classify = sub.add_parser(
         "classify", help="triage JSON Lines from stdin ({tweet, author, place}) to JSON Lines on stdout"
     )

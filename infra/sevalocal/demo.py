@@ -56,6 +56,7 @@ class DemoOptions:
     x_users: dict | None = None  # the handles' credentials, if not the working ones (tests: none at all)
     officers_act: bool = True  # simulated officers act on the links that reach them
     never_share: float = 0.2  # complaints no officer ever acts on
+    port: int = 0  # where the web app and the HTTP API answer (0: any free port)
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -78,7 +79,7 @@ class LocalCloud:
         self.aws_app = self.aws = MotoProcess(self.faults)  # AWS on a core of its own
         # The HTTP API's address is known before the stack exists: links in SMS point at it (LinkBaseUrl)
         self.gateway: HttpApiGateway | None = None
-        self.api = ServerThread(self._api_wsgi).__enter__()
+        self.api = ServerThread(self._api_wsgi, port=options.port).__enter__()
         self.fakex = FakeX(speed=options.speed, faults=self.faults, index_lag=options.index_lag)
         self.x = ServerThread(self.fakex.wsgi).__enter__()
         # moto's backends are per process: each local cloud gets its own stack (and so its own names).
@@ -130,6 +131,7 @@ class LocalCloud:
             "AWS_REGION": REGION,
             "AWS_DEFAULT_REGION": REGION,
             "X_API_BASE_URL": self.x.url,
+            "COGNITO_ENDPOINT_URL": self.aws.url,  # where the web app signs in (the public config says so)
             "POWERTOOLS_TRACE_DISABLED": "true",
             "HANDLE_REGISTRY_PATH": str(options.registry),
             # X's posting windows run on scenario time, like the fake X server's
