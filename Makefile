@@ -6,10 +6,14 @@ PY313 := $(shell PYENV_VERSION=3.13.0 pyenv which python 2>/dev/null)
 PYTHON ?= $(if $(PY313),$(PY313),python3)
 PIP_FLAGS := --quiet --disable-pip-version-check
 
-.PHONY: help setup demo test test-unit test-integration test-e2e lint format build bench model scenario clean
+# The browser tests drive Debian's chromium (Playwright, no browser download); Devanagari needs Noto fonts
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help setup browser up demo test test-unit test-integration test-e2e lint format build bench model scenario clean
 
 help:
 	@echo "make demo   run the bundled scenario end to end on the local cloud"
+	@echo "make up     the web app on the local cloud, playing the bundled scenario (seva up --port 8080)"
 	@echo "make test   lint + unit, integration and end-to-end tests"
 	@echo "make lint   ruff + mypy;  make build   sam build (python3.13);  make bench   benchmarks"
 	@echo "make model  retrain triage's model from tests/data (labelled set and fresh batches)"
@@ -24,17 +28,25 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 
 setup: $(VENV)/.installed
 
+browser:
+	@command -v chromium >/dev/null && fc-list 2>/dev/null | grep -q NotoSansDevanagari || { \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-noto-core >/dev/null; }
+
 demo: setup
 	$(VENV)/bin/seva demo $(DEMO_ARGS)
 
-test: setup lint
+up: setup
+	$(VENV)/bin/seva up $(UP_ARGS)
+
+test: setup browser lint
 	$(VENV)/bin/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 test-unit: setup
 	$(VENV)/bin/pytest -q tests/unit
 test-integration: setup
 	$(VENV)/bin/pytest -q tests/integration
-test-e2e: setup
+test-e2e: setup browser
 	$(VENV)/bin/pytest -q tests/e2e
 
 lint: setup

@@ -41,7 +41,13 @@ def run_up(scenario: Path, port: int, speed: float = 60.0, stop: threading.Event
     stop = stop or threading.Event()
     options = DemoOptions(scenario=scenario, speed=speed, quiet=True, port=port)
     items = load_scenario(scenario)
-    cloud = LocalCloud(options)
+    # Ctrl-C reaches the whole process group: the local cloud's processes ignore it (inherited), and this one stops
+    # them in order (the emulator first, then AWS), so stopping prints no traceback
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        cloud = LocalCloud(options)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     try:
         cloud.emulator.wait_ready()
         halt = cloud.emulator.serve()

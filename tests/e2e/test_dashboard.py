@@ -19,7 +19,9 @@ from sevalocal.scenario import ScenarioTweet, load_scenario
 
 CHROMIUM = os.environ.get("SEVA_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None:
-    pytest.skip("Debian's chromium is not installed (make test installs it: apt-get install chromium)", allow_module_level=True)
+    pytest.skip(
+        "Debian's chromium is not installed (make test installs it: apt-get install chromium)", allow_module_level=True
+    )
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (make setup)")
 
 ROOT = Path(__file__).resolve().parents[2]
