@@ -253,7 +253,7 @@ async function complaintView(container, id, notice) {
   container.replaceChildren(
     el("p", {}, el("a", { href: "#/queue", text: `← ${t("complaint.back")}` })),
     el("h2", { id: "complaint-title" }, `${c.reference || c.id} `, badge("prio", c.priority, c.priority || "")),
-    notice ? el("p", { class: notice.ok ? "notice" : "error", role: "status", id: "action-result", text: notice.text }) : null,
+    notice ? el("p", { class: notice.ok ? "notice" : "error", role: "status", id: "action-result", tabindex: -1, text: notice.text }) : null,
     el("div", { class: "grid2" },
       el("section", { "aria-labelledby": "tweet-h" },
         el("h3", { id: "tweet-h", text: t("complaint.tweet") }),
@@ -301,7 +301,15 @@ function actionsPanel(c) {
     } catch (error) {
       notice = { ok: false, text: t("complaint.refused", { message: error.message }) };
     }
-    await complaintView(document.getElementById("view"), c.id, notice);
+    const view = document.getElementById("view");
+    try {
+      await complaintView(view, c.id, notice);
+    } catch (error) {  // e.g. reassigned to another district: no longer this person's to see
+      view.replaceChildren(
+        el("p", { class: notice.ok ? "notice" : "error", role: "status", id: "action-result", tabindex: -1, text: notice.text }),
+        el("p", { text: error.message }),
+        el("p", {}, el("a", { href: "#/queue", text: `← ${t("complaint.back")}` })));
+    }
     const result = document.getElementById("action-result");
     if (result) result.focus();
   };
