@@ -14,8 +14,8 @@ What each action counts (on the day of the event, India time):
   noise turned into a complaint, or a reassignment) in the ``a`` histogram.
 - RESOLVE: ``resolved``, ``resolve_within`` / ``resolve_late``, the time since the resolve clock started (routing,
   reassignment or a reopening) in the ``r`` histogram.
-- ESCALATE: ``escalations``; the first level of a stage is the deadline passing without its action
-  (``ack_missed`` / ``resolve_missed``).
+- ESCALATE: ``escalations``; a stage's first escalation since its clock started is the deadline passing without
+  its action (``ack_missed`` / ``resolve_missed``), whatever level the chain starts at.
 - REOPEN: ``reopened``; CLOSE: ``closed`` (``closed_auto``) and a citizen's rating (``rating_count``, ``rating_sum``).
 - REASSIGN: ``reassigned``; REVIEW, TO_COMPLAINT, TO_NOISE by a person: ``reviewed`` and a label for triage.
 
@@ -155,12 +155,9 @@ def contribution(event: Event, trail: Sequence[Event], category: str | None, pol
         _clock(add, "r", "resolve", event, before, policy.resolve[priority], Stage.RESOLVE)
     if action == Action.ESCALATE:
         add("escalations")
-        if _int(event.details.get("level")) == 1:
-            stage = str(event.details.get("stage") or "")
-            if stage == Stage.ACKNOWLEDGE:
-                add("ack_missed")
-            elif stage == Stage.RESOLVE:
-                add("resolve_missed")
+        stage = str(event.details.get("stage") or "")
+        if stage in (Stage.ACKNOWLEDGE, Stage.RESOLVE) and _first_escalation(event, before, Stage(stage)):
+            add("ack_missed" if stage == Stage.ACKNOWLEDGE else "resolve_missed")
     if action == Action.REOPEN:
         add("reopened")
     if action == Action.CLOSE:
@@ -184,6 +181,19 @@ def contribution(event: Event, trail: Sequence[Event], category: str | None, pol
         counts=counts,
         label=label,
     )
+
+
+def _first_escalation(event: Event, before: list[Event], stage: Stage) -> bool:
+    """The stage's first escalation since its clock started: its deadline passed without the action. (The level
+    alone does not say it: a chain skips levels with nobody on them.) Without a trail, level 1 is the first."""
+    if not before:
+        return _int(event.details.get("level")) == 1
+    for e in reversed(before):
+        if e.action in CLOCK_STARTS[stage]:
+            return True
+        if e.action == Action.ESCALATE and str(e.details.get("stage") or "") == stage:
+            return False
+    return True
 
 
 def _clock(add: Any, histogram: str, name: str, event: Event, before: list[Event], window: timedelta, stage: Stage):
@@ -334,7 +344,7 @@ class FiguresStore(Protocol):
     def district_rows(self, first_day: str, last_day: str) -> list[dict[str, Any]]: ...
 
 
-NEEDS_TRAIL = frozenset({Action.ACKNOWLEDGE, Action.ON_THE_WAY, Action.RESOLVE})
+NEEDS_TRAIL = frozenset({Action.ACKNOWLEDGE, Action.ON_THE_WAY, Action.RESOLVE, Action.ESCALATE})
 
 
 @dataclass

@@ -158,6 +158,19 @@ def test_escalations_count_and_the_first_level_of_a_stage_is_a_missed_deadline()
     assert t.counts(late) == {"escalations": 1, "resolve_missed": 1}
 
 
+def test_the_first_escalation_of_a_clock_is_its_missed_deadline_whatever_its_level():
+    # Given a district with nobody at level 1: the chain starts at level 2
+    t = Trail(Priority.P2)
+    t.add(Action.ROUTE, 0, Status.RECEIVED, Status.ROUTED, SYSTEM)
+    sla = Actor.system("sla")
+    first = t.add(Action.ESCALATE, 240, Status.ROUTED, Status.ROUTED, sla, stage="acknowledge", level=2)
+    assert t.counts(first) == {"escalations": 1, "ack_missed": 1}
+    # A reassignment restarts the clock: the new district's first escalation is a missed deadline again
+    t.add(Action.REASSIGN, 250, Status.ROUTED, Status.ROUTED)
+    again = t.add(Action.ESCALATE, 500, Status.ROUTED, Status.ROUTED, sla, stage="acknowledge", level=2)
+    assert t.counts(again) == {"escalations": 1, "ack_missed": 1}
+
+
 def test_a_close_counts_the_citizens_rating_and_an_auto_close():
     t = Trail()
     citizen = Actor(ActorKind.CITIZEN, "42")
