@@ -363,11 +363,16 @@ async function reviewView(container) {
       el("td", { "data-label": t("complaint.actions") }, c.status === "NOISE" ? null : el("button", {
         type: "button", class: "secondary", text: t("review.confirm"), dataset: { action: "review" },
         onclick: async (e) => {
-          e.currentTarget.disabled = true;
-          await api(`/api/complaints/${encodeURIComponent(c.id)}/actions`, {
-            method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ action: "review" }),
-          });
-          route();
+          const button = e.currentTarget;
+          button.disabled = true;
+          try {
+            await api(`/api/complaints/${encodeURIComponent(c.id)}/actions`, {
+              method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ action: "review" }),
+            });
+            route();
+          } catch (error) {
+            button.replaceWith(el("span", { class: "error", role: "alert", text: t("complaint.refused", { message: error.message }) }));
+          }
         } })),
     ))));
   if (!data.items.length) table.tBodies[0].append(el("tr", {}, el("td", { colspan: 8, text: t("review.empty") })));
