@@ -530,6 +530,9 @@ def build_report(
         "notifications": verdict["notifications"],
         "replies": verdict["replies"],
         "lifecycle": judge_lifecycle(stored, cloud.audit(), cloud.simulator.taken if cloud.simulator else []),
+        # the dashboard's figures as the figures function kept them (the pipeline's own aggregates, for comparison
+        # with the ground truth above)
+        "figures": figures_report(cloud),
         "dlq": cloud.dlq_depth(),
         "x_requests": dict(sorted(cloud.fakex.requests.items())),
         "aws_requests": dict(sorted(cloud.aws_app.requests.items())),
@@ -567,6 +570,28 @@ def build_report(
         "wall_s": round(time.time() - wall_start, 2),
     }
     return report
+
+
+def figures_report(cloud: LocalCloud) -> dict[str, Any]:
+    """The state's figures for the days of the run (a query of the figures table's state partition, no scan)."""
+    from datetime import timedelta
+
+    from seva.figures import IST, summary
+
+    table = cloud.deployment.tables.get("FiguresTable")
+    if not table:
+        return {}
+    today = datetime.now(IST).date()
+    first, last = (today - timedelta(days=1)).isoformat(), (today + timedelta(days=1)).isoformat()
+    rows: list[dict[str, Any]] = []
+    for page in cloud.ddb.get_paginator("query").paginate(
+        TableName=table,
+        KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
+        ExpressionAttributeValues={":pk": {"S": "fig#state"}, ":a": {"S": first}, ":b": {"S": f"{last}~"}},
+        ConsistentRead=True,
+    ):
+        rows += [{k: int(v["N"]) for k, v in item.items() if "N" in v} for item in page["Items"]]
+    return {k: v for k, v in summary(rows).items() if not k.endswith("_histogram")}
 
 
 def _latencies(
