@@ -229,7 +229,8 @@ function queueRow(c, fresh) {
   return el("tr", { class: fresh ? "fresh" : null, dataset: { id: c.id, deadline: c.deadline } },
     cell("col.reference", el("a", { href: `#/c/${encodeURIComponent(c.id)}`, text: c.reference || c.id })),
     cell("col.priority", badge("prio", c.priority, c.priority || t("none"))),
-    cell("col.deadline", badge("deadline", c.deadline, t("deadline." + c.deadline))),
+    cell("col.deadline", badge("deadline", c.deadline, t("deadline." + c.deadline)),
+      c.escalation_level ? el("span", { class: "badge deadline-breached", text: t("queue.escalated", { level: c.escalation_level }) }) : null),
     cell("col.due", el("time", { datetime: c.due_at, text: formatTime(c.due_at) })),
     cell("col.status", label("status", c.status)),
     cell("col.district", districtName(c.district_code ?? "HQ")),
@@ -246,6 +247,8 @@ async function complaintView(container, id, notice) {
     ["col.category", label("category", c.category)], ["col.district", districtName(c.district_code ?? "HQ")],
     ["filter.language", label("language", c.language)], ["col.received", formatTime(c.received_at)],
     ["col.due", formatTime(c.due_at)], ["col.deadline", t("deadline." + c.deadline)],
+    ["col.escalation", c.escalation_level ? t("queue.escalated", { level: c.escalation_level }) : t("none")],
+    ["perf.satisfaction", c.satisfaction ?? t("none")],
     ["col.confidence", c.confidence === null || c.confidence === undefined ? t("none") : `${Math.round(c.confidence * 100)}%`],
   ];
   if (c.review_reason) rows.push(["col.reason", c.review_reason]);

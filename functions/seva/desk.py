@@ -228,6 +228,8 @@ def officer_view(c: Complaint, now: datetime) -> dict[str, Any]:
         "resolve_due_at": _iso(c.resolve_due_at),
         "evidence": c.evidence,
         "needs_review": c.needs_review,
+        "escalation_level": c.escalation_level,
+        "satisfaction": c.satisfaction,
     }
 
 
