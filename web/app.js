@@ -417,7 +417,7 @@ async function performanceView(container, params) {
     el("h3", { text: t("perf.ack_distribution") }), el("div", { class: "chart" }, ackCanvas),
     el("h3", { text: t("perf.sla_over_time") }), el("div", { class: "chart" }, slaCanvas),
     data.by_district ? el("h3", { text: t("perf.by_district") }) : null,
-    data.by_district ? figuresTable("by-district", data.by_district, (r) => districtName(r.district)) : null,
+    data.by_district ? figuresTable("by-district", data.by_district.slice().sort((a, b) => b.received - a.received), (r) => districtName(r.district)) : null,
     el("h3", { text: t("perf.by_category") }),
     figuresTable("by-category", data.by_category, (r) => label("category", r.category)),
   );
@@ -484,13 +484,15 @@ async function start() {
   document.getElementById("lang").addEventListener("click", () => switchLanguage(() => { if (state.token) { showWho(); route(); } }));
   document.getElementById("signout").addEventListener("click", signOut);
   window.addEventListener("hashchange", route);
+  const demo = location.hash.match(/^#signin=([A-Za-z0-9_-]+)/);
+  if (!demo && !sessionStorage.getItem("seva.token")) showSignIn();  // at once: the form waits for the config
+  else document.getElementById("view").replaceChildren(el("p", { class: "status-line", role: "status", text: t("loading") }));
   const ready = (async () => {
     state.config = await (await fetch("/public/config")).json();
     state.districts = await (await fetch("/public/districts")).json();
   })();
   await ready;
   // A demo sign-in link (seva up): #signin=<base64url of {"u": ..., "p": ...}>, used once and removed from the URL
-  const demo = location.hash.match(/^#signin=([A-Za-z0-9_-]+)/);
   if (demo) {
     history.replaceState(null, "", location.pathname + location.search + "#/queue");
     try {

@@ -113,6 +113,7 @@ const STRINGS = {
     "public.median_resolution": "Median resolution time",
     "error.load": "Could not load: {message}",
     "none": "—",
+    "loading": "Loading…",
   },
   hi: {
     "app.title": "सेवा — नियंत्रण कक्ष",
@@ -224,6 +225,7 @@ const STRINGS = {
     "public.median_resolution": "माध्य निस्तारण समय",
     "error.load": "लोड नहीं हुआ: {message}",
     "none": "—",
+    "loading": "लोड हो रहा है…",
   },
 };
 
