@@ -67,6 +67,7 @@ def run_up(scenario: Path, port: int, speed: float = 60.0, stop: threading.Event
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
         stop.wait()
+        print("seva up: stopping (officers, functions, then AWS)…", file=sys.stderr, flush=True)
         officers.stop()
         halt()
         return 0
