@@ -20,7 +20,7 @@ from sevalocal.scenario import ScenarioTweet, load_scenario
 CHROMIUM = os.environ.get("SEVA_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None:
     pytest.skip(
-        "Debian's chromium is not installed (make test installs it: apt-get install chromium)", allow_module_level=True
+        "Debian's chromium is not installed (make browser, run by make test, installs it)", allow_module_level=True
     )
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (make setup)")
 
