@@ -128,6 +128,8 @@ class ActionDesk:
                 changes |= {"acknowledged_at": now, "acknowledged_by": request.actor.id}
         elif action == Action.RESOLVE:
             changes = {"resolved_at": now}
+            if details.get("note"):  # what was done: told to the citizen in the resolution reply
+                changes["resolution_note"] = details["note"]
         elif action == Action.REASSIGN:
             code = request.district_code
             if code is not None and self.districts.get(code) is None:

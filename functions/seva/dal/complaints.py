@@ -73,6 +73,7 @@ SETTABLE = frozenset(
         "first_response_by",
         "escalation_level",
         "satisfaction",
+        "resolution_note",
     }
 )
 
@@ -115,6 +116,7 @@ def to_complaint(item: ComplaintModel) -> Complaint:
         escalation_level=int(item.escalation_level or 0),
         satisfaction=int(item.satisfaction) if item.satisfaction is not None else None,
         reply_handle=item.reply_handle,
+        resolution_note=item.resolution_note,
         needs_review=bool(item.needs_review),
         version=int(item.version or 0),
     )

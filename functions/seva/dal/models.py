@@ -142,6 +142,7 @@ class ComplaintModel(Model):
     clock_key = UnicodeAttribute(null=True)
     clock_due_at = UTCDateTimeAttribute(null=True)
     satisfaction = NumberAttribute(null=True)  # the citizen's 1-5 rating when closing
+    resolution_note = UnicodeAttribute(null=True)  # what the officer says was done (told to the citizen)
     # notify
     notified_at = UTCDateTimeAttribute(null=True)
     notify_failed = ListAttribute[str](null=True)  # "<officer>#<channel>" deliveries that finally failed
