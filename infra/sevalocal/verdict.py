@@ -53,8 +53,8 @@ def classify_published(
             status = re.search(r"x\.com/i/status/(\d+)", message)
             officer = phones.get(p["phone"], p["phone"])
             key = f"{officer}|sms|{ref.group(0) if ref else '-'}|{kind}|{status.group(1) if status else '-'}"
-            if kind == "digest":
-                key = f"{officer}|sms|digest|{message}"
+            if kind in ("digest", "escalation", "reopened"):  # one per event: told apart by what they say
+                key = f"{officer}|sms|{kind}|{message}"
             out.append(Sent("sms", officer, ref.group(0) if ref else None, kind, message, p["at"], key))
         elif p.get("topic") == topics.get("email"):
             attrs = p.get("attributes") or {}
@@ -338,10 +338,10 @@ def judge_escalations(
     events: dict[str, list[dict[str, Any]]] = {}
     for e in audit:
         events.setdefault(s(e, "complaint_id") or "", []).append(e)
-    acted: dict[str, list[tuple[float, str]]] = {}
+    acted: dict[str, list[tuple[float, float, str]]] = {}  # (request sent, answer received, action)
     for t in taken:
         if t.status == 200 and t.action in _AFTER:
-            acted.setdefault(t.tweet_id, []).append((t.at, t.action))
+            acted.setdefault(t.tweet_id, []).append((t.sent_at or t.at, t.at, t.action))
     told = {(x.to, x.reference) for x in sent if x.purpose == "escalation"}
     expected = wrong = unjudged = escalated = messages_missing = 0
     wrong_sample: list[dict[str, Any]] = []
@@ -364,12 +364,12 @@ def judge_escalations(
             continue
         district = str(item["district_code"]["N"]) if "district_code" in item else "HQ"
         actions = sorted(acted.get(tweet_id, []))
-        ack_stop = next((at for at, a in actions if a in ("acknowledge", "on_the_way", "resolve")), None)
-        resolve_stop = next((at for at, a in actions if a == "resolve"), None)
-        stages = [("acknowledge", routed, routed, ack_stop or end)]
-        if ack_stop is not None:
-            stages.append(("resolve", ack_stop, routed, resolve_stop or end))
-        for stage, started, since, stop in stages:
+        ack = next(((lo, hi) for lo, hi, a in actions if a in ("acknowledge", "on_the_way", "resolve")), None)
+        resolve = next(((lo, hi) for lo, hi, a in actions if a == "resolve"), None)
+        stages = [("acknowledge", routed, routed, ack or (end, end))]
+        if ack is not None:
+            stages.append(("resolve", ack[0], routed, resolve or (end, end)))
+        for stage, started, since, (stop, stop_late) in stages:
             deadline = since + policy_seconds(policy, stage, priority)
             step = policy_seconds(policy, stage, priority) * policy.step_fraction
             fires = _fires(policy, priority, district, team)
@@ -383,7 +383,7 @@ def judge_escalations(
                         wrong_sample.append({"ref": reference, "stage": stage, "level": level, "observed": len(got)})
                     elif stop > (got[0][2] or 0) + tolerance_s:
                         messages_missing += sum(1 for o in got[0][3] if (o, reference) not in told)
-                elif at > stop + tolerance_s and got:
+                elif at > stop_late + tolerance_s and got:
                     wrong += 1
                     wrong_sample.append({"ref": reference, "stage": stage, "level": level, "not_called_for": True})
     return {
@@ -447,9 +447,12 @@ def judge_closing(
     for e in audit:
         events.setdefault(s(e, "complaint_id") or "", []).append(e)
     resolved_at: dict[str, float] = {}
+    # when the officer's resolve was accepted: the complaint's own resolved_at (the simulator's clock reads the
+    # answer, which a loaded machine may deliver seconds later)
+    accepted_at = {s(i, "tweet_id"): when(s(i, "resolved_at")) for i in stored if s(i, "resolved_at")}
     for t in sorted(taken, key=lambda t: t.at):
         if t.status == 200 and t.action == "resolve":
-            resolved_at[t.tweet_id] = t.at
+            resolved_at[t.tweet_id] = min(t.at, accepted_at.get(t.tweet_id) or t.at)
         elif t.status == 200 and t.tweet_id in resolved_at:
             del resolved_at[t.tweet_id]  # acted on again (reassigned): not the last word
     answered = {a.tweet_id: a for a in answers if a.post_id}
