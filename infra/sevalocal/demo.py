@@ -560,6 +560,12 @@ def build_report(
         sent=verdict["sent"],
     )
     lifecycle |= closing
+    simulated = [
+        *(cloud.simulator.errors if cloud.simulator else []),
+        *(cloud.citizens.errors if cloud.citizens else []),
+    ]
+    lifecycle["simulator_errors"] = len(simulated)
+    lifecycle["simulator_error_sample"] = simulated[:5]
     report: dict[str, Any] = {
         "tweets": {
             "published": len(published_at),

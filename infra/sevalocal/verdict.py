@@ -453,7 +453,7 @@ def judge_closing(
     for t in sorted(taken, key=lambda t: t.at):
         if t.status == 200 and t.action == "resolve":
             resolved_at[t.tweet_id] = min(t.at, accepted_at.get(t.tweet_id) or t.at)
-        elif t.status == 200 and t.tweet_id in resolved_at:
+        elif t.status == 200 and t.action in _AFTER and t.tweet_id in resolved_at:
             del resolved_at[t.tweet_id]  # acted on again (reassigned): not the last word
     answered = {a.tweet_id: a for a in answers if a.post_id}
     wrong: list[dict[str, Any]] = []
