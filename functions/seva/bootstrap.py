@@ -87,7 +87,11 @@ def router(settings: RouteSettings) -> Router:
 
     return Router(
         repo=DynamoComplaints(
-            settings.complaints_table, settings.audit_table, settings.aws_region, settings.state_table
+            settings.complaints_table,
+            settings.audit_table,
+            settings.aws_region,
+            settings.state_table,
+            retention=settings.retention(),
         ),
         number=Numbering(
             DynamoReferenceCounter(settings.state_table, settings.aws_region), districts, settings.reference_prefix
@@ -127,7 +131,9 @@ def notify_service(settings: NotifySettings) -> NotifyService:
     from seva.notify import Notifier, NotifyService, tweet_link
     from seva.sms import load_templates
 
-    complaints = DynamoComplaints(settings.complaints_table, settings.audit_table, settings.aws_region)
+    complaints = DynamoComplaints(
+        settings.complaints_table, settings.audit_table, settings.aws_region, retention=settings.retention()
+    )
     link: Callable[[Any, Any], str] = tweet_link
     if settings.link_key_secret_name and settings.public_base_url:
         link = action_link(settings.link_key_secret_name, settings.public_base_url.rstrip("/"))
@@ -208,7 +214,9 @@ def reply_desk(settings: ReplySettings, log: Callable[[str, dict], None] = lambd
     )
     return ReplyDesk(
         replier=replier,
-        complaints=DynamoComplaints(settings.complaints_table, settings.audit_table, settings.aws_region),
+        complaints=DynamoComplaints(
+            settings.complaints_table, settings.audit_table, settings.aws_region, retention=settings.retention()
+        ),
         pending=repo,
         failures=FailureQueue(settings.reply_failure_queue_url, settings.aws_region),
         log=log,
@@ -227,7 +235,13 @@ def desk(settings: ApiSettings) -> Desk:
     from seva.routing import Numbering
 
     districts = load_districts()
-    repo = DynamoComplaints(settings.complaints_table, settings.audit_table, settings.aws_region, settings.state_table)
+    repo = DynamoComplaints(
+        settings.complaints_table,
+        settings.audit_table,
+        settings.aws_region,
+        settings.state_table,
+        retention=settings.retention(),
+    )
     counter = DynamoReferenceCounter(settings.state_table, settings.aws_region)
     return Desk(
         repo=repo,

@@ -301,13 +301,14 @@ class Router:
         is triaged again by the lifecycle's rules, and the version is attached to it — never a second complaint.
         A NOISE that now reads as a complaint becomes one (numbered, answered); an open or resolved complaint is
         updated as a follow-up would update it (officers are told what changed); otherwise the text changes."""
-        content = {"text": version.text, "tweet": version.tweet, "place": version.place or original.place}
+        place = version.place or original.place
+        content: dict[str, Any] = {"text": version.text, "tweet": version.tweet, "place": place}
         details: dict[str, Any] = {"version": version.tweet_id, "edit": True}
         attach = Change(version, Action.ATTACH, {"parent_tweet_id": original.tweet_id}, {"edit_of": original.tweet_id})
         outbox: list[Any] = []
         outcome = RouteOutcome(version.tweet_id, "ATTACHED", original.reference, parent_tweet_id=original.tweet_id)
         if original.status == Status.NOISE and not original.parent_tweet_id:
-            triage = self.classify(version.tweet, original.author, content["place"])
+            triage = self.classify(version.tweet, original.author, place)
             if triage.is_complaint:
                 fields = self._routing_fields(triage, now)
                 change = Change(
@@ -318,7 +319,7 @@ class Router:
             else:
                 change = Change(original, Action.EDIT, content | self._triage_fields(triage), details)
         elif original.status in FOLLOWABLE and not original.parent_tweet_id:
-            triage = self.classify(version.tweet, original.author, content["place"])
+            triage = self.classify(version.tweet, original.author, place)
             changes, changed = self._updates(original, triage, now)
             if _PHONE.search(version.text) and not _PHONE.search(original.text):
                 changed.append("phone")

@@ -8,6 +8,7 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
+    from seva.retention import Retention
     from seva.sla import SlaPolicy
 
 
@@ -17,6 +18,15 @@ class _Settings(BaseSettings):
     aws_region: str = Field(default="ap-south-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"))
     complaints_table: str
     state_table: str
+    complaint_retention_days: int = Field(default=365, ge=1, le=3650)
+    """Days a RESOLVED or CLOSED complaint is kept (template parameter ``ComplaintRetentionDays``); then TTL."""
+    noise_retention_days: int = Field(default=30, ge=1, le=3650)
+    """Days a tweet triaged as NOISE is kept (a person may turn it into a complaint meanwhile); then TTL."""
+
+    def retention(self) -> Retention:
+        from seva.retention import Retention
+
+        return Retention(complaint_days=self.complaint_retention_days, noise_days=self.noise_retention_days)
 
     @classmethod
     def load(cls) -> Self:

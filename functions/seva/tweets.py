@@ -111,7 +111,8 @@ def is_reply(tweet: dict[str, Any]) -> bool:
 
 def mentioned_usernames(tweet: dict[str, Any]) -> list[str]:
     """Mentions of the post and, for a long post, of its whole text (the truncated ``text`` may lose some)."""
-    note = tweet.get("note_tweet") if isinstance(tweet.get("note_tweet"), dict) else {}
+    note = tweet.get("note_tweet")
+    note = note if isinstance(note, dict) else {}
     names: list[str] = []
     for entities in (tweet.get("entities"), note.get("entities")):
         mentions = (entities or {}).get("mentions") if isinstance(entities, dict) else None

@@ -38,7 +38,8 @@ from seva.lifecycle import (
     TransitionRefused,
     target,
 )
-from seva.tweets import TweetEnvelope, parse_created_at
+from seva.retention import Retention
+from seva.tweets import TweetEnvelope, full_text, minimal_author, parse_created_at
 
 # Fields a transition may set on the complaint (whatever else it is asked to set is a bug)
 SETTABLE = frozenset(
@@ -67,8 +68,19 @@ SETTABLE = frozenset(
         "closed_at",
         "first_response_at",
         "first_response_by",
+        # an edit of the post (its new text and payload) and an erasure (personal data removed)
+        "text",
+        "tweet",
+        "author",
+        "place",
+        "author_id",
+        "author_username",
+        "in_reply_to_user_id",
+        "erased_at",
     }
 )
+RAW = ("tweet", "author", "place")  # stored together in ``raw``
+RAW_CHANGED = frozenset(RAW)
 
 
 def to_complaint(item: ComplaintModel) -> Complaint:
@@ -106,6 +118,7 @@ def to_complaint(item: ComplaintModel) -> Complaint:
         closed_at=item.closed_at,
         first_response_at=item.first_response_at,
         first_response_by=item.first_response_by,
+        erased_at=item.erased_at,
         needs_review=bool(item.needs_review),
         version=int(item.version or 0),
     )
@@ -151,7 +164,7 @@ class DynamoComplaintStore:
             tweet_id=envelope.id,
             status=Status.RECEIVED,
             version=0,
-            text=str(tweet.get("text") or ""),
+            text=full_text(tweet),  # a long post's whole text (note_tweet), not its first 280 characters
             lang=tweet.get("lang"),
             author_id=tweet.get("author_id"),
             author_username=envelope.author_username,
@@ -160,7 +173,7 @@ class DynamoComplaintStore:
             mentioned_handles=registered_mentions,
             tweet_created_at=created,
             ingested_at=now,
-            raw={"tweet": tweet, "author": envelope.author, "place": envelope.place},
+            raw={"tweet": tweet, "author": minimal_author(envelope.author), "place": envelope.place},
         )
         try:
             item.save(condition=self.model.tweet_id.does_not_exist())
@@ -174,7 +187,16 @@ class DynamoComplaintStore:
 class DynamoComplaints:
     """Reads into ``Complaint`` and the one way a complaint changes: ``apply``."""
 
-    def __init__(self, table_name: str, audit_table: str, region: str, state_table: str | None = None):
+    def __init__(
+        self,
+        table_name: str,
+        audit_table: str,
+        region: str,
+        state_table: str | None = None,
+        *,
+        retention: Retention | None = None,
+    ):
+        self.retention = retention or Retention()
         self.model = complaint_model(table_name, region)
         self.audit = audit_model(audit_table, region)
         self.state: type[StateModel] | None = state_model(state_table, region) if state_table else None
@@ -261,8 +283,15 @@ class DynamoComplaints:
             )
             actions: list[Any] = [m.status.set(str(after.status)), m.version.set(after.version)]
             for name, value in fields.items():
+                if name in RAW:
+                    continue
                 attribute = getattr(m, name)
                 actions.append(attribute.remove() if value is None else attribute.set(_stored(value)))
+            if RAW_CHANGED.intersection(fields):
+                actions.append(m.raw.set({k: getattr(after, k) for k in RAW}))
+            if after.status != complaint.status:
+                expires = self.retention.expires_at(after.status, now)
+                actions.append(m.expires_at.set(int(expires.timestamp())) if expires else m.expires_at.remove())
             if after.status in OPEN:
                 actions += [m.queue.set(f"{after.district_key}#OPEN"), m.queue_sort.set(_queue_sort(after))]
             elif complaint.status in OPEN:
@@ -330,6 +359,18 @@ class DynamoComplaints:
         actions: list[Any] = [m.notified_at.set(now)] if not failed else [m.notify_failed.set(sorted(failed))]
         m(tweet_id).update(actions=actions)
 
+    def by_author(self, author_id: str) -> Iterator[Complaint]:
+        """Every item of one author (a scan: for the erasure tool, never in a handler)."""
+        for item in self.model.scan(filter_condition=self.model.author_id == author_id):
+            yield to_complaint(item)
+
+    def unerased(self, statuses: frozenset[Status]) -> Iterator[Complaint]:
+        """Items in these states that still hold the citizen's words (a scan: tools only, never a handler)."""
+        m = self.model
+        condition = m.status.is_in(*[str(s) for s in statuses]) & m.erased_at.does_not_exist()
+        for item in m.scan(filter_condition=condition):
+            yield to_complaint(item)
+
     def scan_all(self) -> Iterator[Complaint]:  # for tools and tests only, never in a handler
         for item in self.model.scan():
             yield to_complaint(item)
@@ -358,7 +399,7 @@ def _domain(changes: dict[str, Any]) -> dict[str, Any]:
             value = Priority(value)
         elif name == "category" and value is not None:
             value = Category.parse(value)
-        elif name in ("is_complaint", "review_reason", "confidence"):
+        elif name in ("is_complaint", "review_reason", "confidence", "in_reply_to_user_id"):
             continue  # not part of the domain shape
         out[name] = value
     return out
