@@ -132,7 +132,9 @@ class Complaints:
             if current.status != change.complaint.status or current.version != change.complaint.version:
                 raise TransitionRefused(change.action, current.status, "changed since it was read")
             fields = {
-                k: v for k, v in change.changes.items() if k not in ("is_complaint", "review_reason", "confidence", "in_reply_to_user_id")
+                k: v
+                for k, v in change.changes.items()
+                if k not in ("is_complaint", "review_reason", "confidence", "in_reply_to_user_id")
             }
             if "priority" in fields and fields["priority"] is not None:
                 fields["priority"] = Priority(fields["priority"])
