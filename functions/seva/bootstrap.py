@@ -8,9 +8,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from seva.settings import ApiSettings, NotifySettings, PollSettings, ReplySettings, RouteSettings
+from seva.settings import ApiSettings, EraseSettings, NotifySettings, PollSettings, ReplySettings, RouteSettings
 
 if TYPE_CHECKING:
+    from seva.dal.complaints import DynamoComplaints
     from seva.desk import Desk
     from seva.notify import NotifyService
     from seva.polling import PollCycle
@@ -257,3 +258,27 @@ def desk(settings: ApiSettings) -> Desk:
         keys=lambda: LinkKeys.from_secret(get_json_secret(settings.link_key_secret_name)),
         now=utcnow,
     )
+
+
+def erasure(settings: EraseSettings) -> tuple[DynamoComplaints, Callable[[], Any]]:
+    """The erasure tool's complaints (with the stack's retention) and, on demand, X's look-up (``deleted``)."""
+    from seva.dal.complaints import DynamoComplaints
+
+    complaints = DynamoComplaints(
+        settings.complaints_table, settings.audit_table, settings.aws_region, retention=settings.retention()
+    )
+
+    def deleted() -> Callable[[list[str]], set[str]]:
+        from seva.clients.secrets import get_json_secret
+        from seva.clients.x import XLookup, make_client
+
+        if not settings.x_secret_name:
+            raise ValueError("set X_SECRET_NAME (the stack's X API secret) to ask X which posts were deleted")
+        client = make_client(
+            bearer_token=get_json_secret(settings.x_secret_name)["bearer_token"],
+            base_url=settings.x_api_base_url,
+            timeout=settings.x_timeout_seconds,
+        )
+        return XLookup(client).deleted
+
+    return complaints, deleted

@@ -88,6 +88,18 @@ class Eraser:
             self._erase_one(item.tweet_id, actor, via, reason, report)
         return report
 
+    def erase_deleted(self, candidates: Iterable[Complaint], deleted: Callable[[list[str]], set[str]]) -> ErasureReport:
+        """Posts deleted on X lose their words here (X's developer policy): ``deleted`` asks X which of the
+        candidates' posts it no longer has (``GET /2/tweets?ids=``, 100 a request)."""
+        report = ErasureReport()
+        ids = [c.tweet_id for c in candidates if c.erased_at is None]
+        for gone in sorted(deleted(ids)):
+            one = self.erase_post(gone, Actor.system("compliance"), "deleted on X", via=Channel.X)
+            report.erased += [i for i in one.erased if i not in report.erased]
+            report.already += one.already
+            report.missing += one.missing
+        return report
+
     def _chain(self, tweet_id: str) -> list[str]:
         """Items the audit trail links to a complaint: edited versions and follow-ups."""
         linked = []

@@ -143,3 +143,13 @@ class ApiSettings(_SlaSettings):
     officers_table: str
     link_key_secret_name: str
     reference_prefix: str = "UP"
+
+
+class EraseSettings(_Settings):
+    """Settings of the erasure tool (``seva erase``: an operator's command, run with the stack's table names)."""
+
+    audit_table: str
+    x_secret_name: str | None = None
+    """For ``--deleted-on-x``: the Secrets Manager secret holding the app's ``bearer_token``."""
+    x_api_base_url: str | None = None
+    x_timeout_seconds: float = Field(default=10.0, gt=0)

@@ -153,3 +153,24 @@ def parse_created_at(value: str | None) -> datetime | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
     except ValueError:
         return None
+
+
+NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
+
+
+def deleted_ids(body: Any, asked: list[str]) -> set[str]:
+    """The asked posts a ``GET /2/tweets?ids=`` answer reports as not found (deleted on X since). A post withheld
+    or of a protected or suspended account (an ``Authorization Error``) is not reported: it may come back."""
+    if not isinstance(body, dict):
+        raise NotAPage(f"not a look-up answer: {str(body)[:80]!r}")
+    wanted = set(asked)
+    found = {str(t.get("id")) for t in body.get("data") or [] if isinstance(t, dict)}
+    gone = set()
+    for error in body.get("errors") or []:
+        if not isinstance(error, dict):
+            continue
+        post = str(error.get("resource_id") or error.get("value") or "")
+        not_found = error.get("type") == NOT_FOUND or error.get("title") == "Not Found Error"
+        if not_found and error.get("resource_type", "tweet") == "tweet" and post in wanted and post not in found:
+            gone.add(post)
+    return gone
