@@ -299,7 +299,8 @@ class Router:
     def _edit(self, version: Complaint, original: Complaint, now: datetime) -> RouteOutcome:
         """A new version of a post Seva holds (the citizen edited it on X): the complaint takes the new text and
         is triaged again by the lifecycle's rules, and the version is attached to it — never a second complaint.
-        A NOISE that now reads as a complaint becomes one (numbered, answered); an open or resolved complaint is
+        A NOISE that now reads as a complaint becomes one (numbered, answered) unless a person made it noise (then
+        it goes to review); an open or resolved complaint is
         updated as a follow-up would update it (officers are told what changed); otherwise the text changes."""
         place = version.place or original.place
         content: dict[str, Any] = {"text": version.text, "tweet": version.tweet, "place": place}
@@ -307,7 +308,11 @@ class Router:
         attach = Change(version, Action.ATTACH, {"parent_tweet_id": original.tweet_id}, {"edit_of": original.tweet_id})
         outbox: list[Any] = []
         outcome = RouteOutcome(version.tweet_id, "ATTACHED", original.reference, parent_tweet_id=original.tweet_id)
-        if original.status == Status.NOISE and not original.parent_tweet_id:
+        if original.status == Status.NOISE and original.reference is not None:
+            # A person called it noise (it was numbered once): their decision stands; a person looks again
+            review = {"needs_review": True, "review_reason": "edited on X after a person called it noise"}
+            change = Change(original, Action.EDIT, content | review, details)
+        elif original.status == Status.NOISE and not original.parent_tweet_id:
             triage = self.classify(version.tweet, original.author, place)
             if triage.is_complaint:
                 fields = self._routing_fields(triage, now)

@@ -3,6 +3,7 @@ updates the citizen's complaint — each a lifecycle transition written with its
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from itertools import count
 
@@ -330,3 +331,17 @@ def test_a_long_posts_whole_text_is_triaged_not_its_truncated_text(setup):
     router.route("1001")
     c = store.get("1001")
     assert c.status == Status.ROUTED and c.priority == Priority.P1 and c.district_code == 162
+
+
+def test_an_edit_never_overrides_a_person_who_called_it_noise_but_sends_it_to_review(setup):
+    # Given a complaint the state cell turned into noise (it was numbered once)
+    store, router, _ = setup
+    silenced = complaint("1101", status=Status.NOISE, text="@lucknowpolice lol")
+    store.put(replace(silenced, reference="UP-LKO-2026-000009"))
+    # When the citizen edits it into a theft report
+    store.put(edit_of("1101", "1102", "@lucknowpolice my bike was stolen from Aliganj market", "citizen"))
+    router.route("1102")
+    # Then it stays noise with the new text, and a person is asked to look again
+    c = store.get("1101")
+    assert c.status == Status.NOISE and "bike" in c.text and c.needs_review
+    assert store.trail("1101")[-1].action == Action.EDIT and not store.outbox
