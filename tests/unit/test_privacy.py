@@ -171,3 +171,36 @@ def test_an_edit_names_its_first_version_and_an_original_names_none():
 def test_only_the_authors_id_username_and_location_are_kept():
     author = {"id": "1", "username": "a", "name": "Real Name", "location": "Lucknow", "description": "bio"}
     assert minimal_author(author) == {"id": "1", "username": "a", "location": "Lucknow"}
+
+
+def test_only_posts_x_cannot_find_count_as_deleted():
+    # Given X's answer to GET /2/tweets?ids=1,2,3,4: 1 found, 2 not found, 3 of a suspended account, 4 not asked
+    from seva.tweets import NOT_FOUND, NotAPage, deleted_ids
+
+    body = {
+        "data": [{"id": "1", "text": "still here"}],
+        "errors": [
+            {"resource_id": "2", "title": "Not Found Error", "type": NOT_FOUND, "resource_type": "tweet"},
+            {"resource_id": "3", "title": "Authorization Error", "resource_type": "tweet", "type": "x"},
+            {"resource_id": "9", "title": "Not Found Error", "type": NOT_FOUND, "resource_type": "tweet"},
+        ],
+    }
+    # Then only 2 is deleted; an answer that is not a look-up raises rather than erase anything
+    assert deleted_ids(body, ["1", "2", "3"]) == {"2"}
+    with pytest.raises(NotAPage):
+        deleted_ids(["not", "a", "dict"], ["1"])
+
+
+def test_the_deleted_posts_check_erases_only_what_x_says_is_gone(eraser):
+    store, erase = eraser
+    store.put(complaint("4001"), complaint("4002"), complaint("4003", erased_at=NOW))
+    asked = []
+
+    def deleted(ids):
+        asked.extend(ids)
+        return {"4002"}
+
+    report = erase.erase_deleted(store.items.values(), deleted)
+    assert asked == ["4001", "4002"]  # an item already erased is not asked about
+    assert report.erased == ["4002"] and store.get("4001").text and store.get("4002").text == ""
+    assert store.trail("4002")[-1].actor == Actor.system("compliance")
