@@ -6,7 +6,9 @@ into a complaint). DynamoDB deletes an expired item within a few days of its ``e
 - NOISE: ``noise_days`` after it was called noise (a person may still turn it into a complaint meanwhile).
 - RESOLVED and CLOSED complaints: ``complaint_days`` after the latest of the two (template parameter
   ``ComplaintRetentionDays``); a reopened complaint keeps everything until it is resolved again.
-- Everything else (open complaints, RECEIVED) is kept; ATTACHED items are kept with their complaint (see README).
+- ATTACHED items (follow-ups, edited versions, police posts in the thread) expire with their complaint: they
+  take its expiry when attached, and follow it when it changes (``seva.dal.complaints``, same transaction).
+- Everything else (open complaints, RECEIVED) is kept.
 """
 
 from __future__ import annotations

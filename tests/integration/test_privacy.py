@@ -74,6 +74,29 @@ def test_noise_expires_a_routed_complaint_does_not_and_a_resolved_one_does_until
     assert "expires_at" not in item(stack, "5002")
 
 
+def test_attached_items_live_as_long_as_their_complaint(stack, route_env):
+    # Given a routed complaint and the citizen's follow-up, attached to it
+    stream = Stream(stack)
+    store(stack, "5101", "@lucknowpolice my bike was stolen in Aliganj", author="51")
+    route(stream.inserts())
+    thread = {"conversation": "5101", "referenced_tweets": [{"type": "replied_to", "id": "5101"}]}
+    store(stack, "5102", "@lucknowpolice it is a red Pulsar", author="51", **thread)
+    route(stream.inserts())
+    assert item(stack, "5102")["status"]["S"] == "ATTACHED" and "expires_at" not in item(stack, "5102")
+    # When the complaint is resolved / Then its follow-up expires with it
+    repo, now = complaints(stack, retention_days=10), datetime.now(UTC)
+    repo.apply(repo.get("5101"), Action.RESOLVE, actor=Actor(ActorKind.OFFICER, "o"), via=Channel.API, now=now)
+    expiry = item(stack, "5101")["expires_at"]["N"]
+    assert item(stack, "5102")["expires_at"]["N"] == expiry
+    # and a follow-up attached to the resolved complaint takes the same expiry
+    store(stack, "5103", "@lucknowpolice thank you", author="51", **thread)
+    route(stream.inserts())
+    assert item(stack, "5103")["status"]["S"] == "ATTACHED" and item(stack, "5103")["expires_at"]["N"] == expiry
+    # When the citizen reopens it / Then the whole thread is kept again
+    repo.apply(repo.get("5101"), Action.REOPEN, actor=Actor(ActorKind.CITIZEN, "51"), via=Channel.X, now=now)
+    assert all("expires_at" not in item(stack, i) for i in ("5101", "5102", "5103"))
+
+
 def test_a_delivery_ledger_entry_expires(stack):
     # Given the notify ledger / When a delivery is claimed / Then its entry carries a TTL 30 days on
     leases = DynamoLeases(stack.tables["StateTable"], "ap-south-1", "notify", complaints(stack))

@@ -81,6 +81,7 @@ SETTABLE = frozenset(
 )
 RAW = ("tweet", "author", "place")  # stored together in ``raw``
 RAW_CHANGED = frozenset(RAW)
+MAX_FOLLOWERS = 90  # attached items updated with their complaint's expiry (a transaction holds 100 writes)
 
 
 def to_complaint(item: ComplaintModel) -> Complaint:
@@ -259,6 +260,9 @@ class DynamoComplaints:
         events = []
         with_condition: list[tuple[Any, list[Any], Any]] = []
         m = self.model
+        in_batch = {c.complaint.tweet_id for c in changes}
+        expiry: dict[str, int | None] = {}  # items whose expiry this batch sets (or lifts)
+        followers: list[tuple[Any, list[Any]]] = []  # attached items following their complaint's expiry
         for change in changes:
             complaint, fields = change.complaint, dict(change.changes)
             unknown = set(fields) - SETTABLE
@@ -289,9 +293,24 @@ class DynamoComplaints:
                 actions.append(attribute.remove() if value is None else attribute.set(_stored(value)))
             if RAW_CHANGED.intersection(fields):
                 actions.append(m.raw.set({k: getattr(after, k) for k in RAW}))
-            if after.status != complaint.status:
+            if change.action == Action.ATTACH and fields.get("parent_tweet_id"):
+                # An attached item (a follow-up, an edited version, a police post) lives as long as its complaint
+                parent = str(fields["parent_tweet_id"])
+                expiry[complaint.tweet_id] = expiry[parent] if parent in expiry else self._expiry_of(parent)
+            elif after.status != complaint.status:
                 expires = self.retention.expires_at(after.status, now)
-                actions.append(m.expires_at.set(int(expires.timestamp())) if expires else m.expires_at.remove())
+                expiry[complaint.tweet_id] = int(expires.timestamp()) if expires else None
+                was = self.retention.expires_at(complaint.status, now)
+                if complaint.status != Status.RECEIVED and (was is not None or expires is not None):
+                    value = expiry[complaint.tweet_id]
+                    followers += [
+                        (m(i), [m.expires_at.set(value) if value else m.expires_at.remove()])
+                        for i in self._attached_ids(complaint)
+                        if i not in in_batch
+                    ]
+            if complaint.tweet_id in expiry:
+                value = expiry[complaint.tweet_id]
+                actions.append(m.expires_at.set(value) if value else m.expires_at.remove())
             if after.status in OPEN:
                 actions += [m.queue.set(f"{after.district_key}#OPEN"), m.queue_sort.set(_queue_sort(after))]
             elif complaint.status in OPEN:
@@ -306,6 +325,8 @@ class DynamoComplaints:
             with TransactWrite(connection=shared_connection(self.region)) as tx:
                 for item, actions, condition in with_condition:
                     tx.update(item, actions=actions, condition=condition)
+                for item, actions in followers:
+                    tx.update(item, actions=actions, condition=m.tweet_id.exists())
                 for event in events:
                     tx.save(self._audit_item(event), condition=self.audit.complaint_id.does_not_exist())
                 for extra in outbox or ():
@@ -317,6 +338,20 @@ class DynamoComplaints:
                 raise TransitionRefused(first.action, first.complaint.status, "changed since it was read") from exc
             raise
         return events
+
+    def _expiry_of(self, tweet_id: str) -> int | None:
+        try:
+            item = self.model.get(tweet_id, consistent_read=True, attributes_to_get=["expires_at"])
+        except self.model.DoesNotExist:
+            return None
+        return int(item.expires_at) if item.expires_at is not None else None
+
+    def _attached_ids(self, complaint: Complaint) -> list[str]:
+        """The items attached to a complaint (its thread's follow-ups, edited versions, police posts)."""
+        m = self.model
+        conversation = complaint.conversation_id or complaint.tweet_id
+        found = m.by_conversation.query(conversation, filter_condition=m.parent_tweet_id == complaint.tweet_id)
+        return [i.tweet_id for i in found][:MAX_FOLLOWERS]
 
     def reply_outbox(self, complaint: Complaint, due: datetime) -> StateModel:
         """The reply sweep's entry for a complaint's first answer (``seva.dal.replies`` works it off)."""
