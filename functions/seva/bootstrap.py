@@ -8,9 +8,18 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from seva.settings import ApiSettings, EraseSettings, NotifySettings, PollSettings, ReplySettings, RouteSettings
+from seva.settings import (
+    ApiSettings,
+    EraseSettings,
+    NotifySettings,
+    PollSettings,
+    ReplySettings,
+    RouteSettings,
+    SlaSettings,
+)
 
 if TYPE_CHECKING:
+    from seva.clocks import ClockService
     from seva.dal.complaints import DynamoComplaints
     from seva.desk import Desk
     from seva.notify import NotifyService
@@ -93,6 +102,7 @@ def router(settings: RouteSettings) -> Router:
             settings.aws_region,
             settings.state_table,
             retention=settings.retention(),
+            sla=settings.sla_policy(),
         ),
         number=Numbering(
             DynamoReferenceCounter(settings.state_table, settings.aws_region), districts, settings.reference_prefix
@@ -242,6 +252,7 @@ def desk(settings: ApiSettings) -> Desk:
         settings.aws_region,
         settings.state_table,
         retention=settings.retention(),
+        sla=settings.sla_policy(),
     )
     counter = DynamoReferenceCounter(settings.state_table, settings.aws_region)
     return Desk(
@@ -282,3 +293,24 @@ def erasure(settings: EraseSettings) -> tuple[DynamoComplaints, Callable[[], Any
         return XLookup(client).deleted
 
     return complaints, deleted
+
+
+def clock_service(settings: SlaSettings) -> ClockService:
+    from seva.clocks import ClockService
+    from seva.dal.complaints import DynamoComplaints
+    from seva.dal.officers import DynamoOfficerDirectory
+
+    policy = settings.sla_policy()
+    return ClockService(
+        store=DynamoComplaints(
+            settings.complaints_table,
+            settings.audit_table,
+            settings.aws_region,
+            sla=policy,
+            retention=settings.retention(),
+        ),
+        directory=DynamoOfficerDirectory(settings.officers_table, settings.aws_region),
+        policy=policy,
+        now=utcnow,
+        batch=settings.clock_batch,
+    )
