@@ -113,6 +113,49 @@ def _officers(args: argparse.Namespace) -> int:
     return 0
 
 
+ERASE_NOT_FOUND, ERASE_USAGE, ERASE_FAILED = 1, 2, 3
+
+
+def _erase(args: argparse.Namespace) -> int:
+    """Erase personal data (env COMPLAINTS_TABLE, AUDIT_TABLE, STATE_TABLE; X_SECRET_NAME for --deleted-on-x).
+    Prints the report as JSON; exit 0 done (or already erased), 1 nothing found, 2 usage, 3 AWS or X failed."""
+    from pydantic import ValidationError
+    from seva.settings import EraseSettings
+
+    try:
+        settings = EraseSettings.load()
+    except ValidationError as exc:
+        names = ", ".join(sorted({str(e["loc"][0]).upper() for e in exc.errors()}))
+        print(f"seva erase: set {names} (the stack's resource names)", file=sys.stderr)
+        return ERASE_USAGE
+    for value, what in ((args.tweet, "--tweet"), (args.author, "--author")):
+        if value is not None and not value.isdigit():
+            print(f"seva erase: {what} takes a numeric X id, not {value[:30]!r}", file=sys.stderr)
+            return ERASE_USAGE
+    from seva.bootstrap import erasure, utcnow
+    from seva.lifecycle import Actor, ActorKind, Status
+    from seva.privacy import Eraser
+
+    complaints, deleted = erasure(settings)
+    eraser = Eraser(complaints, utcnow)
+    actor = Actor(ActorKind.STATE_CELL, args.by)
+    try:
+        if args.tweet:
+            report = eraser.erase_post(args.tweet, actor, args.reason)
+        elif args.author:
+            report = eraser.erase_author(args.author, actor, args.reason)
+        else:
+            report = eraser.erase_deleted(complaints.unerased(frozenset(Status)), deleted())
+    except ValueError as exc:
+        print(f"seva erase: {exc}", file=sys.stderr)
+        return ERASE_USAGE
+    except Exception as exc:  # AWS or X: one line, never a traceback (nothing half-done: each item is atomic)
+        print(f"seva erase: failed ({type(exc).__name__}: {str(exc)[:200]}); run it again", file=sys.stderr)
+        return ERASE_FAILED
+    print(json.dumps(report.as_dict()))
+    return ERASE_NOT_FOUND if report.missing and not (report.erased or report.already) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="seva", description="Seva: tweets to the UP police, as complaints.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -149,6 +192,18 @@ def build_parser() -> argparse.ArgumentParser:
     load = actions.add_parser("import", help="add or update every officer of a JSON file ({officers: [...]})")
     load.add_argument("file")
     officers.set_defaults(func=_officers)
+    erase = sub.add_parser(
+        "erase",
+        help="erase a citizen's personal data: a post (with its edits and follow-ups), an author, or posts deleted "
+        "on X (env COMPLAINTS_TABLE, AUDIT_TABLE, STATE_TABLE; X_SECRET_NAME)",
+    )
+    which = erase.add_mutually_exclusive_group(required=True)
+    which.add_argument("--tweet", help="the post's X id")
+    which.add_argument("--author", help="the author's X user id: every post of theirs")
+    which.add_argument("--deleted-on-x", action="store_true", help="ask X (GET /2/tweets) which posts were deleted")
+    erase.add_argument("--reason", default="erasure request", help="recorded on the audit event")
+    erase.add_argument("--by", default="operator", help="who asked (recorded as the state cell's actor id)")
+    erase.set_defaults(func=_erase)
     return parser
 
 

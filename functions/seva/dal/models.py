@@ -153,6 +153,9 @@ class ComplaintModel(Model):
     reply_handle = UnicodeAttribute(null=True)
     replied_at = UTCDateTimeAttribute(null=True)
     reply_error = UnicodeAttribute(null=True)
+    # personal data
+    erased_at = UTCDateTimeAttribute(null=True)  # text, names, profile and place removed (Action.ERASE)
+    expires_at = NumberAttribute(null=True)  # DynamoDB TTL (epoch seconds): seva.retention
 
     by_conversation = ByConversation()
     by_queue = ByQueue()
@@ -221,6 +224,7 @@ class LeaseModel(Model):
     sent_at = UTCDateTimeAttribute(null=True)
     error = UnicodeAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)  # DynamoDB TTL: seva.retention.LEDGER_DAYS after the last claim
 
 
 class GuardModel(Model):
