@@ -1,14 +1,15 @@
 """SMS bodies for officers: DLT-registered templates filled with sanitised values, kept within two segments.
 
-Pure logic. Segments follow GSM 03.38: GSM-7 bodies take 160 characters in one segment and 153 per part when
-concatenated (extension characters count twice); anything else is UCS-2: 70 UTF-16 units, 67 per part.
-Devanagari is always UCS-2.
+Pure logic. Segments follow GSM 03.38 / 3GPP TS 23.038: a GSM-7 body takes 160 septets in one segment and 153 per
+part when concatenated (an extension-table character is ESC + code: two septets); anything else is UCS-2: 70 UTF-16
+code units, 67 per part (a character outside the BMP is a surrogate pair: two). A part never ends between the two
+septets of an escape sequence or the two units of a surrogate pair (a handset would show garbage), so a count can
+exceed ``ceil(units / 153)``. Devanagari is always UCS-2. (Checked against the ``gsm0338`` codec in the tests.)
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -49,12 +50,31 @@ def is_gsm7(text: str) -> bool:
     return all(ch in _GSM_BASIC or ch in _GSM_EXTENSION for ch in text)
 
 
-def segments(text: str) -> int:
+def parts(text: str) -> list[str]:
+    """The body as the parts an SMS centre sends: one segment when it fits (160 septets / 70 UCS-2 units), else
+    parts of at most 153 septets / 67 units, each character whole in one part (an escape sequence or a surrogate
+    pair is never split)."""
     if is_gsm7(text):
-        length = sum(2 if ch in _GSM_EXTENSION else 1 for ch in text)
-        return 1 if length <= 160 else math.ceil(length / 153)
-    units = len(text.encode("utf-16-le")) // 2
-    return 1 if units <= 70 else math.ceil(units / 67)
+        single, size = 160, 153
+        costs = [2 if ch in _GSM_EXTENSION else 1 for ch in text]
+    else:
+        single, size = 70, 67
+        costs = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
+    if sum(costs) <= single:
+        return [text]
+    out: list[str] = []
+    start = used = 0
+    for i, cost in enumerate(costs):
+        if used + cost > size:
+            out.append(text[start:i])
+            start, used = i, 0
+        used += cost
+    out.append(text[start:])
+    return out
+
+
+def segments(text: str) -> int:
+    return len(parts(text))
 
 
 def sanitise(text: str) -> str:
