@@ -49,7 +49,7 @@ def _invalid_officer(row: Any) -> None:
         "officer row skipped: invalid",
         extra={"district": row.district, "officer_id": row.officer_id, "problems": list(row.problems)},
     )
-    metrics.add_metric(name="OfficerRowsInvalid", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="OfficerRowInvalid", unit=MetricUnit.Count, value=1)
 
 
 def _count(outcomes: dict[str, int]) -> None:

@@ -80,7 +80,9 @@ def aws_error(exc: BaseException, what: str) -> CliError:
             return CliError(f"{what}: access denied ({code}): check the credentials and their policy", ExitCode.AWS)
         return CliError(f"{what}: AWS {code}: {message}", ExitCode.AWS)
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
-        return CliError(f"{what}: no AWS credentials (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and its secret)", ExitCode.AWS)
+        return CliError(
+            f"{what}: no AWS credentials (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and its secret)", ExitCode.AWS
+        )
     if isinstance(exc, NoRegionError):
         return CliError(f"{what}: no AWS region (set AWS_REGION or --region)", ExitCode.AWS)
     if isinstance(exc, InvalidRegionError):

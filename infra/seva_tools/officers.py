@@ -24,6 +24,7 @@ Phone numbers are masked in everything this prints.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from seva.officers import ROLES, InvalidOfficer, Officer, mailbox_key, masked, parse_officer
+
 from seva_tools.errors import EXIT_CODES_HELP, CliError, ExitCode, Parser, aws_error, run
 
 TABLE_ENV, TOPIC_ENV = "OFFICERS_TABLE", "OFFICER_EMAIL_TOPIC_ARN"
@@ -496,7 +498,7 @@ def register(sub: Any) -> None:
         help="manage the officer directory (env OFFICERS_TABLE, OFFICER_EMAIL_TOPIC_ARN)",
         description=__doc__.split("\n\n")[0],
         epilog=EXIT_CODES_HELP,
-        formatter_class=__import__("argparse").RawDescriptionHelpFormatter,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     officers.add_argument("--table", help=f"the officers table (default: ${TABLE_ENV})")
     officers.add_argument("--topic", help=f"the officer email topic ARN (default: ${TOPIC_ENV})")

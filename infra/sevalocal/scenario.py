@@ -78,3 +78,22 @@ def matching_ids(items: list[ScenarioTweet], registered: set[str]) -> set[str]:
         and s.author["username"].lower() not in lower
         and any(m in lower for m in mentions_of(s.tweet))
     }
+
+
+def check_authors(items: list[ScenarioTweet], handle_ids: dict[str, str], path: str | Path = "scenario") -> None:
+    """A scenario author must not take a registered handle's X user id under another username (nor a handle's
+    username under another id): X ids are unique, and the poller tells the police's own posts by them."""
+    by_id = {user_id: username.lower() for username, user_id in handle_ids.items()}
+    by_name = {username.lower(): user_id for username, user_id in handle_ids.items()}
+    for item in items:
+        author_id, username = str(item.author["id"]), str(item.author["username"]).lower()
+        if author_id in by_id and by_id[author_id] != username:
+            raise ScenarioError(
+                f"{path}: tweet {item.id}: author id {author_id} (@{item.author['username']}) is the user id of the "
+                f"registered handle @{by_id[author_id]}: give the author another id"
+            )
+        if username in by_name and by_name[username] != author_id:
+            raise ScenarioError(
+                f"{path}: tweet {item.id}: author @{item.author['username']} is a registered handle, whose user id "
+                f"is {by_name[username]}, not {author_id}"
+            )
