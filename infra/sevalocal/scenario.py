@@ -31,11 +31,24 @@ class ScenarioTweet:
         return str(self.tweet["id"])
 
 
+def _lines(fh: Any, path: str | Path) -> Any:
+    try:
+        yield from fh
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not UTF-8 text") from None
+
+
 def load_scenario(path: str | Path) -> list[ScenarioTweet]:
     items: list[ScenarioTweet] = []
     seen: set[str] = set()
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
+    try:
+        fh = open(path, encoding="utf-8")  # noqa: SIM115 (closed below; open errors named as the scenario's)
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read it ({type(exc).__name__})") from None
+    with fh:
+        for lineno, line in enumerate(_lines(fh, path), 1):
             if not line.strip():
                 continue
             try:
@@ -50,8 +63,12 @@ def load_scenario(path: str | Path) -> list[ScenarioTweet]:
                         raise ValueError(f"author.{key} is required")
                 if "text" not in tweet:
                     raise ValueError("tweet.text is required")
-            except (ValueError, KeyError, TypeError) as exc:
-                raise ScenarioError(f"{path}:{lineno}: {exc}") from exc
+            except json.JSONDecodeError as exc:
+                raise ScenarioError(f"{path}:{lineno}: not JSON ({exc})") from None
+            except KeyError as exc:
+                raise ScenarioError(f"{path}:{lineno}: {exc} is required") from None
+            except (ValueError, TypeError) as exc:
+                raise ScenarioError(f"{path}:{lineno}: {exc}") from None
             if at < 0:
                 raise ScenarioError(f"{path}:{lineno}: 'at' must be >= 0")
             if tweet_id in seen:
