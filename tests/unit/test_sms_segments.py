@@ -141,3 +141,30 @@ def test_parts_rebuild_the_body_and_each_fits_its_segment(text):
         assert all(0 < reference_part_units(p) <= limit for p in split)
     else:
         assert reference_part_units(text) <= (GSM_SINGLE if is_gsm7(text) else UCS2_SINGLE)
+
+
+@given(excerpt=mixed_text, language=st.sampled_from(["en", "hi"]))
+@settings(max_examples=200, deadline=None)
+@example(excerpt="[" * 200, language="en")
+@example(excerpt="😀" * 120, language="hi")
+def test_a_complaint_sms_with_any_excerpt_fits_two_segments_by_the_reference(excerpt, language):
+    from seva.sms import complaint_sms, load_templates
+
+    # Given any citizen's words (extension characters, emoji, Devanagari, typographic marks)
+    registry = load_templates()
+    template = registry.template("complaint", language)
+    # When they are put into an officer's SMS
+    body = complaint_sms(
+        template,
+        reference="UP-LKO-2026-000123",
+        priority="P1",
+        category=registry.category_name("theft", language),
+        district="Lucknow",
+        locality="Hazratganj",
+        deadline="14:05",
+        excerpt=excerpt,
+        link="https://s.up.in/c/UP-LKO-2026-000123?t=AbCdEf",
+    )
+    # Then the body is still the registered template, in at most two segments as the reference counts them
+    assert template.matches(body)
+    assert reference_segments(body) <= 2
