@@ -148,8 +148,14 @@ def test_officers_cli_lists_masked_and_rejects_invalid(stack, notify_env):
     assert removed.returncode == 0
 
 
-def test_an_invalid_officer_row_is_skipped_counted_and_never_stops_the_district(stack, notify_env, aws_server, capsys):
+def test_an_invalid_officer_row_is_skipped_counted_and_never_stops_the_district(
+    stack, notify_env, aws_server, capsys, monkeypatch
+):
     import boto3
+    from notify.app import logger
+
+    # the handler's log stream is fixed when the module is imported (maybe under another test's capture)
+    monkeypatch.setattr(logger.registered_handler, "stream", sys.stdout)
 
     _, middleware = aws_server
     # Given district 162's directory with a broken row among its good officers (a phone that is no number)
