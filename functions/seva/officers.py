@@ -39,7 +39,7 @@ class Officer(BaseModel):
     officer_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     name: str = Field(min_length=1, max_length=100)
     role: Literal["control_room", "sho", "co", "sp", "ssp", "cp", "dcp", "hq_cell"]
-    phone: str
+    phone: str = Field(repr=False)  # never in a repr, hence never in a log or an error that prints one
     email: str | None = None
     language: Literal["hi", "en"] = "en"
     priorities: tuple[Literal["P1", "P2", "P3"], ...] = ("P1", "P2", "P3")
