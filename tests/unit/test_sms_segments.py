@@ -168,3 +168,52 @@ def test_a_complaint_sms_with_any_excerpt_fits_two_segments_by_the_reference(exc
     # Then the body is still the registered template, in at most two segments as the reference counts them
     assert template.matches(body)
     assert reference_segments(body) <= 2
+
+
+names = st.text(alphabet=st.sampled_from(DEVANAGARI + GSM_BASIC[40:] + ASTRAL + " "), min_size=0, max_size=40)
+
+
+@given(
+    excerpt=mixed_text,
+    language=st.sampled_from(["en", "hi"]),
+    category=st.sampled_from(["theft", "women_safety", "public_nuisance", "land_property", "other"]),
+    district=names,
+    locality=names,
+    domain_length=st.integers(min_value=12, max_value=48),
+)
+@settings(max_examples=300, deadline=None)
+@example(
+    excerpt="मेरी बाइक चोरी हो गई " * 8,
+    language="hi",
+    category="women_safety",
+    district="गौतम बुद्ध नगर",
+    locality="सेक्टर 18 अट्टा मार्केट",
+    domain_length=14,
+)
+@example(excerpt="", language="hi", category="theft", district="", locality="https://", domain_length=43)
+def test_long_place_names_never_push_a_complaint_sms_past_two_segments(
+    excerpt, language, category, district, locality, domain_length
+):
+    from seva.sms import complaint_sms, load_templates
+
+    # Given any district and locality names (Hindi names are UCS-2: 134 characters for two segments in all) and an
+    # action-link domain up to the documented 48 characters (docs/deploy.md)
+    registry = load_templates()
+    template = registry.template("complaint", language)
+    link = "https://" + "u" * (domain_length - 8) + "/a/" + "A" * 32
+    body = complaint_sms(
+        template,
+        reference="UP-LKO-2026-000123",
+        priority="P1",
+        category=registry.category_name(category, language),
+        district=district,
+        locality=locality,
+        deadline="14:05",
+        excerpt=excerpt,
+        link=link,
+    )
+    # Then the body is the registered template in at most two segments by the reference, and what the officer needs
+    # to act (reference, priority, deadline, link) is always whole: names are cut before those
+    assert template.matches(body)
+    assert reference_segments(body) <= 2
+    assert "UP-LKO-2026-000123 P1" in body and "14:05" in body and link in body
