@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from seva.dal.complaints import DynamoComplaints
     from seva.desk import Desk
     from seva.notify import NotifyService
+    from seva.officers import InvalidOfficer
     from seva.polling import PollCycle
     from seva.replying import ReplyDesk
     from seva.routing import Router
@@ -132,7 +133,9 @@ class Invocation:
         return lambda: (cls.deadline or time.time() + 900) + margin
 
 
-def notify_service(settings: NotifySettings) -> NotifyService:
+def notify_service(
+    settings: NotifySettings, on_invalid_officer: Callable[[InvalidOfficer], None] | None = None
+) -> NotifyService:
     from seva.clients.sns import SnsSender
     from seva.clients.sqs import FailureQueue
     from seva.dal.complaints import DynamoComplaints
@@ -150,7 +153,7 @@ def notify_service(settings: NotifySettings) -> NotifyService:
         link = action_link(settings.link_key_secret_name, settings.public_base_url.rstrip("/"))
     return NotifyService(
         complaints=complaints,
-        directory=DynamoOfficerDirectory(settings.officers_table, settings.aws_region),
+        directory=DynamoOfficerDirectory(settings.officers_table, settings.aws_region, on_invalid_officer),
         notifier=Notifier(
             ledger=DynamoLeases(
                 settings.state_table, settings.aws_region, "notify", complaints, settings.max_send_attempts

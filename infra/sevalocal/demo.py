@@ -22,7 +22,7 @@ from sevalocal.fakex import FakeX, ServerThread, UserCredentials, snowflake
 from sevalocal.faults import FaultPlan
 from sevalocal.httpapi import HttpApiGateway
 from sevalocal.officers_sim import OfficerBehaviour, OfficerSimulator
-from sevalocal.scenario import DEFAULT_SCENARIO, ScenarioTweet, load_scenario, matching_ids
+from sevalocal.scenario import DEFAULT_SCENARIO, ScenarioTweet, check_authors, load_scenario, matching_ids
 from sevalocal.template import Deployment, deploy
 from sevalocal.verdict import (
     classify_published,
@@ -107,11 +107,9 @@ class LocalCloud:
                 "AutoCloseDays": f"{options.auto_close_minutes / options.speed / 1440:.8f}",
             },
         )
-        registry = json.loads(Path(options.registry).read_text(encoding="utf-8"))
-        self.handles = [h["username"] for h in registry["handles"]]
+        self.handles = registered_handles(options.registry)
         users: dict[str, dict[str, str]] = {}
-        for i, username in enumerate(self.handles):
-            user_id = str(900_000_000 + i)
+        for username, user_id in handle_user_ids(self.handles).items():
             self.fakex.add_user({"id": user_id, "username": username, "name": username})
             creds = {
                 "consumer_key": "local-app-key",
@@ -185,35 +183,16 @@ class LocalCloud:
         return self.gateway.wsgi(environ, start_response)
 
     def _seed_officers(self, path: Path) -> None:
+        """The sample directory, written as the infra team would (seva_tools.officers: rows and mail subscriptions)."""
         from seva.officers import Officer
+        from seva_tools.officers import Directory
 
         table = self.deployment.tables.get("OfficersTable")
         topic = self.deployment.topics.get("OfficerEmailTopic")
         if not table or not path.exists():
             return
-        for raw in json.loads(path.read_text(encoding="utf-8"))["officers"]:
-            officer = Officer(**raw)
-            item = {
-                "district": {"S": officer.district},
-                "officer_id": {"S": officer.officer_id},
-                "name": {"S": officer.name},
-                "role": {"S": officer.role},
-                "phone": {"S": officer.phone},
-                "language": {"S": officer.language},
-                "priorities": {"L": [{"S": p} for p in officer.priorities]},
-                "categories": {"L": [{"S": c} for c in officer.categories]},
-            }
-            if officer.email:
-                item["email"] = {"S": officer.email}
-            self.ddb.put_item(TableName=table, Item=item)
-            if officer.email and topic:
-                self.sns.subscribe(
-                    TopicArn=topic,
-                    Protocol="email",
-                    Endpoint=officer.email,
-                    Attributes={"FilterPolicy": json.dumps({"officer_id": [officer.officer_id]})},
-                )
         self.officers = [Officer(**raw) for raw in json.loads(path.read_text(encoding="utf-8"))["officers"]]
+        Directory(table, topic, dynamodb=self.ddb, sns=self.sns).put(self.officers)
 
     def publish(self, items: list[ScenarioTweet]) -> None:
         """Publish the scenario, each tweet at its time. X's ids are snowflakes of the posting time (the poller
@@ -363,9 +342,21 @@ class Judge:
         }
 
 
+def registered_handles(registry: Path) -> list[str]:
+    return [h["username"] for h in json.loads(Path(registry).read_text(encoding="utf-8"))["handles"]]
+
+
+def handle_user_ids(handles: list[str]) -> dict[str, str]:
+    """The X user id each registered handle has on the fake X."""
+    return {username: str(900_000_000 + i) for i, username in enumerate(handles)}
+
+
 def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
     wall_start = time.time()
+    if not options.speed > 0:
+        raise ValueError("speed must be above 0")
     items = load_scenario(options.scenario)
+    check_authors(items, handle_user_ids(registered_handles(options.registry)), options.scenario)
     say = (lambda *a: None) if options.quiet else (lambda *a: print(*a, flush=True))
     say(
         f"seva demo: {len(items)} tweets from {options.scenario.name}, speed x{options.speed:g}, "

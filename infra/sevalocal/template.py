@@ -231,7 +231,17 @@ def deploy(
     params.update(parameter_overrides or {})
     r = Resolver(stack, params, tpl.get("Conditions") or {})
     resources: dict[str, Any] = tpl.get("Resources") or {}
-    services = ("dynamodb", "sqs", "sns", "secretsmanager", "events", "pipes", "cognito-idp", "apigatewayv2")
+    services = (
+        "dynamodb",
+        "sqs",
+        "sns",
+        "secretsmanager",
+        "events",
+        "pipes",
+        "cognito-idp",
+        "apigatewayv2",
+        "cloudwatch",
+    )
     clients = {s: infra_client(s, endpoint) for s in services}
     out = Deployment(stack, r.physical, r.attributes, [], {}, {}, {}, {}, params)
     for logical, res in resources.items():
@@ -423,6 +433,25 @@ def _create(
             authorizers[name] = {"issuer": jwt.get("issuer"), "audience": list(jwt.get("audience") or [])}
         out.http_apis[logical] = HttpApiSpec(logical, api["ApiId"], authorizers)
         r.physical[logical] = api["ApiId"]
+    elif kind == "AWS::CloudWatch::Alarm":
+        keys = (
+            "AlarmName",
+            "AlarmDescription",
+            "Namespace",
+            "MetricName",
+            "Dimensions",
+            "Statistic",
+            "Period",
+            "EvaluationPeriods",
+            "Threshold",
+            "ComparisonOperator",
+            "TreatMissingData",
+            "AlarmActions",
+        )
+        alarm = {k: props[k] for k in keys if k in props}
+        name = alarm.setdefault("AlarmName", f"{stack}-{logical}")
+        clients["cloudwatch"].put_metric_alarm(**alarm)
+        r.physical[logical] = name
     else:
         raise ValueError(f"{logical}: resource type {kind} is not emulated")
 
