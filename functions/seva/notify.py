@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from seva.districts import Districts
 from seva.lifecycle import Action, Actor, Channel, Complaint, Event, Priority
 from seva.messages import short_ist
-from seva.officers import Officer, masked
+from seva.officers import Officer, mailbox_key, masked
 from seva.sms import Registry, complaint_sms, escalation_sms, followup_sms, reopened_sms
 
 NOTIFIER = Actor.system("notify")
@@ -437,9 +437,11 @@ class Notifier:
             subject, body = complaint_email(
                 complaint, officer, self.districts, self.templates, event, self.link(complaint, officer)
             )
+            # The officer's email subscription filters on district, officer id and mailbox together
             attributes = {
                 "officer_id": officer.officer_id,
                 "district": officer.district,
+                "mailbox": mailbox_key(officer.email or ""),
                 "reference": str(complaint.reference),
                 "priority": str(complaint.priority),
                 "purpose": purpose,

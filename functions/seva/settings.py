@@ -8,6 +8,7 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
+    from seva.retention import Retention
     from seva.sla import SlaPolicy
 
 
@@ -17,6 +18,15 @@ class _Settings(BaseSettings):
     aws_region: str = Field(default="ap-south-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"))
     complaints_table: str
     state_table: str
+    complaint_retention_days: int = Field(default=365, ge=1, le=3650)
+    """Days a RESOLVED or CLOSED complaint is kept (template parameter ``ComplaintRetentionDays``); then TTL."""
+    noise_retention_days: int = Field(default=30, ge=1, le=3650)
+    """Days a tweet triaged as NOISE is kept (a person may turn it into a complaint meanwhile); then TTL."""
+
+    def retention(self) -> Retention:
+        from seva.retention import Retention
+
+        return Retention(complaint_days=self.complaint_retention_days, noise_days=self.noise_retention_days)
 
     @classmethod
     def load(cls) -> Self:
@@ -160,3 +170,13 @@ class FiguresSettings(_SlaSettings):
     web_bucket: str | None = None
     public_figures_key: str = "data/public-figures.json"
     public_days: int = Field(default=30, ge=1, le=366)
+
+
+class EraseSettings(_Settings):
+    """Settings of the erasure tool (``seva erase``: an operator's command, run with the stack's table names)."""
+
+    audit_table: str
+    x_secret_name: str | None = None
+    """For ``--deleted-on-x``: the Secrets Manager secret holding the app's ``bearer_token``."""
+    x_api_base_url: str | None = None
+    x_timeout_seconds: float = Field(default=10.0, gt=0)

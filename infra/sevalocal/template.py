@@ -233,7 +233,18 @@ def deploy(
     params.update(parameter_overrides or {})
     r = Resolver(stack, params, tpl.get("Conditions") or {})
     resources: dict[str, Any] = tpl.get("Resources") or {}
-    services = ("dynamodb", "sqs", "sns", "secretsmanager", "events", "pipes", "cognito-idp", "apigatewayv2", "s3")
+    services = (
+        "dynamodb",
+        "sqs",
+        "sns",
+        "secretsmanager",
+        "events",
+        "pipes",
+        "cognito-idp",
+        "apigatewayv2",
+        "cloudwatch",
+        "s3",
+    )
     clients = {s: infra_client(s, endpoint) for s in services}
     out = Deployment(stack, r.physical, r.attributes, [], {}, {}, {}, {}, params)
     for logical, res in resources.items():
@@ -443,6 +454,25 @@ def _create(
         r.physical[logical] = r.attributes[(logical, "Id")] = distribution_id
         r.attributes[(logical, "DomainName")] = f"{distribution_id.lower()}.cloudfront.net"
         out.distributions[logical] = props.get("DistributionConfig") or {}
+    elif kind == "AWS::CloudWatch::Alarm":
+        keys = (
+            "AlarmName",
+            "AlarmDescription",
+            "Namespace",
+            "MetricName",
+            "Dimensions",
+            "Statistic",
+            "Period",
+            "EvaluationPeriods",
+            "Threshold",
+            "ComparisonOperator",
+            "TreatMissingData",
+            "AlarmActions",
+        )
+        alarm = {k: props[k] for k in keys if k in props}
+        name = alarm.setdefault("AlarmName", f"{stack}-{logical}")
+        clients["cloudwatch"].put_metric_alarm(**alarm)
+        r.physical[logical] = name
     else:
         raise ValueError(f"{logical}: resource type {kind} is not emulated")
 

@@ -69,4 +69,4 @@ def test_seva_up_with_a_missing_scenario_says_so_in_one_line(tmp_path):
     result = subprocess.run(
         [*SEVA, "up", "--scenario", str(tmp_path / "none.jsonl")], capture_output=True, text=True, cwd=ROOT, timeout=60
     )
-    assert result.returncode == 2 and result.stderr.strip().count("\n") == 0 and "no scenario file" in result.stderr
+    assert result.returncode == 3 and result.stderr.strip().count("\n") == 0 and "no scenario file" in result.stderr

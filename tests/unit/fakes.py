@@ -135,7 +135,9 @@ class Complaints:
             if current.status != change.complaint.status or current.version != change.complaint.version:
                 raise TransitionRefused(change.action, current.status, "changed since it was read")
             fields = {
-                k: v for k, v in change.changes.items() if k not in ("is_complaint", "review_reason", "confidence")
+                k: v
+                for k, v in change.changes.items()
+                if k not in ("is_complaint", "review_reason", "confidence", "in_reply_to_user_id")
             }
             if "priority" in fields and fields["priority"] is not None:
                 fields["priority"] = Priority(fields["priority"])
@@ -195,6 +197,9 @@ class Complaints:
 
     def reply_outbox(self, complaint: Complaint, due: datetime) -> Any:
         return ("reply", complaint.tweet_id, due)
+
+    def by_author(self, author_id: str) -> list[Complaint]:
+        return [c for c in self.items.values() if c.author_id == author_id]
 
     def record(self, event: Event) -> bool:
         if any(e.complaint_id == event.complaint_id and e.event_id == event.event_id for e in self.events):

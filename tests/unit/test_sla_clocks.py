@@ -176,3 +176,25 @@ def test_a_circle_officer_is_told_first_when_the_district_has_one():
     clock.advance(days=3, seconds=1)
     service.run()
     assert escalations(store)[0].details["to"] == ["lko-co"]
+
+
+def test_two_runs_on_one_resolved_complaint_close_it_once():
+    store, clock, service = setup(complaint(status=Status.RESOLVED, resolved_at=NOW))
+    clock.advance(days=8)
+    read_by_both = store.get("1001")
+    outcomes = sorted([service.tick(read_by_both, clock()), service.tick(read_by_both, clock())])
+    assert outcomes == ["closed", "raced"]
+    assert len([e for e in store.trail("1001") if e.action == Action.CLOSE]) == 1
+
+
+def test_none_missed_when_more_are_due_than_one_run_takes():
+    # Given three overdue complaints and a run that takes one at a time
+    store, clock, service = setup(*(complaint(str(1001 + n), priority=Priority.P3) for n in range(3)))
+    service.batch = 1
+    clock.advance(days=3, seconds=1)
+    # When the clocks run each minute
+    for _ in range(3):
+        service.run()
+        clock.advance(minutes=1)
+    # Then every one was escalated, once
+    assert [len(escalations(store, str(1001 + n))) for n in range(3)] == [1, 1, 1]

@@ -39,8 +39,9 @@ from seva.lifecycle import (
     TransitionRefused,
     target,
 )
+from seva.retention import Retention
 from seva.sla import DEFAULT_POLICY, SlaPolicy
-from seva.tweets import TweetEnvelope, parse_created_at
+from seva.tweets import TweetEnvelope, full_text, minimal_author, parse_created_at
 
 CLOCK_KEY = "SLA"  # one partition of the due-time index: a few thousand running clocks, read once a minute
 
@@ -71,10 +72,23 @@ SETTABLE = frozenset(
         "closed_at",
         "first_response_at",
         "first_response_by",
+        # an edit of the post (its new text and payload) and an erasure (personal data removed)
+        "text",
+        "tweet",
+        "author",
+        "place",
+        "author_id",
+        "author_username",
+        "in_reply_to_user_id",
+        "erased_at",
         "escalation_level",
         "satisfaction",
+        "resolution_note",
     }
 )
+RAW = ("tweet", "author", "place")  # stored together in ``raw``
+RAW_CHANGED = frozenset(RAW)
+MAX_FOLLOWERS = 90  # attached items updated with their complaint's expiry (a transaction holds 100 writes)
 
 
 def to_complaint(item: ComplaintModel) -> Complaint:
@@ -112,9 +126,11 @@ def to_complaint(item: ComplaintModel) -> Complaint:
         closed_at=item.closed_at,
         first_response_at=item.first_response_at,
         first_response_by=item.first_response_by,
+        erased_at=item.erased_at,
         escalation_level=int(item.escalation_level or 0),
         satisfaction=int(item.satisfaction) if item.satisfaction is not None else None,
         reply_handle=item.reply_handle,
+        resolution_note=item.resolution_note,
         needs_review=bool(item.needs_review),
         review_reason=item.review_reason,
         confidence=float(item.confidence) if item.confidence is not None else None,
@@ -162,7 +178,7 @@ class DynamoComplaintStore:
             tweet_id=envelope.id,
             status=Status.RECEIVED,
             version=0,
-            text=str(tweet.get("text") or ""),
+            text=full_text(tweet),  # a long post's whole text (note_tweet), not its first 280 characters
             lang=tweet.get("lang"),
             author_id=tweet.get("author_id"),
             author_username=envelope.author_username,
@@ -171,7 +187,7 @@ class DynamoComplaintStore:
             mentioned_handles=registered_mentions,
             tweet_created_at=created,
             ingested_at=now,
-            raw={"tweet": tweet, "author": envelope.author, "place": envelope.place},
+            raw={"tweet": tweet, "author": minimal_author(envelope.author), "place": envelope.place},
         )
         try:
             item.save(condition=self.model.tweet_id.does_not_exist())
@@ -192,8 +208,11 @@ class DynamoComplaints:
         region: str,
         state_table: str | None = None,
         sla: SlaPolicy | None = None,
+        *,
+        retention: Retention | None = None,
     ):
         self.sla = sla or DEFAULT_POLICY
+        self.retention = retention or Retention()
         self.model = complaint_model(table_name, region)
         self.audit = audit_model(audit_table, region)
         self.state: type[StateModel] | None = state_model(state_table, region) if state_table else None
@@ -271,6 +290,9 @@ class DynamoComplaints:
         events = []
         with_condition: list[tuple[Any, list[Any], Any]] = []
         m = self.model
+        in_batch = {c.complaint.tweet_id for c in changes}
+        expiry: dict[str, int | None] = {}  # items whose expiry this batch sets (or lifts)
+        followers: list[tuple[Any, list[Any]]] = []  # attached items following their complaint's expiry
         for change in changes:
             complaint, fields = change.complaint, dict(change.changes)
             unknown = set(fields) - SETTABLE
@@ -299,8 +321,30 @@ class DynamoComplaints:
             )
             actions: list[Any] = [m.status.set(str(after.status)), m.version.set(after.version)]
             for name, value in fields.items():
+                if name in RAW:
+                    continue
                 attribute = getattr(m, name)
                 actions.append(attribute.remove() if value is None else attribute.set(_stored(value)))
+            if RAW_CHANGED.intersection(fields):
+                actions.append(m.raw.set({k: getattr(after, k) for k in RAW}))
+            if change.action == Action.ATTACH and fields.get("parent_tweet_id"):
+                # An attached item (a follow-up, an edited version, a police post) lives as long as its complaint
+                parent = str(fields["parent_tweet_id"])
+                expiry[complaint.tweet_id] = expiry[parent] if parent in expiry else self._expiry_of(parent)
+            elif after.status != complaint.status:
+                expires = self.retention.expires_at(after.status, now)
+                expiry[complaint.tweet_id] = int(expires.timestamp()) if expires else None
+                was = self.retention.expires_at(complaint.status, now)
+                if complaint.status != Status.RECEIVED and (was is not None or expires is not None):
+                    value = expiry[complaint.tweet_id]
+                    followers += [
+                        (m(i), [m.expires_at.set(value) if value else m.expires_at.remove()])
+                        for i in self._attached_ids(complaint)
+                        if i not in in_batch
+                    ]
+            if complaint.tweet_id in expiry:
+                value = expiry[complaint.tweet_id]
+                actions.append(m.expires_at.set(value) if value else m.expires_at.remove())
             if clock is not None:
                 actions += [m.clock_key.set(CLOCK_KEY), m.clock_due_at.set(clock.due_at)]
             elif complaint.status in OPEN or complaint.status == Status.RESOLVED:
@@ -319,6 +363,8 @@ class DynamoComplaints:
             with TransactWrite(connection=shared_connection(self.region)) as tx:
                 for item, actions, condition in with_condition:
                     tx.update(item, actions=actions, condition=condition)
+                for item, actions in followers:
+                    tx.update(item, actions=actions, condition=m.tweet_id.exists())
                 for event in events:
                     tx.save(self._audit_item(event), condition=self.audit.complaint_id.does_not_exist())
                 for extra in outbox or ():
@@ -330,6 +376,20 @@ class DynamoComplaints:
                 raise TransitionRefused(first.action, first.complaint.status, "changed since it was read") from exc
             raise
         return events
+
+    def _expiry_of(self, tweet_id: str) -> int | None:
+        try:
+            item = self.model.get(tweet_id, consistent_read=True, attributes_to_get=["expires_at"])
+        except self.model.DoesNotExist:
+            return None
+        return int(item.expires_at) if item.expires_at is not None else None
+
+    def _attached_ids(self, complaint: Complaint) -> list[str]:
+        """The items attached to a complaint (its thread's follow-ups, edited versions, police posts)."""
+        m = self.model
+        conversation = complaint.conversation_id or complaint.tweet_id
+        found = m.by_conversation.query(conversation, filter_condition=m.parent_tweet_id == complaint.tweet_id)
+        return [i.tweet_id for i in found][:MAX_FOLLOWERS]
 
     def due(self, now: datetime, limit: int = 500) -> list[str]:
         """Complaints whose clock is due (the sparse due-time index; eventually consistent: read each again)."""
@@ -388,6 +448,18 @@ class DynamoComplaints:
         actions: list[Any] = [m.notified_at.set(now)] if not failed else [m.notify_failed.set(sorted(failed))]
         m(tweet_id).update(actions=actions)
 
+    def by_author(self, author_id: str) -> Iterator[Complaint]:
+        """Every item of one author (a scan: for the erasure tool, never in a handler)."""
+        for item in self.model.scan(filter_condition=self.model.author_id == author_id):
+            yield to_complaint(item)
+
+    def unerased(self, statuses: frozenset[Status]) -> Iterator[Complaint]:
+        """Items in these states that still hold the citizen's words (a scan: tools only, never a handler)."""
+        m = self.model
+        condition = m.status.is_in(*[str(s) for s in statuses]) & m.erased_at.does_not_exist()
+        for item in m.scan(filter_condition=condition):
+            yield to_complaint(item)
+
     def scan_all(self) -> Iterator[Complaint]:  # for tools and tests only, never in a handler
         for item in self.model.scan():
             yield to_complaint(item)
@@ -416,7 +488,7 @@ def _domain(changes: dict[str, Any]) -> dict[str, Any]:
             value = Priority(value)
         elif name == "category" and value is not None:
             value = Category.parse(value)
-        elif name in ("is_complaint", "review_reason", "confidence"):
+        elif name in ("is_complaint", "review_reason", "confidence", "in_reply_to_user_id"):
             continue  # not part of the domain shape
         out[name] = value
     return out

@@ -153,6 +153,7 @@ class ComplaintModel(Model):
     clock_key = UnicodeAttribute(null=True)
     clock_due_at = UTCDateTimeAttribute(null=True)
     satisfaction = NumberAttribute(null=True)  # the citizen's 1-5 rating when closing
+    resolution_note = UnicodeAttribute(null=True)  # what the officer says was done (told to the citizen)
     # notify
     notified_at = UTCDateTimeAttribute(null=True)
     notify_failed = ListAttribute[str](null=True)  # "<officer>#<channel>" deliveries that finally failed
@@ -163,6 +164,9 @@ class ComplaintModel(Model):
     reply_handle = UnicodeAttribute(null=True)
     replied_at = UTCDateTimeAttribute(null=True)
     reply_error = UnicodeAttribute(null=True)
+    # personal data
+    erased_at = UTCDateTimeAttribute(null=True)  # text, names, profile and place removed (Action.ERASE)
+    expires_at = NumberAttribute(null=True)  # DynamoDB TTL (epoch seconds): seva.retention
 
     by_conversation = ByConversation()
     by_queue = ByQueue()
@@ -232,6 +236,7 @@ class LeaseModel(Model):
     sent_at = UTCDateTimeAttribute(null=True)
     error = UnicodeAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)  # DynamoDB TTL: seva.retention.LEDGER_DAYS after the last claim
 
 
 class GuardModel(Model):
