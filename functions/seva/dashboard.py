@@ -183,8 +183,8 @@ class Dashboard:
         lines = []
         for label in self.figures.labels(first, last):
             complaint = self.repo.get(str(label.get("complaint_id")))
-            if complaint is None:
-                continue
+            if complaint is None or complaint.erased_at is not None:
+                continue  # gone, or its personal data erased: not training data any more
             lines.append(
                 json.dumps(
                     {

@@ -169,6 +169,9 @@ def test_labelled_data_is_the_state_cells_and_has_the_training_shape():
     assert line["review"] == {"verdict": "corrected", "at": NOW.isoformat(timespec="seconds"), "by": "lko-sp"}
     with pytest.raises(Forbidden):
         board([c], labels=[label]).labels_jsonl(LUCKNOW_SP, {})
+    # An erased complaint (a citizen's request, a post deleted on X) is never exported
+    erased = complaint("30", erased_at=NOW)
+    assert board([erased], labels=[label]).labels_jsonl(CELL, {})[1] == ""
 
 
 def test_the_public_figures_name_districts_and_carry_no_personal_data():
