@@ -231,7 +231,18 @@ def deploy(
     params.update(parameter_overrides or {})
     r = Resolver(stack, params, tpl.get("Conditions") or {})
     resources: dict[str, Any] = tpl.get("Resources") or {}
-    services = ("dynamodb", "sqs", "sns", "secretsmanager", "events", "pipes", "cognito-idp", "apigatewayv2")
+    services = (
+        "dynamodb",
+        "sqs",
+        "sns",
+        "secretsmanager",
+        "events",
+        "pipes",
+        "cognito-idp",
+        "apigatewayv2",
+        "logs",
+        "cloudwatch",
+    )
     clients = {s: infra_client(s, endpoint) for s in services}
     out = Deployment(stack, r.physical, r.attributes, [], {}, {}, {}, {}, params)
     for logical, res in resources.items():
@@ -239,7 +250,11 @@ def deploy(
             r.physical[logical] = f"{stack}-{logical}"
             r.attributes[(logical, "Arn")] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{stack}-{logical}"
     # Resources in dependency order: one whose properties name a resource not created yet waits a round.
-    waiting = [k for k, v in resources.items() if v.get("Type") != "AWS::Serverless::Function"]
+    waiting = [
+        k
+        for k, v in resources.items()
+        if v.get("Type") != "AWS::Serverless::Function" and (not v.get("Condition") or r.condition(v["Condition"]))
+    ]
     while waiting:
         deferred = []
         for logical in waiting:
@@ -423,8 +438,68 @@ def _create(
             authorizers[name] = {"issuer": jwt.get("issuer"), "audience": list(jwt.get("audience") or [])}
         out.http_apis[logical] = HttpApiSpec(logical, api["ApiId"], authorizers)
         r.physical[logical] = api["ApiId"]
+    elif kind == "AWS::Logs::LogGroup":
+        name = props.get("LogGroupName") or f"{stack}-{logical}"
+        clients["logs"].create_log_group(logGroupName=name)
+        if props.get("RetentionInDays"):
+            clients["logs"].put_retention_policy(logGroupName=name, retentionInDays=int(props["RetentionInDays"]))
+        r.physical[logical] = name
+        r.attributes[(logical, "Arn")] = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}:*"
+    elif kind == "AWS::CloudWatch::Alarm":
+        # Kept in moto's CloudWatch (describe_alarms shows them); nothing evaluates them locally
+        args = {k: v for k, v in props.items() if k in _ALARM_ARGS}
+        args["AlarmName"] = name = props.get("AlarmName") or f"{stack}-{logical}"
+        for key in ("Threshold",):
+            if key in args:
+                args[key] = float(args[key])
+        for key in ("Period", "EvaluationPeriods", "DatapointsToAlarm"):
+            if key in args:
+                args[key] = int(args[key])
+        clients["cloudwatch"].put_metric_alarm(**args)
+        r.physical[logical] = name
+        r.attributes[(logical, "Arn")] = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}"
+    elif kind == "AWS::CloudWatch::Dashboard":
+        name = props.get("DashboardName") or f"{stack}-{logical}"
+        json.loads(props["DashboardBody"])  # the body must be JSON once every ${...} is resolved
+        clients["cloudwatch"].put_dashboard(DashboardName=name, DashboardBody=props["DashboardBody"])
+        r.physical[logical] = name
+    elif kind == "AWS::SNS::Subscription":
+        arn = sns.subscribe(TopicArn=props["TopicArn"], Protocol=props["Protocol"], Endpoint=props["Endpoint"])
+        r.physical[logical] = arn.get("SubscriptionArn", f"{stack}-{logical}")
+    elif kind in NOT_EMULATED:
+        r.physical[logical] = f"{stack}-{logical}"  # accepted, with no effect locally (NOT_EMULATED says why)
     else:
         raise ValueError(f"{logical}: resource type {kind} is not emulated")
+
+
+_ALARM_ARGS = frozenset(
+    {
+        "AlarmName",
+        "AlarmDescription",
+        "ActionsEnabled",
+        "OKActions",
+        "AlarmActions",
+        "InsufficientDataActions",
+        "MetricName",
+        "Namespace",
+        "Statistic",
+        "ExtendedStatistic",
+        "Dimensions",
+        "Period",
+        "Unit",
+        "EvaluationPeriods",
+        "DatapointsToAlarm",
+        "Threshold",
+        "ComparisonOperator",
+        "TreatMissingData",
+        "Metrics",
+    }
+)
+# Resource types the local cloud accepts without emulating them (the README's local-cloud section lists them)
+NOT_EMULATED = {
+    "AWS::SMSVOICE::ProtectConfiguration": "moto has no AWS End User Messaging SMS; the fake SNS sends no real SMS",
+    "AWS::IAM::Policy": "the local cloud does not enforce IAM (tests/policy checks the template instead)",
+}
 
 
 def _function(logical: str, props: dict[str, Any], glob: dict[str, Any], r: Resolver, root: Path) -> FunctionSpec:
