@@ -96,9 +96,7 @@ def all_statements() -> list[tuple[str, dict[str, Any]]]:
         if kind == "AWS::IAM::Role":
             for policy in props.get("Policies") or []:
                 out += [(logical, s) for s in statements(policy.get("PolicyDocument"))]
-        elif kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
-            out += [(logical, s) for s in statements(props.get("PolicyDocument"))]
-        elif kind in ("AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy"):
+        elif kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy"):
             out += [(logical, s) for s in statements(props.get("PolicyDocument"))]
         elif kind == "AWS::Serverless::Function":
             for policy in as_list(props.get("Policies") or []):
@@ -169,8 +167,10 @@ def role_of(function: str) -> str:
 def table_target(resource: Any) -> str | None:
     """ComplaintsTable for !GetAtt ComplaintsTable.Arn, ComplaintsTable/by_queue for its index."""
     if isinstance(resource, dict) and "Fn::GetAtt" in resource:
-        logical, attr = resource["Fn::GetAtt"] if isinstance(resource["Fn::GetAtt"], list) else (
-            resource["Fn::GetAtt"].split(".", 1)
+        logical, attr = (
+            resource["Fn::GetAtt"]
+            if isinstance(resource["Fn::GetAtt"], list)
+            else (resource["Fn::GetAtt"].split(".", 1))
         )
         return logical if attr == "Arn" and RESOURCES[logical]["Type"] == "AWS::DynamoDB::Table" else None
     for text in literal_strings(resource):
