@@ -52,9 +52,13 @@ def failure_queues() -> set[str]:
     def walk(node: Any, key: str = "") -> None:
         if isinstance(node, dict):
             for k, v in node.items():
-                if k in ("deadLetterTargetArn", "Destination", "Arn") and (att := getatt(v)):
-                    if RESOURCES[att[0]]["Type"] == "AWS::SQS::Queue" and key in ("RedrivePolicy", "OnFailure", "DLC"):
-                        found.add(att[0])
+                att = getatt(v) if k in ("deadLetterTargetArn", "Destination", "Arn") else None
+                if (
+                    att
+                    and RESOURCES[att[0]]["Type"] == "AWS::SQS::Queue"
+                    and key in ("RedrivePolicy", "OnFailure", "DLC")
+                ):
+                    found.add(att[0])
                 walk(v, "DLC" if k == "DeadLetterConfig" else k if k in ("RedrivePolicy", "OnFailure") else key)
         elif isinstance(node, list):
             for v in node:
