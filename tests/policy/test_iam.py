@@ -218,3 +218,13 @@ def test_state_table_only_under_the_function_key_prefixes(function: str) -> None
 
 def test_every_function_in_the_expectations() -> None:
     assert set(FUNCTIONS) == set(EXPECTED)
+
+
+def test_routes_are_authenticated_unless_they_say_none() -> None:
+    # SAM accepts Authorizer: NONE only when the API has a DefaultAuthorizer (else the transform fails at deploy);
+    # with one, a route that forgets its Auth is authenticated rather than public.
+    for logical, res in RESOURCES.items():
+        if res["Type"] != "AWS::Serverless::HttpApi":
+            continue
+        default = res["Properties"]["Auth"].get("DefaultAuthorizer")
+        assert default in res["Properties"]["Auth"]["Authorizers"], f"{logical}: no DefaultAuthorizer"
