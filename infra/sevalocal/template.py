@@ -59,6 +59,7 @@ class HttpApiSpec:
     api_id: str
     authorizers: dict[str, dict[str, Any]]  # name -> {issuer, audience}
     routes: list[HttpRoute] = field(default_factory=list)
+    default_authorizer: str | None = None  # Auth.DefaultAuthorizer: routes without an Auth of their own
 
 
 @dataclass
@@ -275,6 +276,8 @@ def deploy(
     by_id = {api.api_id: api for api in out.http_apis.values()}
     for spec in out.functions:
         for route, api_id in zip(spec.http_routes, spec.http_api_ids, strict=True):
+            if route.authorizer == _API_DEFAULT:
+                route.authorizer = by_id[api_id].default_authorizer
             by_id[api_id].routes.append(route)
     return out
 
@@ -436,7 +439,8 @@ def _create(
                 JwtConfiguration={"Issuer": jwt.get("issuer"), "Audience": jwt.get("audience") or []},
             )
             authorizers[name] = {"issuer": jwt.get("issuer"), "audience": list(jwt.get("audience") or [])}
-        out.http_apis[logical] = HttpApiSpec(logical, api["ApiId"], authorizers)
+        default = (props.get("Auth") or {}).get("DefaultAuthorizer")
+        out.http_apis[logical] = HttpApiSpec(logical, api["ApiId"], authorizers, default_authorizer=default)
         r.physical[logical] = api["ApiId"]
     elif kind == "AWS::Logs::LogGroup":
         name = props.get("LogGroupName") or f"{stack}-{logical}"
@@ -471,6 +475,8 @@ def _create(
     else:
         raise ValueError(f"{logical}: resource type {kind} is not emulated")
 
+
+_API_DEFAULT = "$default"  # a route with no Authorizer of its own: the API's DefaultAuthorizer, if any
 
 _ALARM_ARGS = frozenset(
     {
@@ -550,7 +556,7 @@ def _function(logical: str, props: dict[str, Any], glob: dict[str, Any], r: Reso
                 )
             )
         elif ev.get("Type") == "HttpApi":
-            auth = (ev_props.get("Auth") or {}).get("Authorizer")
+            auth = (ev_props.get("Auth") or {}).get("Authorizer") or _API_DEFAULT
             spec.http_routes.append(
                 HttpRoute(
                     method=str(ev_props.get("Method", "ANY")).upper(),

@@ -36,3 +36,17 @@ def test_deployed_stack_has_alarms_log_groups_and_a_dashboard(stack, aws_url) ->
     # and the dashboard names the stack's own resources
     body = json.loads(dashboard["DashboardBody"])
     assert f"{stack.stack}-PollFunction" in json.dumps(body)
+
+
+def test_routes_get_the_apis_default_authorizer_unless_they_say_none(stack) -> None:
+    # Given the template's HTTP API (DefaultAuthorizer OfficersJwt; the public routes say Authorizer: NONE)
+    (api,) = stack.http_apis.values()
+    # Then the emulator authenticates exactly the officers' routes
+    assert api.default_authorizer == "OfficersJwt"
+    auth = {f"{r.method} {r.path}": r.authorizer for r in api.routes}
+    assert {k for k, v in auth.items() if v is None} == {
+        "GET /a/{token}",
+        "POST /a/{token}",
+        "GET /public/complaints/{reference}",
+    }
+    assert {v for v in auth.values() if v is not None} == {"OfficersJwt"}
