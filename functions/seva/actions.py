@@ -36,6 +36,8 @@ ACTIONS: dict[str, Action] = {
     "note": Action.NOTE,
     "to_complaint": Action.TO_COMPLAINT,
     "to_noise": Action.TO_NOISE,
+    "reopen": Action.REOPEN,  # the state cell, on a citizen's word that reached it another way
+    "close": Action.CLOSE,
 }
 LINK_ACTIONS = ("acknowledge", "on_the_way", "resolve", "reassign")  # what a one-tap link offers
 
@@ -128,6 +130,8 @@ class ActionDesk:
                 changes |= {"acknowledged_at": now, "acknowledged_by": request.actor.id}
         elif action == Action.RESOLVE:
             changes = {"resolved_at": now}
+            if details.get("note"):  # what was done: told to the citizen in the resolution reply
+                changes["resolution_note"] = details["note"]
         elif action == Action.REASSIGN:
             code = request.district_code
             if code is not None and self.districts.get(code) is None:
@@ -159,6 +163,12 @@ class ActionDesk:
                 "needs_review": None,
             }
             details |= {"reference": reference, "priority": str(priority)}
+        elif action == Action.REOPEN:
+            changes = {"reopened_at": now}
+            details["by"] = str(request.actor.kind)
+        elif action == Action.CLOSE:
+            changes = {"closed_at": now}
+            details["by"] = str(request.actor.kind)
         elif action == Action.TO_NOISE:
             changes = {"is_complaint": False, "needs_review": None}
         elif action == Action.NOTE and not details.get("note"):

@@ -8,9 +8,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from seva.settings import ApiSettings, NotifySettings, PollSettings, ReplySettings, RouteSettings
+from seva.settings import ApiSettings, NotifySettings, PollSettings, ReplySettings, RouteSettings, SlaSettings
 
 if TYPE_CHECKING:
+    from seva.clocks import ClockService
     from seva.desk import Desk
     from seva.notify import NotifyService
     from seva.polling import PollCycle
@@ -87,7 +88,11 @@ def router(settings: RouteSettings) -> Router:
 
     return Router(
         repo=DynamoComplaints(
-            settings.complaints_table, settings.audit_table, settings.aws_region, settings.state_table
+            settings.complaints_table,
+            settings.audit_table,
+            settings.aws_region,
+            settings.state_table,
+            sla=settings.sla_policy(),
         ),
         number=Numbering(
             DynamoReferenceCounter(settings.state_table, settings.aws_region), districts, settings.reference_prefix
@@ -227,7 +232,13 @@ def desk(settings: ApiSettings) -> Desk:
     from seva.routing import Numbering
 
     districts = load_districts()
-    repo = DynamoComplaints(settings.complaints_table, settings.audit_table, settings.aws_region, settings.state_table)
+    repo = DynamoComplaints(
+        settings.complaints_table,
+        settings.audit_table,
+        settings.aws_region,
+        settings.state_table,
+        sla=settings.sla_policy(),
+    )
     counter = DynamoReferenceCounter(settings.state_table, settings.aws_region)
     return Desk(
         repo=repo,
@@ -242,4 +253,19 @@ def desk(settings: ApiSettings) -> Desk:
         districts=districts,
         keys=lambda: LinkKeys.from_secret(get_json_secret(settings.link_key_secret_name)),
         now=utcnow,
+    )
+
+
+def clock_service(settings: SlaSettings) -> ClockService:
+    from seva.clocks import ClockService
+    from seva.dal.complaints import DynamoComplaints
+    from seva.dal.officers import DynamoOfficerDirectory
+
+    policy = settings.sla_policy()
+    return ClockService(
+        store=DynamoComplaints(settings.complaints_table, settings.audit_table, settings.aws_region, sla=policy),
+        directory=DynamoOfficerDirectory(settings.officers_table, settings.aws_region),
+        policy=policy,
+        now=utcnow,
+        batch=settings.clock_batch,
     )

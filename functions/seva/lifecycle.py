@@ -245,6 +245,10 @@ class Complaint:
     closed_at: datetime | None = None
     first_response_at: datetime | None = None
     first_response_by: str | None = None  # the police handle that first answered on X by hand
+    escalation_level: int = 0  # the chain level told so far in the running stage (seva.sla)
+    satisfaction: int | None = None  # the citizen's 1-5 rating
+    reply_handle: str | None = None  # the handle Seva answered the citizen from
+    resolution_note: str | None = None  # what the officer says was done
     version: int = 0
 
     @property

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from seva.districts import Districts
 from seva.errors import BadRecord
+from seva.feedback import citizen_verdict
 from seva.lifecycle import (
     FOLLOWABLE,
     Action,
@@ -218,13 +219,37 @@ class Router:
         candidates = [
             c
             for c in self.repo.in_conversation(conversation, complaint.author_id)
-            if c.tweet_id != complaint.tweet_id and c.status in FOLLOWABLE and not c.parent_tweet_id
+            if c.tweet_id != complaint.tweet_id and c.status in FOLLOWABLE | {Status.CLOSED} and not c.parent_tweet_id
         ]
+        if candidates and candidates[0].status == Status.CLOSED and not citizen_verdict(complaint.text).reopen:
+            return None  # a closed complaint's thread: only "not resolved" reopens it; else a new complaint
         return candidates[0] if candidates else None
+
+    def _citizen_answer(self, child: Complaint, parent: Complaint, now: datetime) -> RouteOutcome | None:
+        """The citizen's answer to "resolved": "not resolved" reopens it (its officers are told, the resolve
+        clock restarts); thanks or a 1-5 rating closes it with the satisfaction recorded."""
+        if parent.status not in (Status.RESOLVED, Status.CLOSED):
+            return None
+        verdict = citizen_verdict(child.text)
+        details = {"by": "citizen", "post": child.tweet_id}
+        if verdict.reopen:
+            change = Change(parent, Action.REOPEN, {"reopened_at": now}, details)
+        elif verdict.close and parent.status == Status.RESOLVED:
+            fields: dict[str, Any] = {"closed_at": now, "satisfaction": verdict.rating}
+            change = Change(parent, Action.CLOSE, fields, details | {"rating": verdict.rating})
+        else:
+            return None
+        attach = Change(child, Action.ATTACH, {"parent_tweet_id": parent.tweet_id}, {"parent": parent.tweet_id})
+        citizen = Actor(ActorKind.CITIZEN, child.author_id or "?")
+        self.repo.write([change, attach], actor=citizen, via=Channel.X, now=now, outbox=[])
+        return RouteOutcome(child.tweet_id, "ATTACHED", parent.reference, parent_tweet_id=parent.tweet_id)
 
     def _follow_up(self, child: Complaint, parent: Complaint, now: datetime) -> RouteOutcome:
         """Triage the follow-up on its own: it may raise the priority, name or change the district, add a place
         or a phone number. The complaint is updated with it and the follow-up is recorded either way."""
+        answered = self._citizen_answer(child, parent, now)
+        if answered is not None:
+            return answered
         triage = self.classify(child.tweet, child.author, child.place)
         evidence = triage.as_dict()["evidence"]
         changes: dict[str, Any] = {}

@@ -59,6 +59,8 @@ class _SlaSettings(_Settings):
     sla_p1_resolve_minutes: float = Field(default=240, gt=0)
     sla_p2_resolve_minutes: float = Field(default=48 * 60, gt=0)
     sla_p3_resolve_minutes: float = Field(default=14 * 24 * 60, gt=0)
+    auto_close_days: float = Field(default=7, gt=0)
+    """A resolved complaint nobody objected to closes after this (template parameter AutoCloseDays)."""
 
     def sla_policy(self) -> SlaPolicy:
         from seva.sla import SlaPolicy
@@ -70,6 +72,7 @@ class _SlaSettings(_Settings):
                 "P2": self.sla_p2_resolve_minutes,
                 "P3": self.sla_p3_resolve_minutes,
             },
+            auto_close_minutes=self.auto_close_days * 24 * 60,
         )
 
 
@@ -124,6 +127,14 @@ class ReplySettings(_Settings):
     credentials_max_age_seconds: int = Field(default=60, ge=0)
     """Reply credentials are read again after this (a token set or rotated is used without a redeploy)."""
     lease_margin_seconds: float = Field(default=5, ge=0)
+
+
+class SlaSettings(_SlaSettings):
+    """Settings of the SLA clock function (a schedule every minute)."""
+
+    audit_table: str
+    officers_table: str
+    clock_batch: int = Field(default=500, ge=1)
 
 
 class ApiSettings(_SlaSettings):

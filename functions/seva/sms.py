@@ -165,6 +165,19 @@ def followup_sms(
     return _fit(template, [reference, priority, changes, tweet_id], 3, excerpt)
 
 
+def escalation_sms(
+    template: Template, *, reference: str, priority: str, district: str, stage: str, deadline: str, link: str
+) -> str:
+    """The escalation template: which complaint is overdue, for what, since when, and the officer's link."""
+    if template.language == "hi":
+        return template.fill([clip(reference, VAR_MAX), priority, clip(district, VAR_MAX), deadline, stage, link])
+    return template.fill([clip(reference, VAR_MAX), priority, clip(district, VAR_MAX), stage, deadline, link])
+
+
+def reopened_sms(template: Template, *, reference: str, priority: str, deadline: str, link: str) -> str:
+    return template.fill([clip(reference, VAR_MAX), priority, deadline, link])
+
+
 def complaint_sms(
     template: Template,
     *,

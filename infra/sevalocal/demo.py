@@ -10,12 +10,13 @@ import sys
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sevalocal.aws import CREDENTIALS, REGION, MotoProcess, infra_client
+from sevalocal.citizens_sim import CitizenSimulator
 from sevalocal.emulator import Emulator, InvokeResult
 from sevalocal.fakex import FakeX, ServerThread, UserCredentials, snowflake
 from sevalocal.faults import FaultPlan
@@ -26,6 +27,8 @@ from sevalocal.template import Deployment, deploy
 from sevalocal.verdict import (
     classify_published,
     crash_window_keys,
+    judge_closing,
+    judge_escalations,
     judge_lifecycle,
     judge_notifications,
     judge_replies,
@@ -55,6 +58,19 @@ class DemoOptions:
     x_users: dict | None = None  # the handles' credentials, if not the working ones (tests: none at all)
     officers_act: bool = True  # simulated officers act on the links that reach them
     never_share: float = 0.2  # complaints no officer ever acts on
+    # The SLA policy in scenario minutes (the template's parameters are divided by the speed): short enough that
+    # the demo sees late acknowledgements, escalations up the chain and auto-closing
+    sla_minutes: dict[str, float] = field(
+        default_factory=lambda: {
+            "SlaP1Minutes": 5,
+            "SlaP2Minutes": 10,
+            "SlaP3Minutes": 20,
+            "SlaP1ResolveMinutes": 20,
+            "SlaP2ResolveMinutes": 40,
+            "SlaP3ResolveMinutes": 60,
+        }
+    )
+    auto_close_minutes: float = 30.0
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -85,7 +101,11 @@ class LocalCloud:
             options.template,
             self.aws.url,
             stack=f"seva-{uuid.uuid4().hex[:6]}",
-            parameter_overrides={"LinkBaseUrl": self.api.url},
+            parameter_overrides={
+                "LinkBaseUrl": self.api.url,
+                **{k: f"{v / options.speed:.6f}" for k, v in options.sla_minutes.items()},
+                "AutoCloseDays": f"{options.auto_close_minutes / options.speed / 1440:.8f}",
+            },
         )
         registry = json.loads(Path(options.registry).read_text(encoding="utf-8"))
         self.handles = [h["username"] for h in registry["handles"]]
@@ -107,6 +127,8 @@ class LocalCloud:
         self.sqs = infra_client("sqs", self.aws.url)
         self.officers: list = []
         self.simulator: OfficerSimulator | None = None  # the officers acting on their links (the demo's)
+        self.citizens: CitizenSimulator | None = None  # citizens answering "resolved" (the demo's)
+        self.speed = options.speed
         self.ids: dict[str, str] = {}  # scenario tweet id -> the id X gave it
         self.sm = infra_client("secretsmanager", self.aws.url)
         for logical, arn in self.deployment.secrets.items():
@@ -243,6 +265,21 @@ class LocalCloud:
             items.extend(page["Items"])
         return items
 
+    def author_of(self, tweet_id: str) -> str | None:
+        found = self.fakex.tweets.get(int(tweet_id)) if tweet_id.isdigit() else None
+        return str(found.author["username"]) if found is not None else None
+
+    def sla_policy(self) -> Any:
+        """The SLA policy the functions run with (the deployed parameters, in real minutes)."""
+        from seva.sla import SlaPolicy
+
+        p = self.deployment.parameters
+        return SlaPolicy.from_minutes(
+            acknowledge={f"P{n}": float(p[f"SlaP{n}Minutes"]) for n in (1, 2, 3)},
+            resolve={f"P{n}": float(p[f"SlaP{n}ResolveMinutes"]) for n in (1, 2, 3)},
+            auto_close_minutes=float(p["AutoCloseDays"]) * 1440,
+        )
+
     def stored_ids(self) -> set[str]:
         return {i["tweet_id"]["S"] for i in self.stored("tweet_id")}
 
@@ -359,6 +396,12 @@ def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
                 lambda: cloud.aws.published, phones, options.speed, behaviour, cloud.reply_on_x
             ).start()
         cloud.simulator = officers
+        citizens = None
+        if options.officers_act:
+            citizens = CitizenSimulator(
+                lambda: list(cloud.fakex.replies), cloud.author_of, cloud.fakex.post_from_app, options.speed
+            ).start()
+        cloud.citizens = citizens
         state: dict[str, Any] = {"next_check": 0.0, "next_print": 60.0, "check_cost": 0.0}
         confirmed: set[str] = set()
 
@@ -382,7 +425,11 @@ def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
             if officers is not None and officers.pending:
                 state["waiting_on"] = f"{officers.pending} officers' steps still planned"
                 return False
+            if citizens is not None and citizens.pending:
+                state["waiting_on"] = f"{citizens.pending} citizens' answers still planned"
+                return False
             answers = {t.post_id for t in officers.taken if t.post_id} if officers is not None else set()
+            answers |= {a.post_id for a in citizens.answers if a.post_id} if citizens is not None else set()
             if unpolled := answers - cloud.present(answers):
                 state["next_check"], state["waiting_on"] = now + 0.5, f"{len(unpolled)} officers' answers on X unpolled"
                 return False
@@ -409,6 +456,8 @@ def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
         drained = emulator.run_until(done, timeout=timeout)
         if officers is not None:
             officers.stop()
+        if citizens is not None:
+            citizens.stop()
         emulator.quiesce(timeout=60)  # a poll still running would have searched without being counted as a cycle
         report = build_report(cloud, items, matching, poll_cycles, wall_start, judge)
         report["drained"] = drained
@@ -440,6 +489,11 @@ def verdict_line(report: dict[str, Any]) -> tuple[int, str]:
         f"{lc['audit_missing']} transitions without their audit event" if lc.get("audit_missing") else "",
         f"{lc['first_responses_missing']} answers on X not recorded" if lc.get("first_responses_missing") else "",
         f"{lc['first_responses_wrong']} first responses no officer made" if lc.get("first_responses_wrong") else "",
+        f"{lc['escalations_wrong']} escalations wrong" if lc.get("escalations_wrong") else "",
+        f"{lc['escalation_messages_missing']} escalation messages missing"
+        if lc.get("escalation_messages_missing")
+        else "",
+        f"{lc['closing_wrong']} reopenings/closings wrong" if lc.get("closing_wrong") else "",
         f"{lc['state_mismatches']} complaints not in the state their officers left them"
         if lc.get("state_mismatches")
         else "",
@@ -465,7 +519,8 @@ def build_report(
     verdict = judge(stored)
     ids = Counter(i["tweet_id"]["S"] for i in stored)
     ingested = matching & set(ids)
-    police_posts = {str(p["id"]) for p in [*cloud.fakex.replies, *cloud.fakex.app_posts]}
+    citizen_answers = {a.post_id for a in cloud.citizens.answers if a.post_id} if cloud.citizens else set()
+    police_posts = {str(p["id"]) for p in [*cloud.fakex.replies, *cloud.fakex.app_posts]} - citizen_answers
     published_at = {
         x_id: p.visible_at for s in items if (p := cloud.fakex.tweets.get(int(x_id := cloud.ids.get(s.id, s.id))))
     }
@@ -481,6 +536,30 @@ def build_report(
     references = Counter(i["reference"]["S"] for i in stored if "reference" in i)
     busy = [c for c in poll_cycles if c > 0]
     latency = _latencies(stored, verdict["sent"], list(cloud.fakex.replies), published_at)
+    audit, taken = cloud.audit(), (cloud.simulator.taken if cloud.simulator else [])
+    policy, tolerance, end = cloud.sla_policy(), 3 * 60 / cloud.speed + 5, time.time()
+    closing = judge_closing(
+        stored,
+        audit,
+        list(cloud.fakex.replies),
+        taken,
+        cloud.citizens.answers if cloud.citizens else [],
+        auto_close_s=policy.auto_close.total_seconds(),
+        end=end,
+        tolerance_s=tolerance,
+    )
+    lifecycle = judge_lifecycle(stored, audit, taken, closing.pop("_allowed_states"))
+    lifecycle |= judge_escalations(
+        stored,
+        audit,
+        taken,
+        cloud.officers,
+        policy,
+        end=end,
+        tolerance_s=tolerance,
+        sent=verdict["sent"],
+    )
+    lifecycle |= closing
     report: dict[str, Any] = {
         "tweets": {
             "published": len(published_at),
@@ -490,7 +569,8 @@ def build_report(
             # the police handles' own posts (Seva's replies, officers' answers) come back through the response
             # queries on purpose: they are expected, and counted apart
             "police_posts": len(set(ids) & police_posts),
-            "unexpected": len(set(ids) - matching - police_posts),
+            "citizen_answers": len(set(ids) & citizen_answers),
+            "unexpected": len(set(ids) - matching - police_posts - citizen_answers),
         },
         "complaints": {
             "total": len(ids),
@@ -506,7 +586,7 @@ def build_report(
         },
         "notifications": verdict["notifications"],
         "replies": verdict["replies"],
-        "lifecycle": judge_lifecycle(stored, cloud.audit(), cloud.simulator.taken if cloud.simulator else []),
+        "lifecycle": lifecycle,
         "dlq": cloud.dlq_depth(),
         "x_requests": dict(sorted(cloud.fakex.requests.items())),
         "aws_requests": dict(sorted(cloud.aws_app.requests.items())),
@@ -610,6 +690,25 @@ def render_summary(report: dict[str, Any]) -> str:
             f"pending {r['pending']}  failed {r['failed']}  duplicates {r['duplicates']}",
         ),
         ("dlq", str(report["dlq"])),
+        *(
+            [
+                (
+                    "lifecycle",
+                    f"{lc['by_state']}  officer actions {lc['officer_actions']}  audit missing {lc['audit_missing']}  "
+                    f"state mismatches {lc['state_mismatches']}",
+                ),
+                (
+                    "sla",
+                    f"escalated {lc.get('escalated', 0)} (expected {lc.get('escalations_expected', 0)}, wrong "
+                    f"{lc.get('escalations_wrong', 0)}, messages missing {lc.get('escalation_messages_missing', 0)})  "
+                    f"resolution replies {lc.get('resolution_replies', 0)}  reopened {lc.get('reopened', 0)}  "
+                    f"closed {lc.get('closed', {})}  satisfaction {lc.get('satisfaction_mean')}  "
+                    f"wrong {lc.get('closing_wrong', 0)}",
+                ),
+            ]
+            if (lc := report.get("lifecycle"))
+            else []
+        ),
         (
             "poll",
             f"cycles {report['poll']['cycles']}  search requests/cycle "

@@ -50,6 +50,7 @@ def patch(monkeypatch: Any, recorder: Recorder) -> None:
         ("route.app", "RouteFunction"),
         ("notify.app", "NotifyFunction"),
         ("reply.app", "ReplyFunction"),
+        ("sla.app", "SlaFunction"),
         ("api.app", "ApiFunction"),
     ):
         module = importlib.import_module(module_name)

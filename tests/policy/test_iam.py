@@ -49,6 +49,12 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "AuditTable": {"PutItem"},  # replied's event
         "StateTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},  # DynamoReplyRepo, budget
     },
+    "SlaFunction": {
+        "ComplaintsTable": {"GetItem", "UpdateItem"},  # get, retime, apply
+        "ComplaintsTable/by_clock": {"Query"},  # due
+        "AuditTable": {"PutItem"},  # apply's audit events
+        "OfficersTable": {"Query"},  # the district's escalation chain
+    },
     "ApiFunction": {
         "ComplaintsTable": {"GetItem", "UpdateItem"},  # get, write
         "ComplaintsTable/by_queue": {"Query"},

@@ -244,3 +244,50 @@ def test_a_police_post_outside_any_complaint_is_kept_as_noise_without_review():
     store.put(police_post("201", replied_to="555", conversation="555"))
     assert router.route("201").status == "NOISE"
     assert store.get("201").status == Status.NOISE and not store.get("201").needs_review
+
+
+def _resolved(store, router, clock, tweet_id="701", author="9"):
+    store.put(received(tweet_id, "@lucknowpolice my bike was stolen in Aliganj", author=author))
+    router.route(tweet_id)
+    c = store.get(tweet_id)
+    store.put(c.__class__(**{**c.__dict__, "status": Status.RESOLVED, "resolved_at": clock.now}))
+    clock.advance(hours=2)
+    return store.get(tweet_id)
+
+
+@pytest.mark.parametrize("answer", ["not resolved", "abhi tak kuch nahi hua", "समाधान नहीं हुआ", "حل نہیں ہوا"])
+def test_the_citizens_not_resolved_reopens_the_complaint_and_restarts_the_resolve_clock(setup, answer):
+    store, router, clock = setup
+    _resolved(store, router, clock)
+    # When the citizen answers in the thread
+    store.put(received("702", f"@lucknowpolice {answer}", "9", "701", replied_to="701"))
+    outcome = router.route("702")
+    # Then the complaint is reopened by the citizen via X, with a new time to resolve; the answer is attached
+    c = store.get("701")
+    assert outcome.status == "ATTACHED" and c.status == Status.REOPENED and c.reopened_at == clock.now
+    assert c.resolve_due_at == clock.now + DEFAULT_POLICY.resolve[c.priority]
+    (reopen,) = [e for e in store.trail("701") if e.action == Action.REOPEN]
+    assert reopen.actor.kind == "citizen" and reopen.via == "x" and reopen.details["post"] == "702"
+
+
+@pytest.mark.parametrize(("answer", "rating"), [("thank you sir 5", 5), ("4", 4), ("धन्यवाद", None)])
+def test_thanks_or_a_rating_closes_it_with_the_satisfaction(setup, answer, rating):
+    store, router, clock = setup
+    _resolved(store, router, clock)
+    store.put(received("703", f"@lucknowpolice {answer}", "9", "701", replied_to="701"))
+    router.route("703")
+    c = store.get("701")
+    assert c.status == Status.CLOSED and c.satisfaction == rating
+    (close,) = [e for e in store.trail("701") if e.action == Action.CLOSE]
+    assert close.details == {"by": "citizen", "post": "703", "rating": rating}
+
+
+def test_a_closed_complaint_reopens_on_not_resolved_and_anything_else_is_a_new_tweet(setup):
+    store, router, clock = setup
+    c = _resolved(store, router, clock)
+    store.put(c.__class__(**{**c.__dict__, "status": Status.CLOSED}))
+    store.put(received("704", "@lucknowpolice my phone was snatched near Aliganj market", "9", "701", replied_to="701"))
+    assert router.route("704").status == "ROUTED"  # a new complaint, not a follow-up of a closed one
+    store.put(received("705", "@lucknowpolice still not resolved, nothing happened", "9", "701", replied_to="701"))
+    router.route("705")
+    assert store.get("701").status == Status.REOPENED

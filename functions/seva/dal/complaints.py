@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from seva.dal.models import (
@@ -38,7 +39,10 @@ from seva.lifecycle import (
     TransitionRefused,
     target,
 )
+from seva.sla import DEFAULT_POLICY, SlaPolicy
 from seva.tweets import TweetEnvelope, parse_created_at
+
+CLOCK_KEY = "SLA"  # one partition of the due-time index: a few thousand running clocks, read once a minute
 
 # Fields a transition may set on the complaint (whatever else it is asked to set is a bug)
 SETTABLE = frozenset(
@@ -67,6 +71,9 @@ SETTABLE = frozenset(
         "closed_at",
         "first_response_at",
         "first_response_by",
+        "escalation_level",
+        "satisfaction",
+        "resolution_note",
     }
 )
 
@@ -106,6 +113,10 @@ def to_complaint(item: ComplaintModel) -> Complaint:
         closed_at=item.closed_at,
         first_response_at=item.first_response_at,
         first_response_by=item.first_response_by,
+        escalation_level=int(item.escalation_level or 0),
+        satisfaction=int(item.satisfaction) if item.satisfaction is not None else None,
+        reply_handle=item.reply_handle,
+        resolution_note=item.resolution_note,
         needs_review=bool(item.needs_review),
         version=int(item.version or 0),
     )
@@ -174,7 +185,15 @@ class DynamoComplaintStore:
 class DynamoComplaints:
     """Reads into ``Complaint`` and the one way a complaint changes: ``apply``."""
 
-    def __init__(self, table_name: str, audit_table: str, region: str, state_table: str | None = None):
+    def __init__(
+        self,
+        table_name: str,
+        audit_table: str,
+        region: str,
+        state_table: str | None = None,
+        sla: SlaPolicy | None = None,
+    ):
+        self.sla = sla or DEFAULT_POLICY
         self.model = complaint_model(table_name, region)
         self.audit = audit_model(audit_table, region)
         self.state: type[StateModel] | None = state_model(state_table, region) if state_table else None
@@ -243,6 +262,10 @@ class DynamoComplaints:
             if unknown:
                 raise ValueError(f"not settable by a transition: {sorted(unknown)}")
             after = _after(complaint, change.action, fields)
+            # the clocks move with the state, in the same write (seva.sla)
+            fields = {**self.sla.on_transition(complaint, after, change.action, now), **fields}
+            after = _after(complaint, change.action, fields)
+            clock = self.sla.next_clock(after)
             events.append(
                 Event(
                     complaint_id=complaint.tweet_id,
@@ -263,6 +286,10 @@ class DynamoComplaints:
             for name, value in fields.items():
                 attribute = getattr(m, name)
                 actions.append(attribute.remove() if value is None else attribute.set(_stored(value)))
+            if clock is not None:
+                actions += [m.clock_key.set(CLOCK_KEY), m.clock_due_at.set(clock.due_at)]
+            elif complaint.status in OPEN or complaint.status == Status.RESOLVED:
+                actions += [m.clock_key.remove(), m.clock_due_at.remove()]
             if after.status in OPEN:
                 actions += [m.queue.set(f"{after.district_key}#OPEN"), m.queue_sort.set(_queue_sort(after))]
             elif complaint.status in OPEN:
@@ -288,6 +315,22 @@ class DynamoComplaints:
                 raise TransitionRefused(first.action, first.complaint.status, "changed since it was read") from exc
             raise
         return events
+
+    def due(self, now: datetime, limit: int = 500) -> list[str]:
+        """Complaints whose clock is due (the sparse due-time index; eventually consistent: read each again)."""
+        m = self.model
+        return [i.tweet_id for i in m.by_clock.query(CLOCK_KEY, m.clock_due_at <= now, limit=limit)]
+
+    def retime(self, complaint: Complaint) -> None:
+        """Put the index entry right for the complaint as read (a clock written by an older version)."""
+        m, clock = self.model, self.sla.next_clock(complaint)
+        actions: list[Any] = (
+            [m.clock_key.set(CLOCK_KEY), m.clock_due_at.set(clock.due_at)]
+            if clock
+            else [m.clock_key.remove(), m.clock_due_at.remove()]
+        )
+        with suppress(UpdateError):  # changed meanwhile: the change wrote its own clock
+            m(complaint.tweet_id).update(actions=actions, condition=m.version == complaint.version)
 
     def reply_outbox(self, complaint: Complaint, due: datetime) -> StateModel:
         """The reply sweep's entry for a complaint's first answer (``seva.dal.replies`` works it off)."""
