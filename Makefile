@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv
 SAM_VENV := .sam-venv
+CHECKOV_VENV := .checkov-venv
 PY313 := $(shell PYENV_VERSION=3.13.0 pyenv which python 2>/dev/null)
 PYTHON ?= $(if $(PY313),$(PY313),python3)
 PIP_FLAGS := --quiet --disable-pip-version-check
@@ -15,7 +16,7 @@ help:
 	@echo "make demo   run the bundled scenario end to end on the local cloud"
 	@echo "make up     the web app on the local cloud, playing the bundled scenario (seva up --port 8080)"
 	@echo "make test   lint + unit, integration and end-to-end tests"
-	@echo "make lint   ruff + mypy;  make build   sam build (python3.13);  make bench   benchmarks"
+	@echo "make lint   ruff + mypy + cfn-lint + IAM policy test + checkov;  make build   sam build (python3.13);  make bench   benchmarks"
 	@echo "make model  retrain triage's model from tests/data (labelled set and fresh batches)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
@@ -49,15 +50,24 @@ test-integration: setup
 test-e2e: setup browser
 	$(VENV)/bin/pytest -q tests/e2e
 
-lint: setup
+lint: setup $(CHECKOV_VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/cfn-lint template.yaml
+	$(VENV)/bin/pytest -q -p no:cacheprovider tests/policy
+	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet \
+		--skip-download 2>/dev/null
 
 format: setup
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# checkov (IaC security scanner) pins its own boto3/pydantic/networkx: a tool venv of its own, like SAM's.
+$(CHECKOV_VENV)/.installed:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install $(PIP_FLAGS) checkov==3.3.30
+	@touch $@
 
 # aws-sam-cli pins its own boto3/pydantic: it gets a tool venv of its own.
 $(SAM_VENV)/.installed:
@@ -81,4 +91,4 @@ scenario: setup
 		--out infra/scenarios/default.jsonl
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .localcloud .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .localcloud .pytest_cache .mypy_cache .ruff_cache

@@ -17,19 +17,22 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 def normalise_phone(
     value: str, *, default_region: str = "IN", test_prefixes: tuple[str, ...] = RESERVED_TEST_PREFIXES
 ) -> str:
-    """E.164, validated with phonenumbers (numbers in reserved test ranges are accepted as possible)."""
+    """E.164 of a valid Indian mobile number (SMS goes to India only; AWS blocks other countries too), validated
+    with phonenumbers. Numbers in reserved test ranges (never a real subscriber) are accepted as possible."""
     import phonenumbers
+    from phonenumbers import PhoneNumberType
 
     try:
         number = phonenumbers.parse(value, default_region)
     except phonenumbers.NumberParseException as exc:
         raise ValueError(f"not a phone number: {exc}") from None
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    if phonenumbers.is_valid_number(number):
-        return e164
     if e164.startswith(test_prefixes) and phonenumbers.is_possible_number(number):
         return e164
-    raise ValueError("not a valid phone number")
+    mobile = phonenumbers.number_type(number) in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    if phonenumbers.is_valid_number(number) and phonenumbers.region_code_for_number(number) == "IN" and mobile:
+        return e164
+    raise ValueError("not a valid Indian mobile number (officers' SMS go to India only)")
 
 
 class Officer(BaseModel):

@@ -59,6 +59,7 @@ class HttpApiSpec:
     api_id: str
     authorizers: dict[str, dict[str, Any]]  # name -> {issuer, audience}
     routes: list[HttpRoute] = field(default_factory=list)
+    default_authorizer: str | None = None  # Auth.DefaultAuthorizer: routes without an Auth of their own
 
 
 @dataclass
@@ -244,6 +245,7 @@ def deploy(
         "apigatewayv2",
         "cloudwatch",
         "s3",
+        "logs",
     )
     clients = {s: infra_client(s, endpoint) for s in services}
     out = Deployment(stack, r.physical, r.attributes, [], {}, {}, {}, {}, params)
@@ -252,7 +254,11 @@ def deploy(
             r.physical[logical] = f"{stack}-{logical}"
             r.attributes[(logical, "Arn")] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{stack}-{logical}"
     # Resources in dependency order: one whose properties name a resource not created yet waits a round.
-    waiting = [k for k, v in resources.items() if v.get("Type") != "AWS::Serverless::Function"]
+    waiting = [
+        k
+        for k, v in resources.items()
+        if v.get("Type") != "AWS::Serverless::Function" and (not v.get("Condition") or r.condition(v["Condition"]))
+    ]
     while waiting:
         deferred = []
         for logical in waiting:
@@ -273,6 +279,8 @@ def deploy(
     by_id = {api.api_id: api for api in out.http_apis.values()}
     for spec in out.functions:
         for route, api_id in zip(spec.http_routes, spec.http_api_ids, strict=True):
+            if route.authorizer == _API_DEFAULT:
+                route.authorizer = by_id[api_id].default_authorizer
             by_id[api_id].routes.append(route)
     return out
 
@@ -434,7 +442,8 @@ def _create(
                 JwtConfiguration={"Issuer": jwt.get("issuer"), "Audience": jwt.get("audience") or []},
             )
             authorizers[name] = {"issuer": jwt.get("issuer"), "audience": list(jwt.get("audience") or [])}
-        out.http_apis[logical] = HttpApiSpec(logical, api["ApiId"], authorizers)
+        default = (props.get("Auth") or {}).get("DefaultAuthorizer")
+        out.http_apis[logical] = HttpApiSpec(logical, api["ApiId"], authorizers, default_authorizer=default)
         r.physical[logical] = api["ApiId"]
     elif kind == "AWS::S3::Bucket":
         name = (props.get("BucketName") or f"{stack}-{logical}").lower()[:63]
@@ -454,27 +463,70 @@ def _create(
         r.physical[logical] = r.attributes[(logical, "Id")] = distribution_id
         r.attributes[(logical, "DomainName")] = f"{distribution_id.lower()}.cloudfront.net"
         out.distributions[logical] = props.get("DistributionConfig") or {}
-    elif kind == "AWS::CloudWatch::Alarm":
-        keys = (
-            "AlarmName",
-            "AlarmDescription",
-            "Namespace",
-            "MetricName",
-            "Dimensions",
-            "Statistic",
-            "Period",
-            "EvaluationPeriods",
-            "Threshold",
-            "ComparisonOperator",
-            "TreatMissingData",
-            "AlarmActions",
-        )
-        alarm = {k: props[k] for k in keys if k in props}
-        name = alarm.setdefault("AlarmName", f"{stack}-{logical}")
-        clients["cloudwatch"].put_metric_alarm(**alarm)
+    elif kind == "AWS::Logs::LogGroup":
+        name = props.get("LogGroupName") or f"{stack}-{logical}"
+        clients["logs"].create_log_group(logGroupName=name)
+        if props.get("RetentionInDays"):
+            clients["logs"].put_retention_policy(logGroupName=name, retentionInDays=int(props["RetentionInDays"]))
         r.physical[logical] = name
+        r.attributes[(logical, "Arn")] = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}:*"
+    elif kind == "AWS::CloudWatch::Alarm":
+        # Kept in moto's CloudWatch (describe_alarms shows them); nothing evaluates them locally
+        args = {k: v for k, v in props.items() if k in _ALARM_ARGS}
+        args["AlarmName"] = name = props.get("AlarmName") or f"{stack}-{logical}"
+        for key in ("Threshold",):
+            if key in args:
+                args[key] = float(args[key])
+        for key in ("Period", "EvaluationPeriods", "DatapointsToAlarm"):
+            if key in args:
+                args[key] = int(args[key])
+        clients["cloudwatch"].put_metric_alarm(**args)
+        r.physical[logical] = name
+        r.attributes[(logical, "Arn")] = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}"
+    elif kind == "AWS::CloudWatch::Dashboard":
+        name = props.get("DashboardName") or f"{stack}-{logical}"
+        json.loads(props["DashboardBody"])  # the body must be JSON once every ${...} is resolved
+        clients["cloudwatch"].put_dashboard(DashboardName=name, DashboardBody=props["DashboardBody"])
+        r.physical[logical] = name
+    elif kind == "AWS::SNS::Subscription":
+        arn = sns.subscribe(TopicArn=props["TopicArn"], Protocol=props["Protocol"], Endpoint=props["Endpoint"])
+        r.physical[logical] = arn.get("SubscriptionArn", f"{stack}-{logical}")
+    elif kind in NOT_EMULATED:
+        r.physical[logical] = f"{stack}-{logical}"  # accepted, with no effect locally (NOT_EMULATED says why)
     else:
         raise ValueError(f"{logical}: resource type {kind} is not emulated")
+
+
+_API_DEFAULT = "$default"  # a route with no Authorizer of its own: the API's DefaultAuthorizer, if any
+
+_ALARM_ARGS = frozenset(
+    {
+        "AlarmName",
+        "AlarmDescription",
+        "ActionsEnabled",
+        "OKActions",
+        "AlarmActions",
+        "InsufficientDataActions",
+        "MetricName",
+        "Namespace",
+        "Statistic",
+        "ExtendedStatistic",
+        "Dimensions",
+        "Period",
+        "Unit",
+        "EvaluationPeriods",
+        "DatapointsToAlarm",
+        "Threshold",
+        "ComparisonOperator",
+        "TreatMissingData",
+        "Metrics",
+    }
+)
+# Resource types the local cloud accepts without emulating them (the README's local-cloud section lists them)
+NOT_EMULATED = {
+    "AWS::SMSVOICE::ProtectConfiguration": "moto has no AWS End User Messaging SMS; the fake SNS sends no real SMS",
+    "AWS::IAM::Policy": "the local cloud does not enforce IAM (tests/policy checks the template instead)",
+}
 
 
 def _function(logical: str, props: dict[str, Any], glob: dict[str, Any], r: Resolver, root: Path) -> FunctionSpec:
@@ -525,7 +577,7 @@ def _function(logical: str, props: dict[str, Any], glob: dict[str, Any], r: Reso
                 )
             )
         elif ev.get("Type") == "HttpApi":
-            auth = (ev_props.get("Auth") or {}).get("Authorizer")
+            auth = (ev_props.get("Auth") or {}).get("Authorizer") or _API_DEFAULT
             spec.http_routes.append(
                 HttpRoute(
                     method=str(ev_props.get("Method", "ANY")).upper(),

@@ -306,6 +306,23 @@ def test_officer_records_are_validated():
     assert masked("+919876543210") == "+91********10"
 
 
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "+1 202 555 0143",  # a valid US number
+        "+44 20 7946 0958",  # a valid UK landline outside the reserved drama range
+        "+971 50 123 4567",  # a valid UAE mobile
+        "+91 11 2338 6100",  # an Indian landline: no SMS
+    ],
+)
+def test_sms_recipients_must_be_indian_mobiles(phone):
+    # Given an officer record whose phone is valid but not an Indian mobile, when it is entered, then it is refused
+    with pytest.raises(ValueError, match="Indian mobile"):
+        normalise_phone(phone)
+    with pytest.raises(ValueError, match="Indian mobile"):
+        Officer(district="162", officer_id="x", name="X", role="sp", phone=phone)
+
+
 def test_an_escalation_reaches_exactly_the_officers_the_clock_chose_once_in_their_language():
     # Given a P1 escalated to the state cell (HQ), whose directory is passed along with the district's
     c = complaint(priority=Priority.P1)
