@@ -64,15 +64,15 @@ class DemoOptions:
     # the demo sees late acknowledgements, escalations up the chain and auto-closing
     sla_minutes: dict[str, float] = field(
         default_factory=lambda: {
-            "SlaP1Minutes": 5,
-            "SlaP2Minutes": 10,
-            "SlaP3Minutes": 20,
-            "SlaP1ResolveMinutes": 20,
-            "SlaP2ResolveMinutes": 40,
-            "SlaP3ResolveMinutes": 60,
+            "SlaP1Minutes": 10,
+            "SlaP2Minutes": 20,
+            "SlaP3Minutes": 30,
+            "SlaP1ResolveMinutes": 45,
+            "SlaP2ResolveMinutes": 60,
+            "SlaP3ResolveMinutes": 90,
         }
     )
-    auto_close_minutes: float = 30.0
+    auto_close_minutes: float = 20.0
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -129,6 +129,7 @@ class LocalCloud:
         self.simulator: OfficerSimulator | None = None  # the officers acting on their links (the demo's)
         self.citizens: CitizenSimulator | None = None  # citizens answering "resolved" (the demo's)
         self.speed = options.speed
+        self.clocks_stopped_at: float | None = None
         self.ids: dict[str, str] = {}  # scenario tweet id -> the id X gave it
         self.sm = infra_client("secretsmanager", self.aws.url)
         for logical, arn in self.deployment.secrets.items():
@@ -468,6 +469,7 @@ def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
         grace = options.grace_s if options.grace_s is not None else 60 + 3000 * options.faults + 0.1 * len(matching)
         timeout = (last_at + options.settle_minutes * 60) / options.speed + grace
         drained = emulator.run_until(done, timeout=timeout)
+        cloud.clocks_stopped_at = time.time()  # schedules fire no more: no clock can act after this
         if officers is not None:
             officers.stop()
         if citizens is not None:
@@ -551,7 +553,8 @@ def build_report(
     busy = [c for c in poll_cycles if c > 0]
     latency = _latencies(stored, verdict["sent"], list(cloud.fakex.replies), published_at)
     audit, taken = cloud.audit(), (cloud.simulator.taken if cloud.simulator else [])
-    policy, tolerance, end = cloud.sla_policy(), 3 * 60 / cloud.speed + 5, time.time()
+    policy, tolerance = cloud.sla_policy(), 3 * 60 / cloud.speed + 5
+    end = cloud.clocks_stopped_at or time.time()
     closing = judge_closing(
         stored,
         audit,
