@@ -25,7 +25,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
     schedule = parse(event=event, model=EventBridgeModel)
     logger.append_keys(schedule_time=schedule.time.isoformat())
-    done = clock_service(SlaSettings.load()).run()
+    done = clock_service(SlaSettings.load()).run(lambda: context.get_remaining_time_in_millis() / 1000)
     for outcome, metric in METRICS.items():
         if done.get(outcome):
             metrics.add_metric(name=metric, unit=MetricUnit.Count, value=done[outcome])

@@ -198,3 +198,11 @@ def test_none_missed_when_more_are_due_than_one_run_takes():
         clock.advance(minutes=1)
     # Then every one was escalated, once
     assert [len(escalations(store, str(1001 + n))) for n in range(3)] == [1, 1, 1]
+
+
+def test_a_run_short_of_time_leaves_the_rest_for_the_next_minute():
+    store, clock, service = setup(*(complaint(str(1001 + n), priority=Priority.P3) for n in range(3)))
+    clock.advance(days=3, seconds=1)
+    left = iter([30.0, 2.0, 2.0])
+    assert service.run(lambda: next(left)) == {"escalated": 1, "deferred": 2}
+    assert service.run() == {"escalated": 2}
