@@ -201,7 +201,7 @@ def test_none_missed_when_more_are_due_than_one_run_takes():
 
 
 def test_a_run_short_of_time_leaves_the_rest_for_the_next_minute():
-    store, clock, service = setup(*(complaint(str(1001 + n), priority=Priority.P3) for n in range(3)))
+    _store, clock, service = setup(*(complaint(str(1001 + n), priority=Priority.P3) for n in range(3)))
     clock.advance(days=3, seconds=1)
     left = iter([30.0, 2.0, 2.0])
     assert service.run(lambda: next(left)) == {"escalated": 1, "deferred": 2}
