@@ -192,6 +192,9 @@ class Complaints:
         due = [(clock.due_at, c.tweet_id) for c in self.items.values() if (clock := self.sla.next_clock(c))]
         return [tweet_id for at, tweet_id in sorted(due) if at <= now][:limit]
 
+    def get_many(self, tweet_ids: list[str]) -> list[Complaint]:
+        return [self.items[i] for i in tweet_ids if i in self.items]
+
     def retime(self, complaint: Complaint) -> None:
         self.retimed.append(complaint.tweet_id)
 
