@@ -380,7 +380,23 @@ def judge_escalations(
                     expected += 1
                     if len(got) != 1:
                         wrong += 1
-                        wrong_sample.append({"ref": reference, "stage": stage, "level": level, "observed": len(got)})
+                        wrong_sample.append(
+                            {
+                                "ref": reference,
+                                "stage": stage,
+                                "level": level,
+                                "observed": len(got),
+                                "due_in_s": round(at - routed, 1),
+                                "stop_in_s": round(stop - routed, 1),
+                                "end_in_s": round(end - routed, 1),
+                                "status": s(item, "status"),
+                                "escalation_level": (item.get("escalation_level") or {}).get("N"),
+                                "clock_due_in_s": round(when(s(item, "clock_due_at")) - routed, 1)
+                                if s(item, "clock_due_at")
+                                else None,
+                                "seen": [(o[0], o[1]) for o in observed],
+                            }
+                        )
                     elif stop > (got[0][2] or 0) + tolerance_s:
                         messages_missing += sum(1 for o in got[0][3] if (o, reference) not in told)
                 elif at > stop_late + tolerance_s and got:

@@ -98,3 +98,27 @@ def test_acknowledging_stops_the_clock(stack, sla_env, monkeypatch):
     assert escalations(stack, "9102") == []
     after = item(stack, "9102")
     assert after["clock_due_at"]["S"].startswith(complaint.resolve_due_at.strftime("%Y-%m-%dT%H:%M"))
+
+
+def test_an_acknowledged_complaint_not_resolved_in_time_is_escalated_for_the_resolve_stage(stack, sla_env, monkeypatch):
+    import seva.bootstrap
+    from seva.bootstrap import desk
+    from seva.settings import ApiSettings
+
+    monkeypatch.setattr(seva.bootstrap, "utcnow", seva.bootstrap.utcnow)
+    for key, value in next(f for f in stack.functions if f.logical_id == "ApiFunction").env.items():
+        monkeypatch.setenv(key, value)
+    stream = Stream(stack)
+    store(stack, "9103", "@lucknowpolice my bike was stolen in Aliganj")
+    route(stream.inserts())
+    # Given the SP acknowledged it through the API (as a link or the dashboard does)
+    from seva.desk import Identity
+
+    officer = Identity(username="sp", groups=("officer",), district="162", officer_id="lko-sp")
+    desk(ApiSettings.load()).act(officer, "9103", {"action": "acknowledge"})
+    after_ack = item(stack, "9103")
+    resolve_due = datetime.fromisoformat(after_ack["resolve_due_at"]["S"].replace("+0000", "+00:00"))
+    # When the resolve deadline passes
+    run_clocks(resolve_due + timedelta(seconds=1), 2)
+    # Then the resolve stage is escalated (level 1 has nobody in Lucknow: the SP's level, 2)
+    assert [(e["stage"], e["level"]) for e in escalations(stack, "9103")] == [("resolve", 2)]
