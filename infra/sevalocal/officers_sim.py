@@ -19,6 +19,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +59,7 @@ class _Step:
     due: float
     seq: int
     run: Callable[[], None] = field(compare=False)
+    key: str = field(default="", compare=False)  # the complaint: its steps run one after another
 
 
 def complaint_of(token: str) -> str:
@@ -86,6 +88,8 @@ class OfficerSimulator:
         self._read = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._busy: set[str] = set()
+        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="officer")
         self._thread = threading.Thread(target=self._loop, name="officers", daemon=True)
         self.errors: list[str] = []
 
@@ -97,6 +101,7 @@ class OfficerSimulator:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=30)
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     @property
     def pending(self) -> int:
@@ -139,7 +144,9 @@ class OfficerSimulator:
         minute = 60.0 / self.speed
         now = time.time()
         if rng.random() < b.preview_share:
-            self._at(now + rng.uniform(0.1, 1.0) * minute, lambda: self._request(url, tweet_id, reference, officer))
+            self._at(
+                now + rng.uniform(0.1, 1.0) * minute, lambda: self._request(url, tweet_id, reference, officer), tweet_id
+            )
         district = officer.split("-", 1)[0]
         key = (tweet_id, district)
         if key in self.planned:  # one officer of a district acts on a complaint; the others leave it to them
@@ -152,42 +159,57 @@ class OfficerSimulator:
         ack_at = now + fate.uniform(*b.ack_minutes) * minute / (5 if p1 else 1)
         if self.reply_on_x is not None and fate.random() < b.x_reply_share:
             self.planned[key] = "x_reply"
-            self._at(ack_at, lambda: self._reply_on_x(tweet_id, reference, officer))
+            self._at(ack_at, lambda: self._reply_on_x(tweet_id, reference, officer), tweet_id)
             return
         if fate.random() < b.reassign_share and district != "hq":
             self.planned[key] = "reassign"
-            self._at(ack_at, lambda: self._request(url, tweet_id, reference, officer, "reassign", {"district": ""}))
+            self._at(
+                ack_at, lambda: self._request(url, tweet_id, reference, officer, "reassign", {"district": ""}), tweet_id
+            )
             return
         plan = ["acknowledge"]
-        self._at(ack_at, lambda: self._request(url, tweet_id, reference, officer, "acknowledge"))
+        self._at(ack_at, lambda: self._request(url, tweet_id, reference, officer, "acknowledge"), tweet_id)
         step_at = ack_at
         if p1 or fate.random() < b.on_the_way_share:
             step_at += fate.uniform(0.2, 2.0) * minute
             plan.append("on_the_way")
-            self._at(step_at, lambda: self._request(url, tweet_id, reference, officer, "on_the_way"))
+            self._at(step_at, lambda: self._request(url, tweet_id, reference, officer, "on_the_way"), tweet_id)
         if fate.random() < b.resolve_share:
             plan.append("resolve")
             step_at += fate.uniform(*b.resolve_minutes) * minute
-            self._at(step_at, lambda: self._request(url, tweet_id, reference, officer, "resolve"))
+            self._at(step_at, lambda: self._request(url, tweet_id, reference, officer, "resolve"), tweet_id)
         self.planned[key] = "+".join(plan)
 
-    def _at(self, due: float, run: Callable[[], None]) -> None:
+    def _at(self, due: float, run: Callable[[], None], key: str = "") -> None:
         with self._lock:
             self._seq += 1
-            heapq.heappush(self._steps, _Step(due, self._seq, run))
+            heapq.heappush(self._steps, _Step(due, self._seq, run, key))
 
     def _run_due(self) -> None:
-        while True:
-            with self._lock:
-                if not self._steps or self._steps[0].due > time.time():
-                    return
+        """Officers act at once on different complaints (each request waits for the API); one complaint's steps
+        run in their order, one at a time."""
+        with self._lock:
+            deferred = []
+            while self._steps and self._steps[0].due <= time.time():
                 step = heapq.heappop(self._steps)
+                if step.key and step.key in self._busy:
+                    deferred.append(step)
+                    continue
+                self._busy.add(step.key)
                 self._running += 1
-            try:
-                step.run()
-            finally:
-                with self._lock:
-                    self._running -= 1
+                self._pool.submit(self._run_step, step)
+            for step in deferred:
+                heapq.heappush(self._steps, step)
+
+    def _run_step(self, step: _Step) -> None:
+        try:
+            step.run()
+        except Exception as exc:
+            self.errors.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            with self._lock:
+                self._busy.discard(step.key)
+                self._running -= 1
 
     def _reply_on_x(self, tweet_id: str, reference: str | None, officer: str) -> None:
         assert self.reply_on_x is not None
