@@ -2,8 +2,8 @@
 
 While a handler runs in-process, each botocore call is recorded with the function it was made for; after the test,
 each one must be allowed by an Allow statement of that function's role: the action, the resource (the table, its
-index, the queue, topic or secret ARN as deployed; an SMS has no ARN) and ``dynamodb:LeadingKeys`` conditions (the
-partition key values the call touches). What ``tests/policy`` reads from the template, this sees in use.
+index, the queue, topic, secret or S3 object ARN as deployed; an SMS has no ARN) and ``dynamodb:LeadingKeys``
+conditions (the partition key values the call touches). What ``tests/policy`` reads from the template, this sees in use.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ def patch(monkeypatch: Any, recorder: Recorder) -> None:
         ("notify.app", "NotifyFunction"),
         ("reply.app", "ReplyFunction"),
         ("sla.app", "SlaFunction"),
+        ("figures.app", "FiguresFunction"),
         ("api.app", "ApiFunction"),
     ):
         module = importlib.import_module(module_name)
@@ -148,6 +149,9 @@ class Policy:
             return [Call(function, f"sqs:{operation}", self.stack.attributes[(queue, "Arn")])]
         if service == "sns":
             return [Call(function, f"sns:{operation}", params.get("TopicArn") or params.get("TargetArn") or "")]
+        if service == "s3":  # an object's ARN (the bucket's, for a request on the bucket)
+            key = f"/{params['Key']}" if params.get("Key") else ""
+            return [Call(function, f"s3:{operation}", f"arn:aws:s3:::{params['Bucket']}{key}")]
         if service == "secretsmanager":
             secret_id = params["SecretId"]
             arn = next((a for a in self.stack.secrets.values() if secret_id in (a, a.split(":")[-1])), secret_id)

@@ -75,3 +75,48 @@ def test_lookup_queue_detail_and_an_action_use_only_what_the_api_role_allows(sta
     # Then each answers, the complaint is acknowledged, and (the fixture) every AWS call was allowed
     assert status == 200, body
     assert item(stack, "1301")["status"]["S"] == "ACKNOWLEDGED"
+
+
+def test_the_dashboard_routes_use_only_what_the_api_role_allows(stack, monkeypatch):
+    from api.app import handler
+
+    # Given a routed complaint (the route function's environment, then the API's)
+    route = next(f for f in stack.functions if f.logical_id == "RouteFunction")
+    for key, value in route.env.items():
+        monkeypatch.setenv(key, value)
+    stream = Stream(stack)
+    store(stack, "1401", "@lucknowpolice my bike was stolen in Hazratganj")
+    assert invoke(stream.inserts()) == {"batchItemFailures": []}
+    reference = item(stack, "1401")["reference"]["S"]
+    api = next(f for f in stack.functions if f.logical_id == "ApiFunction")
+    for key, value in api.env.items():
+        monkeypatch.setenv(key, value)
+    # When the state cell reads every district's queue (the by_status index), the review queue, the figures
+    status, body = call("GET", "/api/queue", "/api/queue", {}, STATE_CELL)
+    assert status == 200 and reference in [c["reference"] for c in body["complaints"]], body
+    status, body = call("GET", "/api/review", "/api/review", {}, STATE_CELL)
+    assert status == 200 and "items" in body
+    status, body = call("GET", "/api/figures", "/api/figures", {}, STATE_CELL)
+    assert status == 200 and "summary" in body and "by_district" in body
+    # and exports the complaints and the labelled data, and the public reads the figures
+    for path, wanted in (("/api/export/complaints", reference), ("/api/export/labels", "")):
+        event = {
+            "version": "2.0",
+            "routeKey": f"GET {path}",
+            "rawPath": path,
+            "rawQueryString": "",
+            "headers": {},
+            "requestContext": {
+                "http": {"method": "GET", "path": path, "sourceIp": "127.0.0.1"},
+                "requestId": "r2",
+                "routeKey": f"GET {path}",
+                "stage": "$default",
+                "authorizer": {"jwt": {"claims": STATE_CELL, "scopes": None}},
+            },
+            "isBase64Encoded": False,
+        }
+        response = handler(event, Context())
+        assert response["statusCode"] == 200 and wanted in response["body"], response
+    status, body = call("GET", "/public/figures", "/public/figures", {})
+    assert status == 200 and "state" in body
+    # Then each answers, and (the fixture) every AWS call was allowed by the API's role

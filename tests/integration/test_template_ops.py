@@ -30,8 +30,16 @@ def test_deployed_stack_has_alarms_log_groups_and_a_dashboard(stack, aws_url) ->
     assert depth["Dimensions"] == [{"Name": "QueueName", "Value": f"{stack.stack}-route-failures"}]
     assert depth["AlarmActions"] == [stack.topics["OpsTopic"]]
     assert len(alarms) >= 30
+    assert {
+        name: a["AlarmActions"] for name, a in alarms.items() if a["AlarmActions"] != [stack.topics["OpsTopic"]]
+    } == {}
+    assert alarms[f"{stack.stack}-FiguresDLQDepth"]["Dimensions"] == [
+        {"Name": "QueueName", "Value": f"{stack.stack}-figures-dlq"}
+    ]
     # and every function its log group with the retention parameter's default
-    assert {f"/aws/lambda/{stack.stack}-{f}" for f in ("poll", "route", "notify", "reply", "api")} <= set(groups)
+    assert {
+        f"/aws/lambda/{stack.stack}-{f}" for f in ("poll", "route", "notify", "reply", "sla", "figures", "api")
+    } <= set(groups)
     assert {g["retentionInDays"] for g in groups.values()} == {int(stack.parameters["LogRetentionDays"])}
     # and the dashboard names the stack's own resources
     body = json.loads(dashboard["DashboardBody"])
@@ -48,5 +56,9 @@ def test_routes_get_the_apis_default_authorizer_unless_they_say_none(stack) -> N
         "GET /a/{token}",
         "POST /a/{token}",
         "GET /public/complaints/{reference}",
+        "GET /public/config",  # where the dashboard signs in (pool and client ids are not secrets)
+        "GET /public/figures",  # counts and times per district: no personal data
+        "GET /public/districts",
     }
+    assert all(k.split(" ", 1)[1].startswith("/api/") for k, v in auth.items() if v is not None)
     assert {v for v in auth.values() if v is not None} == {"OfficersJwt"}

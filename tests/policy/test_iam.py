@@ -55,13 +55,21 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "AuditTable": {"PutItem"},  # apply's audit events
         "OfficersTable": {"Query"},  # the district's escalation chain
     },
+    "FiguresFunction": {
+        "ComplaintsTable": {"GetItem"},  # get (the event's category)
+        "AuditTable": {"Query"},  # events (the trail a deadline is recomputed from)
+        # add (one transaction: the seen marker, the ADDs, a label), district_rows (the public snapshot)
+        "FiguresTable": {"PutItem", "UpdateItem", "Query"},
+    },
     "ApiFunction": {
         "ComplaintsTable": {"GetItem", "UpdateItem"},  # get, write
-        "ComplaintsTable/by_queue": {"Query"},
+        "ComplaintsTable/by_queue": {"Query"},  # a district's live queue
         "ComplaintsTable/by_reference": {"Query"},
+        "ComplaintsTable/by_status": {"Query"},  # in_status: the state's live queue, review queue, CSV export
         "AuditTable": {"PutItem", "Query"},  # write, events
         "StateTable": {"UpdateItem"},  # reference counter (reopen of a noise item)
         "OfficersTable": {"Query"},
+        "FiguresTable": {"Query"},  # DynamoFigures.rows, district_rows, labels (the dashboard's figures, exports)
     },
 }
 # The state table is shared: each function only under its own key prefixes (seva/dal: cursors, ledger, replies).
