@@ -67,9 +67,9 @@ class DemoOptions:
             "SlaP1Minutes": 10,
             "SlaP2Minutes": 20,
             "SlaP3Minutes": 30,
-            "SlaP1ResolveMinutes": 45,
-            "SlaP2ResolveMinutes": 60,
-            "SlaP3ResolveMinutes": 90,
+            "SlaP1ResolveMinutes": 60,
+            "SlaP2ResolveMinutes": 90,
+            "SlaP3ResolveMinutes": 120,
         }
     )
     auto_close_minutes: float = 20.0
@@ -466,7 +466,13 @@ def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
 
         # Handlers run at real speed and back off on throttling: the drain budget grows with the scenario and
         # the fault rate (a 3,000-tweet burst must be allowed to finish)
-        grace = options.grace_s if options.grace_s is not None else 60 + 3000 * options.faults + 0.1 * len(matching)
+        # Officers acting bring their own work: escalations, reopenings, replies that say so (a minute and more)
+        lifecycle_s = 90.0 if options.officers_act else 0.0
+        grace = (
+            options.grace_s
+            if options.grace_s is not None
+            else 60 + lifecycle_s + 3000 * options.faults + 0.1 * len(matching)
+        )
         timeout = (last_at + options.settle_minutes * 60) / options.speed + grace
         drained = emulator.run_until(done, timeout=timeout)
         cloud.clocks_stopped_at = time.time()  # schedules fire no more: no clock can act after this

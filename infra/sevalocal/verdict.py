@@ -363,6 +363,10 @@ def judge_escalations(
         if restarted or changed_priority:
             unjudged += 1
             continue
+        twice = [k for k, n in Counter((o[0], o[1]) for o in observed).items() if n > 1]
+        if twice:  # one clock, one stage: a level is told once
+            wrong += len(twice)
+            wrong_sample.append({"ref": reference, "escalated_twice": twice})
         district = str(item["district_code"]["N"]) if "district_code" in item else "HQ"
         actions = sorted(acted.get(tweet_id, []))
         ack = next(((lo, hi) for lo, hi, a in actions if a in ("acknowledge", "on_the_way", "resolve")), None)
