@@ -49,7 +49,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(schedule_time=schedule.time.isoformat())
     settings = PollSettings.load()
     reports = run_cycles(
-        lambda: poll_cycle(settings, on_ingested=_log_ingested),
+        # the police's own replies (first responses) are searched in the first cycle of each minute
+        lambda n: poll_cycle(settings, on_ingested=_log_ingested, responses=n == 0),
         cycles=settings.cycles_per_invocation,
         interval=timedelta(seconds=settings.poll_interval_seconds),
         clock=time.time,

@@ -23,7 +23,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def poll_cycle(settings: PollSettings, on_ingested: Callable[[TweetEnvelope], None] | None = None) -> PollCycle:
+def poll_cycle(
+    settings: PollSettings, on_ingested: Callable[[TweetEnvelope], None] | None = None, responses: bool = True
+) -> PollCycle:
     from seva.clients.secrets import get_json_secret
     from seva.clients.x import XSearch, make_client
     from seva.dal.complaints import DynamoComplaintStore
@@ -53,18 +55,36 @@ def poll_cycle(settings: PollSettings, on_ingested: Callable[[TweetEnvelope], No
         id_at=snowflake_at,
         time_of=snowflake_time,
         on_ingested=on_ingested,
+        responses=responses,
     )
 
 
 def router(settings: RouteSettings) -> Router:
     from seva.dal.complaints import DynamoComplaints
     from seva.dal.cursors import DynamoReferenceCounter
+    from seva.dal.replies import DynamoReplyRepo
     from seva.districts import load_districts
+    from seva.lifecycle import Complaint
+    from seva.registry import load_registry
+    from seva.replying import ReplyKind
+    from seva.replytext import reply_text
     from seva.routing import Numbering, Router
     from seva.triage import default_triager
 
     triager = default_triager(settings.handle_registry_path)
     districts = load_districts()
+    registry = load_registry(settings.handle_registry_path)
+    replies = DynamoReplyRepo(
+        settings.complaints_table, settings.state_table, settings.audit_table, settings.aws_region
+    )
+
+    def ours(complaint: Complaint, post: Complaint) -> bool:
+        """One of Seva's replies: recorded as posted, or (posted just before a crash) word for word a text
+        Seva sends for this complaint."""
+        if post.tweet_id in replies.posted(complaint.tweet_id):
+            return True
+        return post.text in {reply_text(complaint, kind, districts) for kind in ReplyKind}
+
     return Router(
         repo=DynamoComplaints(
             settings.complaints_table, settings.audit_table, settings.aws_region, settings.state_table
@@ -77,6 +97,8 @@ def router(settings: RouteSettings) -> Router:
         sla=settings.sla_policy(),
         now=utcnow,
         reply_outbox_delay=timedelta(seconds=settings.reply_outbox_delay_seconds),
+        is_police=registry.is_registered,
+        ours=ours,
     )
 
 

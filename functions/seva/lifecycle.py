@@ -244,6 +244,7 @@ class Complaint:
     reopened_at: datetime | None = None
     closed_at: datetime | None = None
     first_response_at: datetime | None = None
+    first_response_by: str | None = None  # the police handle that first answered on X by hand
     version: int = 0
 
     @property

@@ -25,9 +25,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from seva.querypack import SearchQuery, pack_queries
+from seva.querypack import MENTIONS, RESPONSES, SearchQuery, pack_queries
 from seva.registry import HandleRegistry
-from seva.tweets import SearchPage, TweetEnvelope, is_retweet, mentioned_usernames, parse_created_at
+from seva.tweets import (
+    SearchPage,
+    TweetEnvelope,
+    is_reply,
+    is_retweet,
+    mentioned_usernames,
+    parse_created_at,
+)
 
 SEARCH_ENDPOINT = "GET /2/tweets/search/recent"
 X_WINDOW_S = 900  # X's rate-limit window: when a 429 gives no reset time, wait this long
@@ -166,8 +173,8 @@ def derive_cursor(query: SearchQuery, known: Iterable[Cursor]) -> Cursor:
     """
     positions: dict[str, int] = {}
     for cursor in known:
-        if cursor.since_id is None:
-            continue
+        if cursor.since_id is None or cursor.key[:2] != query.key[:2]:
+            continue  # a mention query's position says nothing about a response query's
         for handle in cursor.handles:
             positions[handle] = max(positions.get(handle, 0), cursor.since_id)
     if not query.handles or any(h not in positions for h in query.handles):
@@ -198,12 +205,16 @@ class PollCycle:
     """The moment of a snowflake id: tells an aged cursor before X refuses it."""
     credentials_retry: timedelta = timedelta(minutes=5)
     on_ingested: Callable[[TweetEnvelope], None] | None = None
+    responses: bool = True
+    """Also search the police handles' own replies (first responses by hand): once a minute is enough, so the
+    poll handler asks for them in one cycle of its four."""
     report: CycleReport = field(default_factory=CycleReport)
     _query_budget: int = 0
     _seen: set[str] = field(default_factory=set)
     _query_pages: int = 0
     _reanchored: set[str] = field(default_factory=set)
     _window_stored: bool = False
+    _kind: str = MENTIONS
 
     def run(self) -> CycleReport:
         blocked = self.cursors.blocked_until(SEARCH_ENDPOINT)
@@ -228,6 +239,8 @@ class PollCycle:
 
     def _run(self) -> None:
         queries = pack_queries(self.registry.usernames, self.max_query_length)
+        if self.responses:
+            queries += pack_queries(self.registry.usernames, self.max_query_length, RESPONSES)
         known = self.cursors.load_all()
         by_key = {c.key: c for c in known}
         self.report.queries = len(queries)
@@ -241,6 +254,7 @@ class PollCycle:
                     # Persist the carried-over position first: later conditional writes build on it.
                     self.cursors.commit(cursor, cursor.since_id)
             self._query_pages = 0
+            self._kind = query.kind
             try:
                 self._poll_query(query, cursor)
             except _PageBudgetSpent:
@@ -356,12 +370,18 @@ class PollCycle:
             if is_retweet(envelope.tweet):
                 self.report.skipped_retweet += 1
                 continue
-            if self.registry.is_registered(envelope.author_username):
-                self.report.skipped_self += 1  # the police's own tweets are not complaints
-                continue
-            registered = list(
-                dict.fromkeys(h.username for m in mentioned_usernames(envelope.tweet) if (h := self.registry.get(m)))
-            )
+            police = self.registry.get(envelope.author_username)
+            if police is not None:
+                if self._kind != RESPONSES or not is_reply(envelope.tweet):
+                    self.report.skipped_self += 1  # the police's own posts are not complaints
+                    continue
+                registered = [police.username]  # a police reply: routing records it as a first response
+            else:
+                registered = list(
+                    dict.fromkeys(
+                        h.username for m in mentioned_usernames(envelope.tweet) if (h := self.registry.get(m))
+                    )
+                )
             if not registered:
                 self.report.skipped_unregistered += 1
                 continue
@@ -392,7 +412,7 @@ def snowflake_time(tweet_id: int) -> datetime:
 
 
 def run_cycles(
-    cycle: Callable[[], PollCycle],
+    cycle: Callable[[int], PollCycle],
     *,
     cycles: int,
     interval: timedelta,
@@ -406,7 +426,7 @@ def run_cycles(
     reports: list[CycleReport] = []
     started = clock()
     for n in range(cycles):
-        report = cycle().run()
+        report = cycle(n).run()
         reports.append(report)
         if report.stopped or n == cycles - 1:
             break

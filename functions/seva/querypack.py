@@ -1,6 +1,8 @@
 """Pack registered handles into as few X recent-search queries as the query length allows.
 
-A query is ``(@a OR @b OR …) -is:retweet``. Packing is deterministic for a given registry, and each query is
+A mention query is ``(@a OR @b OR …) -is:retweet``: citizens writing to the police. A response query is
+``(from:a OR from:b OR …) is:reply``: the police answering in a thread by hand (a first response to a
+complaint, measured like a link's acknowledgement). Packing is deterministic for a given registry, and each query is
 keyed by its handle set, so cursors survive unrelated registry edits only where the packing is unchanged;
 ``polling.derive_cursor`` carries positions over where it is not.
 """
@@ -10,37 +12,42 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-SUFFIX = " -is:retweet"
+MENTIONS, RESPONSES = "mentions", "responses"
+_FORM = {MENTIONS: ("@", " -is:retweet"), RESPONSES: ("from:", " is:reply")}
+SUFFIX = _FORM[MENTIONS][1]
 
 
 @dataclass(frozen=True, slots=True)
 class SearchQuery:
     handles: tuple[str, ...]  # lower-case usernames, sorted
+    kind: str = MENTIONS
 
     @property
     def text(self) -> str:
-        return render(self.handles)
+        return render(self.handles, self.kind)
 
     @property
     def key(self) -> str:
         digest = hashlib.sha256(",".join(self.handles).encode()).hexdigest()[:16]
-        return f"q-{digest}"
+        return f"q-{digest}" if self.kind == MENTIONS else f"r-{digest}"
 
 
-def render(handles: tuple[str, ...] | list[str]) -> str:
-    inner = " OR ".join(f"@{h}" for h in handles)
-    return f"({inner}){SUFFIX}" if len(handles) > 1 else f"{inner}{SUFFIX}"
+def render(handles: tuple[str, ...] | list[str], kind: str = MENTIONS) -> str:
+    prefix, suffix = _FORM[kind]
+    inner = " OR ".join(f"{prefix}{h}" for h in handles)
+    return f"({inner}){suffix}" if len(handles) > 1 else f"{inner}{suffix}"
 
 
-def pack_queries(usernames: list[str], max_length: int = 512) -> list[SearchQuery]:
+def pack_queries(usernames: list[str], max_length: int = 512, kind: str = MENTIONS) -> list[SearchQuery]:
     """First-fit decreasing bin packing of handles into queries of at most ``max_length`` characters."""
     names = sorted({u.lower().lstrip("@") for u in usernames})
     names.sort(key=lambda u: (-len(u), u))
     bins: list[list[str]] = []
     lengths: list[int] = []
-    base = len("()") + len(SUFFIX)
+    prefix, suffix = _FORM[kind]
+    base = len("()") + len(suffix)
     for name in names:
-        cost = len(name) + 1  # "@name"
+        cost = len(name) + len(prefix)
         if base + cost > max_length:
             raise ValueError(f"handle too long for a query: @{name}")
         for i, used in enumerate(lengths):
@@ -51,7 +58,7 @@ def pack_queries(usernames: list[str], max_length: int = 512) -> list[SearchQuer
         else:
             bins.append([name])
             lengths.append(base + cost)
-    queries = [SearchQuery(tuple(sorted(b))) for b in bins]
+    queries = [SearchQuery(tuple(sorted(b)), kind) for b in bins]
     for q in queries:
         assert len(q.text) <= max_length, q.text
     return sorted(queries, key=lambda q: q.handles)

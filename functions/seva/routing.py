@@ -19,6 +19,7 @@ from seva.lifecycle import (
     FOLLOWABLE,
     Action,
     Actor,
+    ActorKind,
     Change,
     Channel,
     Complaint,
@@ -26,8 +27,10 @@ from seva.lifecycle import (
     Priority,
     Status,
     TransitionRefused,
+    allowed_from,
 )
 from seva.sla import SlaPolicy, Stage
+from seva.tweets import replied_to
 
 ROUTER = Actor.system("route")
 _URGENCY = {Priority.P1: 0, Priority.P2: 1, Priority.P3: 2}
@@ -103,6 +106,10 @@ class Router:
     sla: SlaPolicy
     now: Callable[[], datetime]
     reply_outbox_delay: timedelta = timedelta(minutes=10)
+    is_police: Callable[[str], bool] = lambda username: False
+    """A registered police handle (its replies are the police answering, not complaints)."""
+    ours: Callable[[Complaint, Complaint], bool] = lambda complaint, post: False
+    """Whether a police post in a complaint's thread is one of Seva's own replies."""
 
     def route(self, tweet_id: Any) -> RouteOutcome:
         if not isinstance(tweet_id, str) or not tweet_id.isdigit():
@@ -112,8 +119,10 @@ class Router:
         if complaint is None or complaint.status != Status.RECEIVED:
             return RouteOutcome(tweet_id, "SKIPPED")
         now = self.now()
-        parent = self._thread_parent(complaint)
         try:
+            if self.is_police(complaint.author_username or ""):
+                return self._police_reply(complaint, now)
+            parent = self._thread_parent(complaint)
             if parent is not None:
                 return self._follow_up(complaint, parent, now)
             return self._triage(complaint, now)
@@ -158,6 +167,45 @@ class Router:
         outbox = [self.repo.reply_outbox(complaint, now + self.reply_outbox_delay)]
         self.repo.write([change], actor=ROUTER, via=Channel.SYSTEM, now=now, outbox=outbox)
         return RouteOutcome(complaint.tweet_id, "ROUTED", reference, triage.district, triage.category, str(priority))
+
+    def _police_reply(self, post: Complaint, now: datetime) -> RouteOutcome:
+        """A police handle answered in a thread by hand: the complaint's first response (time-stamped when the
+        post was made), so officers who work in the X app are measured too. Seva's own replies are kept with
+        the complaint and measure nothing."""
+        target = self._answered(post)
+        if target is None:
+            # not about a complaint Seva holds: kept, out of the review queue
+            change = Change(post, Action.MARK_NOISE, {"is_complaint": False, "needs_review": None}, {"police": True})
+            self.repo.write([change], actor=ROUTER, via=Channel.X, now=now, outbox=[])
+            return RouteOutcome(post.tweet_id, "NOISE")
+        ours = self.ours(target, post)
+        changes = []
+        if not ours and target.first_response_at is None and target.status in allowed_from(Action.FIRST_RESPONSE):
+            at = min(post.tweet_created_at, now)
+            changes.append(
+                Change(
+                    target,
+                    Action.FIRST_RESPONSE,
+                    {"first_response_at": at, "first_response_by": post.author_username},
+                    {"post": post.tweet_id, "handle": post.author_username, "at": at.isoformat()},
+                )
+            )
+        attach = {"parent": target.tweet_id, "police": True} | ({"seva_reply": True} if ours else {})
+        changes.append(Change(post, Action.ATTACH, {"parent_tweet_id": target.tweet_id}, attach))
+        actor = ROUTER if ours else Actor(ActorKind.OFFICER, post.author_username or "?")
+        self.repo.write(changes, actor=actor, via=Channel.X, now=now, outbox=[])
+        return RouteOutcome(post.tweet_id, "ATTACHED", target.reference, parent_tweet_id=target.tweet_id)
+
+    def _answered(self, post: Complaint) -> Complaint | None:
+        """The complaint a police post answers: the post it replies to (or that post's complaint), else the
+        conversation's first post."""
+        for tweet_id in (replied_to(post.tweet), post.conversation_id):
+            found = self.repo.get(tweet_id) if tweet_id and tweet_id != post.tweet_id else None
+            if found is not None and found.parent_tweet_id:
+                found = self.repo.get(found.parent_tweet_id)
+            if found is not None and found.reference:
+                return found
+        return None
 
     def _thread_parent(self, complaint: Complaint) -> Complaint | None:
         """The citizen's own complaint in this conversation that this tweet follows up (the earliest)."""

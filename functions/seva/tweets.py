@@ -93,6 +93,18 @@ def is_retweet(tweet: dict[str, Any]) -> bool:
     return any(ref.get("type") == "retweeted" for ref in tweet.get("referenced_tweets") or [])
 
 
+def replied_to(tweet: dict[str, Any]) -> str | None:
+    """The post this one answers, if it is a reply."""
+    for ref in tweet.get("referenced_tweets") or []:
+        if ref.get("type") == "replied_to" and ref.get("id"):
+            return str(ref["id"])
+    return None
+
+
+def is_reply(tweet: dict[str, Any]) -> bool:
+    return replied_to(tweet) is not None
+
+
 def mentioned_usernames(tweet: dict[str, Any]) -> list[str]:
     mentions = (tweet.get("entities") or {}).get("mentions") or []
     return [m["username"] for m in mentions if isinstance(m, dict) and m.get("username")]

@@ -225,6 +225,17 @@ class LocalCloud:
             items.extend(page["Items"])
         return items
 
+    def reply_on_x(self, tweet_id: str) -> str | None:
+        """An officer answers a complaint by hand in the X app, from the handle the citizen wrote to."""
+        table = self.deployment.tables["ComplaintsTable"]
+        item = self.ddb.get_item(TableName=table, Key={"tweet_id": {"S": tweet_id}}, ConsistentRead=True)["Item"]
+        handles = [h["S"] for h in item.get("mentioned_handles", {}).get("L", [])]
+        author = item.get("author_username", {}).get("S", "")
+        if not handles:
+            return None
+        text = f"@{author} We have seen your complaint and are looking into it. Please share details by DM."
+        return self.fakex.post_from_app(handles[0], text, tweet_id)
+
     def audit(self) -> list[dict[str, Any]]:
         table = self.deployment.tables["AuditTable"]
         items: list[dict[str, Any]] = []
@@ -344,9 +355,11 @@ def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
         if options.officers_act:
             phones = {o.phone: o.officer_id for o in cloud.officers}
             behaviour = OfficerBehaviour(never_share=options.never_share, seed=options.seed)
-            officers = OfficerSimulator(lambda: cloud.aws.published, phones, options.speed, behaviour).start()
+            officers = OfficerSimulator(
+                lambda: cloud.aws.published, phones, options.speed, behaviour, cloud.reply_on_x
+            ).start()
         cloud.simulator = officers
-        state = {"next_check": 0.0, "next_print": 60.0, "check_cost": 0.0}
+        state: dict[str, Any] = {"next_check": 0.0, "next_print": 60.0, "check_cost": 0.0}
         confirmed: set[str] = set()
 
         def done() -> bool:
@@ -361,19 +374,32 @@ def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
                     f"x requests {sum(cloud.fakex.requests.values()):>5}  "
                     f"faults {sum(cloud.faults.injected.values()) + sum(cloud.aws.injected.values())}"
                 )
-            if t < last_at + 60 or now < state["next_check"] or not emulator.streams_idle:
+            if t < last_at + 60 or now < state["next_check"]:
                 return False  # schedules fire every scenario minute: they never all rest at once
+            if not emulator.streams_idle:
+                state["waiting_on"] = "streams and queues still busy"
+                return False
             if officers is not None and officers.pending:
-                return False  # officers still mean to act
+                state["waiting_on"] = f"{officers.pending} officers' steps still planned"
+                return False
+            answers = {t.post_id for t in officers.taken if t.post_id} if officers is not None else set()
+            if unpolled := answers - cloud.present(answers):
+                state["next_check"], state["waiting_on"] = now + 0.5, f"{len(unpolled)} officers' answers on X unpolled"
+                return False
             confirmed.update(cloud.present(matching - confirmed))
             if not matching <= confirmed:
                 state["next_check"] = now + 0.5
+                state["waiting_on"] = f"{len(matching - confirmed)} matching tweets not stored"
                 return False
             # Everything stored: judge every delivery from ground truth (costs a scan; not too often)
             started = time.time()
             verdict = judge(cloud.stored())
             state["check_cost"] = time.time() - started
             state["next_check"] = time.time() + max(1.0, 4 * state["check_cost"])
+            state["waiting_on"] = (
+                f"unrouted {verdict['unrouted']}, notifications missing {verdict['notifications']['missing']}, "
+                f"unanswered {verdict['replies']['unanswered']}"
+            )
             return not (verdict["unrouted"] or verdict["notifications"]["missing"] or verdict["replies"]["unanswered"])
 
         # Handlers run at real speed and back off on throttling: the drain budget grows with the scenario and
@@ -386,6 +412,8 @@ def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
         emulator.quiesce(timeout=60)  # a poll still running would have searched without being counted as a cycle
         report = build_report(cloud, items, matching, poll_cycles, wall_start, judge)
         report["drained"] = drained
+        if not drained:
+            report["waiting_on"] = state.get("waiting_on", "the scenario's last minute")
     finally:
         cloud.close()
     status, verdict = verdict_line(report)
@@ -410,13 +438,15 @@ def verdict_line(report: dict[str, Any]) -> tuple[int, str]:
         f"{n['guard_violations']} SMS guard violations" if n["guard_violations"] else "",
         f"{report['complaints']['duplicates']} tweets stored twice" if report["complaints"]["duplicates"] else "",
         f"{lc['audit_missing']} transitions without their audit event" if lc.get("audit_missing") else "",
+        f"{lc['first_responses_missing']} answers on X not recorded" if lc.get("first_responses_missing") else "",
+        f"{lc['first_responses_wrong']} first responses no officer made" if lc.get("first_responses_wrong") else "",
         f"{lc['state_mismatches']} complaints not in the state their officers left them"
         if lc.get("state_mismatches")
         else "",
     ]
     short = [s for s in short if s]
     if not report.get("drained", True):
-        short.append("the drain budget ran out with work left")
+        short.append(f"the drain budget ran out with work left ({report.get('waiting_on', '?')})")
     if short:
         return 1, "FAILED: " + "; ".join(short)
     pending = f", {r['pending']} replies waiting for X's posting window" if r["pending"] else ""
@@ -435,6 +465,7 @@ def build_report(
     verdict = judge(stored)
     ids = Counter(i["tweet_id"]["S"] for i in stored)
     ingested = matching & set(ids)
+    police_posts = {str(p["id"]) for p in [*cloud.fakex.replies, *cloud.fakex.app_posts]}
     published_at = {
         x_id: p.visible_at for s in items if (p := cloud.fakex.tweets.get(int(x_id := cloud.ids.get(s.id, s.id))))
     }
@@ -456,7 +487,10 @@ def build_report(
             "matching": len(matching),
             "ingested": len(ingested),
             "lost": len(matching - ingested),
-            "unexpected": len(set(ids) - matching),
+            # the police handles' own posts (Seva's replies, officers' answers) come back through the response
+            # queries on purpose: they are expected, and counted apart
+            "police_posts": len(set(ids) & police_posts),
+            "unexpected": len(set(ids) - matching - police_posts),
         },
         "complaints": {
             "total": len(ids),
@@ -556,7 +590,7 @@ def render_summary(report: dict[str, Any]) -> str:
         (
             "tweets",
             f"published {t['published']}  matching {t['matching']}  ingested {t['ingested']}  "
-            f"lost {t['lost']}  unexpected {t['unexpected']}",
+            f"lost {t['lost']}  unexpected {t['unexpected']}  police posts {t['police_posts']}",
         ),
         (
             "complaints",

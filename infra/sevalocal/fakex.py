@@ -198,6 +198,7 @@ class FakeX:
     _windows: dict[tuple[str, str], tuple[float, int]] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _next_id: int = 0
+    app_posts: list[dict[str, Any]] = field(default_factory=list)  # posted in the X app by people (officers)
 
     # -- seeding --
     def add_user(self, user: dict[str, Any]) -> None:
@@ -231,6 +232,32 @@ class FakeX:
                 tweet, author, place, visible_at, visible_at + indexed_after / self.speed
             )
             self._next_id = max(self._next_id, int(tweet["id"]) + 1)
+
+    def post_from_app(self, username: str, text: str, reply_to: str) -> str | None:
+        """A person posts a reply in the X app (not through the API): searchable like any post, and not one of
+        the API's replies (``replies``). None when the handle or the post does not exist."""
+        with self._lock:
+            user = next((u for u in self.users.values() if u["username"].lower() == username.lower()), None)
+            target = self.tweets.get(int(reply_to)) if reply_to.isdigit() else None
+            if user is None or target is None:
+                return None
+            self._next_id = max(self._next_id + 1, snowflake(datetime.now(UTC)))
+            tweet_id, now = str(self._next_id), self.clock()
+            tweet: dict[str, Any] = {
+                "id": tweet_id,
+                "text": text,
+                "edit_history_tweet_ids": [tweet_id],
+                "author_id": str(user["id"]),
+                "created_at": iso(datetime.fromtimestamp(now, UTC)),
+                "conversation_id": target.tweet.get("conversation_id", target.tweet["id"]),
+                "in_reply_to_user_id": str(target.author["id"]),
+                "referenced_tweets": [{"type": "replied_to", "id": target.tweet["id"]}],
+            }
+            if mention_entities(text):
+                tweet["entities"] = {"mentions": mention_entities(text)}
+            self.app_posts.append(tweet)
+            self.tweets[int(tweet_id)] = Published(tweet, user, None, now)
+            return tweet_id
 
     def visible(self, now: float | None = None) -> list[Published]:
         """What recent search finds now: posted and indexed."""

@@ -1,8 +1,9 @@
 """Simulated officers for the local cloud. They read what reached them (the SMS and emails SNS accepted) and act
 on the one-tap links in them after a while, as people do: most acknowledge, P1s get "on the way", most are
-resolved later; some complaints are not theirs and go back to the state cell; an SMS app's preview fetches some
-links (nothing may change); and a share of complaints nobody ever acts on. Every request and the API's answer
-is kept: the ground truth the demo judges the lifecycle against."""
+resolved later; some complaints are not theirs and go back to the state cell; some officers answer the citizen
+by hand in the X app from the district's handle instead (a first response, never a link); an SMS app's
+preview fetches some links (nothing may change); and a share of complaints nobody ever acts on. Every request
+and the API's answer is kept: the ground truth the demo judges the lifecycle against."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ class OfficerBehaviour:
     reassign_share: float = 0.05  # "not ours": sent back to the state cell
     on_the_way_share: float = 0.3  # P2/P3 complaints the police go out for (every P1)
     resolve_share: float = 0.8  # of those acknowledged
+    x_reply_share: float = 0.1  # complaints answered by hand on X from the handle, and not through the link
     ack_minutes: tuple[float, float] = (1.0, 12.0)  # from the message to acknowledging (P1: a fifth)
     resolve_minutes: tuple[float, float] = (5.0, 40.0)  # from acknowledging to resolving
     seed: int = 0
@@ -44,9 +46,10 @@ class Taken:
     tweet_id: str
     reference: str | None
     officer_id: str
-    action: str  # preview | acknowledge | on_the_way | resolve | reassign
+    action: str  # preview | acknowledge | on_the_way | resolve | reassign | x_reply
     status: int
     at: float
+    post_id: str | None = None  # x_reply: the post on X
 
 
 @dataclass(order=True)
@@ -69,8 +72,10 @@ class OfficerSimulator:
         phones: dict[str, str],
         speed: float,
         behaviour: OfficerBehaviour | None = None,
+        reply_on_x: Callable[[str], str | None] | None = None,
     ):
         self.published, self.phones, self.speed = published, phones, speed
+        self.reply_on_x = reply_on_x  # posts an officer's answer to a complaint from its handle; the post's id
         self.behaviour = behaviour or OfficerBehaviour()
         self.taken: list[Taken] = []
         self.planned: dict[tuple[str, str], str] = {}  # (complaint, officer's district) -> what was planned
@@ -144,6 +149,10 @@ class OfficerSimulator:
             self.planned[key] = "never"
             return
         ack_at = now + fate.uniform(*b.ack_minutes) * minute / (5 if p1 else 1)
+        if self.reply_on_x is not None and fate.random() < b.x_reply_share:
+            self.planned[key] = "x_reply"
+            self._at(ack_at, lambda: self._reply_on_x(tweet_id, reference, officer))
+            return
         if fate.random() < b.reassign_share and district != "hq":
             self.planned[key] = "reassign"
             self._at(ack_at, lambda: self._request(url, tweet_id, reference, officer, "reassign", {"district": ""}))
@@ -178,6 +187,11 @@ class OfficerSimulator:
             finally:
                 with self._lock:
                     self._running -= 1
+
+    def _reply_on_x(self, tweet_id: str, reference: str | None, officer: str) -> None:
+        assert self.reply_on_x is not None
+        posted = self.reply_on_x(tweet_id)
+        self.taken.append(Taken(tweet_id, reference, officer, "x_reply", 201 if posted else 0, time.time(), posted))
 
     def _request(
         self,

@@ -240,7 +240,10 @@ def judge_lifecycle(stored: list[dict[str, Any]], audit: list[dict[str, Any]], t
     events: dict[str, list[dict[str, Any]]] = {}
     for e in sorted(audit, key=lambda e: s(e, "sk") or ""):
         events.setdefault(s(e, "complaint_id") or "", []).append(e)
-    accepted = sorted((t for t in taken if t.action != "preview" and t.status == 200), key=lambda t: t.at)
+    link_actions = [t for t in taken if t.action in _AFTER]
+    accepted = sorted((t for t in link_actions if t.status == 200), key=lambda t: t.at)
+    answered_on_x = {t.tweet_id for t in taken if t.action == "x_reply" and t.post_id}
+    first_responses = {tid for tid, item in complaints.items() if s(item, "first_response_by")}
     expected: dict[str, str] = {}
     audit_missing = 0
     for t in accepted:
@@ -276,7 +279,11 @@ def judge_lifecycle(stored: list[dict[str, Any]], audit: list[dict[str, Any]], t
     return {
         "by_state": dict(sorted(by_state.items())),
         "officer_actions": len(accepted),
-        "officer_actions_refused": sum(1 for t in taken if t.action != "preview" and t.status != 200),
+        "officer_actions_refused": sum(1 for t in link_actions if t.status != 200),
+        "answered_on_x": len(answered_on_x),
+        "first_responses": len(first_responses),
+        "first_responses_missing": len(answered_on_x - first_responses),
+        "first_responses_wrong": len(first_responses - answered_on_x),  # e.g. Seva's own reply taken for one
         "previews": sum(1 for t in taken if t.action == "preview"),
         "reassigned": sum(1 for t in accepted if t.action == "reassign"),
         "median_ack_s_by_priority": {p: round(statistics.median(v), 1) for p, v in sorted(ack.items())},

@@ -78,8 +78,9 @@ def test_5xx_gets_bounded_retries_then_a_clean_stop(poll_env, stack, publish, fa
     before = fake_x.requests[SEARCH]
     report = invoke_poll(publish)
     assert list(report["query_errors"].values()) == ["x_unavailable"] and report["stopped"] is None
-    assert fake_x.requests[SEARCH] - before == 3  # one try + X_MAX_RETRIES (2)
-    assert cursors(stack) == {}
+    # one try + X_MAX_RETRIES (2) for the mentions query; the police-replies query goes on regardless
+    assert fake_x.requests[SEARCH] - before == 3 + 1
+    assert [key for key in cursors(stack) if key.startswith("q-")] == []  # the failed query's cursor stays put
     assert invoke_poll(publish)["query_errors"] == {}
     assert sorted(stored_ids(stack)) == sorted(ids)
 
@@ -91,7 +92,25 @@ def test_own_tweets_and_retweets_are_not_complaints(poll_env, stack, publish):
     publish.tweet("@DelhiPolice not ours")
     report = invoke_poll(publish)
     assert stored_ids(stack) == [complaint]
-    assert report["skipped_self"] == 1
+    assert report["skipped_self"] >= 1
+
+
+def test_a_police_handles_reply_in_a_thread_is_stored_for_routing_as_a_response(poll_env, stack, publish):
+    # Given a complaint and the district handle answering it by hand in the X app
+    complaint = publish.tweet("@lucknowpolice my phone was stolen in Aliganj")
+    answer = publish.tweet(
+        "@citizen a team is on its way",
+        author="lucknowpolice",
+        conversation_id=complaint,
+        referenced_tweets=[{"type": "replied_to", "id": complaint}],
+        in_reply_to_user_id="10001",
+    )
+    publish.tweet("Road safety week starts today", author="lucknowpolice")  # not a reply: not ours to store
+    # When polled (the police-replies query runs in the first cycle of each invocation)
+    report = invoke_poll(publish)
+    # Then the complaint and the police's answer are stored (the answer for routing to record), nothing else
+    assert sorted(stored_ids(stack)) == sorted([complaint, answer])
+    assert report["queries"] == 2
 
 
 def test_registry_change_loses_and_doubles_nothing(poll_env, stack, publish, registry_file, monkeypatch):

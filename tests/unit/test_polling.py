@@ -23,7 +23,7 @@ from seva.polling import (
     derive_cursor,
     run_cycles,
 )
-from seva.querypack import pack_queries
+from seva.querypack import RESPONSES, pack_queries
 from seva.registry import Handle, HandleRegistry
 from seva.tweets import SearchPage, TweetEnvelope
 
@@ -176,6 +176,7 @@ def make_cycle(registry, x, store, cursors, max_pages=1000, max_query_length=40,
         backfill=timedelta(days=1),
         max_pages=max_pages,
         max_query_length=max_query_length,
+        responses=kw.pop("responses", False),
         **kw,
     )
 
@@ -301,14 +302,18 @@ def test_registry_change_repacks_without_loss_or_double():
 def test_derived_cursor_starts_from_the_lowest_safe_position():
     queries = pack_queries(["aa", "bb", "cc"], max_length=512)
     known = [
-        Cursor("old1", ("aa",), since_id=50),
-        Cursor("old2", ("bb",), since_id=70),
-        Cursor("old3", ("aa", "bb"), since_id=60),
+        Cursor("q-old1", ("aa",), since_id=50),
+        Cursor("q-old2", ("bb",), since_id=70),
+        Cursor("q-old3", ("aa", "bb"), since_id=60),
     ]
     assert derive_cursor(queries[0], known).since_id is None  # cc is new: backfill so its mentions are seen
-    known.append(Cursor("old4", ("cc",), since_id=90))
+    known.append(Cursor("q-old4", ("cc",), since_id=90))
     assert derive_cursor(queries[0], known).since_id == 60  # aa safe to 60, bb to 70, cc to 90: from 60
     assert derive_cursor(queries[0], []).since_id is None  # nothing known: backfill
+    # a mention query's position says nothing about the police's own replies: those backfill
+    (responses,) = pack_queries(["aa", "bb", "cc"], max_length=512, kind=RESPONSES)
+    assert responses.text == "(from:aa OR from:bb OR from:cc) is:reply" and responses.key.startswith("r-")
+    assert derive_cursor(responses, known).since_id is None
 
 
 @pytest.mark.parametrize(
@@ -465,6 +470,11 @@ def test_several_cycles_run_in_one_invocation_15_s_apart():
         clock["t"] += s
 
     reports = run_cycles(
-        Cycle, cycles=4, interval=timedelta(seconds=15), clock=lambda: clock["t"], sleep=sleep, time_left=lambda: 300
+        lambda n: Cycle(),
+        cycles=4,
+        interval=timedelta(seconds=15),
+        clock=lambda: clock["t"],
+        sleep=sleep,
+        time_left=lambda: 300,
     )
     assert runs == [0, 15, 30, 45] and len(reports) == 4

@@ -152,3 +152,95 @@ def test_someone_elses_reply_in_the_thread_is_triaged_on_its_own(setup):
         received("502", "@lucknowpolice same thing happened to me in Aliganj, my bike stolen", "11", "501", "501")
     )
     assert router.route("502").status == "ROUTED"
+
+
+# -- the police answering by hand on X -------------------------------------------------------------------------
+POLICE = {"lucknowpolice", "uppolice"}
+
+
+def police_router(store, clock, ours=lambda complaint, post: False):
+    return Router(
+        repo=store,
+        number=Numbering(Counter(), load_districts()),
+        classify=default_triager().classify,
+        districts=load_districts(),
+        sla=DEFAULT_POLICY,
+        now=clock,
+        is_police=lambda username: username.lower() in POLICE,
+        ours=ours,
+    )
+
+
+def police_post(tweet_id, replied_to, conversation, minutes_after=3):
+    post = received(
+        tweet_id,
+        "@citizen we have sent a team, please share your number by DM",
+        author="lucknowpolice",
+        conversation=conversation,
+        replied_to=replied_to,
+    )
+    from dataclasses import replace
+
+    return replace(post, tweet_created_at=NOW + timedelta(minutes=minutes_after))
+
+
+def test_a_police_handles_reply_is_the_complaints_first_response_time_stamped_when_posted():
+    # Given a routed complaint, and the district handle answering it in the X app three minutes later
+    store, clock = Complaints(), Clock(NOW + timedelta(minutes=5))
+    store.put(received("101", "@lucknowpolice my bike was stolen in Aliganj"))
+    router = police_router(store, clock)
+    router.route("101")
+    store.put(police_post("201", replied_to="101", conversation="101"))
+    # When it is routed
+    outcome = router.route("201")
+    # Then the complaint records its first response, by the handle, at the post's time; nothing else changes
+    c = store.get("101")
+    assert outcome.status == "ATTACHED" and c.status == Status.ROUTED
+    assert (c.first_response_at, c.first_response_by) == (NOW + timedelta(minutes=3), "lucknowpolice")
+    first = [e for e in store.trail("101") if e.action == Action.FIRST_RESPONSE]
+    assert len(first) == 1 and first[0].actor.id == "lucknowpolice" and first[0].via == "x"
+    assert store.get("201").status == Status.ATTACHED and store.get("201").priority is None
+    # And a second reply later is kept with the complaint but is not a first response again
+    store.put(police_post("202", replied_to="101", conversation="101", minutes_after=30))
+    router.route("202")
+    assert store.get("101").first_response_at == NOW + timedelta(minutes=3)
+    assert len([e for e in store.trail("101") if e.action == Action.FIRST_RESPONSE]) == 1
+
+
+def test_a_reply_to_a_follow_up_or_to_sevas_answer_finds_the_complaint_through_the_thread():
+    store, clock = Complaints(), Clock(NOW + timedelta(minutes=5))
+    store.put(received("101", "@lucknowpolice my bike was stolen in Aliganj"))
+    router = police_router(store, clock)
+    router.route("101")
+    store.put(received("102", "@lucknowpolice it was a red Splendor", conversation="101", replied_to="101"))
+    router.route("102")
+    store.put(police_post("201", replied_to="102", conversation="101"))  # answers the follow-up
+    router.route("201")
+    assert store.get("101").first_response_by == "lucknowpolice"
+    store2 = Complaints()
+    store2.put(received("101", "@lucknowpolice my bike was stolen in Aliganj"))
+    router2 = police_router(store2, clock)
+    router2.route("101")
+    store2.put(police_post("201", replied_to="999", conversation="101"))  # answers Seva's reply (not stored)
+    router2.route("201")
+    assert store2.get("101").first_response_by == "lucknowpolice"
+
+
+def test_sevas_own_reply_is_not_a_first_response():
+    store, clock = Complaints(), Clock(NOW + timedelta(minutes=5))
+    store.put(received("101", "@lucknowpolice my bike was stolen in Aliganj"))
+    router = police_router(store, clock, ours=lambda complaint, post: post.tweet_id == "201")
+    router.route("101")
+    store.put(police_post("201", replied_to="101", conversation="101"))
+    router.route("201")
+    c = store.get("101")
+    assert c.first_response_at is None and store.get("201").status == Status.ATTACHED
+    assert not [e for e in store.trail("101") if e.action == Action.FIRST_RESPONSE]
+
+
+def test_a_police_post_outside_any_complaint_is_kept_as_noise_without_review():
+    store, clock = Complaints(), Clock()
+    router = police_router(store, clock)
+    store.put(police_post("201", replied_to="555", conversation="555"))
+    assert router.route("201").status == "NOISE"
+    assert store.get("201").status == Status.NOISE and not store.get("201").needs_review

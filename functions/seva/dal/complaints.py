@@ -66,6 +66,7 @@ SETTABLE = frozenset(
         "reopened_at",
         "closed_at",
         "first_response_at",
+        "first_response_by",
     }
 )
 
@@ -104,6 +105,7 @@ def to_complaint(item: ComplaintModel) -> Complaint:
         reopened_at=item.reopened_at,
         closed_at=item.closed_at,
         first_response_at=item.first_response_at,
+        first_response_by=item.first_response_by,
         needs_review=bool(item.needs_review),
         version=int(item.version or 0),
     )

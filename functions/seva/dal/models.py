@@ -122,6 +122,7 @@ class ComplaintModel(Model):
     reopened_at = UTCDateTimeAttribute(null=True)
     closed_at = UTCDateTimeAttribute(null=True)
     first_response_at = UTCDateTimeAttribute(null=True)
+    first_response_by = UnicodeAttribute(null=True)  # the police handle that answered by hand on X
     queue = UnicodeAttribute(null=True)
     queue_sort = UnicodeAttribute(null=True)
     # notify

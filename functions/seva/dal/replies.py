@@ -38,6 +38,11 @@ class DynamoReplyRepo:
     def _item(self, tweet_id: str, kind: str) -> ReplyStateModel:
         return self.state_items(f"{LEASE_PREFIX}#{tweet_id}", kind)
 
+    def posted(self, tweet_id: str) -> set[str]:
+        """The ids of the replies Seva posted to this complaint."""
+        items = self.state_items.query(f"{LEASE_PREFIX}#{tweet_id}", consistent_read=True)
+        return {str(i.message_id) for i in items if i.message_id}
+
     def state(self, complaint: Complaint, kind: str) -> tuple[str | None, int]:
         try:
             item = self.state_items.get(f"{LEASE_PREFIX}#{complaint.tweet_id}", kind, consistent_read=True)
