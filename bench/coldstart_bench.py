@@ -1,0 +1,98 @@
+"""Cold start: each Lambda handler's import time against `import boto3`, in the same interpreter.
+
+    python bench/coldstart_bench.py [--runs 11] [--limit 1.5] [--code-dir functions]
+    python bench/coldstart_bench.py --no-pyc      # as from an artefact without .pyc (every import compiles)
+
+What Lambda's init phase does for a handler is import its module (`poll.app`, …). Each measurement is a fresh
+subprocess of this interpreter that imports one module with the code directory first on `sys.path` (as Lambda puts
+`/var/task`) and the functions' environment (powertools' service and namespace, a region); the runs of all
+handlers and of the `import boto3` baseline are interleaved, so a busy machine slows them alike, and the median of
+`--runs` is taken. `boto3` is imported from the same place as the handlers' dependencies. Bytecode is never written
+while measuring (`PYTHONDONTWRITEBYTECODE`). `--no-pyc` also points `PYTHONPYCACHEPREFIX` at an empty directory,
+so no `.pyc` is found and every module is compiled from source at each import: what each cold start did when the
+artefact shipped no `.pyc` (Lambda's `/var/task` is read-only, so nothing compiled is kept). The artefact itself
+(arm64) cannot be imported on this x86-64 machine; `bench/artefact_bench.py` checks that it holds every `.pyc`.
+
+Prints each handler's median import time and its ratio to boto3's; exits 1 when a ratio is above `--limit`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HANDLERS = ("poll.app", "route.app", "notify.app", "reply.app", "api.app")
+BASELINE = "boto3"
+PROBE = (
+    "import sys, time; sys.path.insert(0, sys.argv[2]); t = time.perf_counter(); __import__(sys.argv[1]); "
+    "print(time.perf_counter() - t)"
+)
+ENV = {
+    "POWERTOOLS_SERVICE_NAME": "seva",
+    "POWERTOOLS_METRICS_NAMESPACE": "Seva",
+    "AWS_REGION": "ap-south-1",
+    "AWS_DEFAULT_REGION": "ap-south-1",
+    "PYTHONDONTWRITEBYTECODE": "1",
+}
+
+
+def import_seconds(module: str, code_dir: Path, extra_env: dict[str, str]) -> float:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "POWERTOOLS_"))} | ENV | extra_env
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, module, str(code_dir)],
+        env=env,
+        cwd="/",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"importing {module} from {code_dir} failed: {out.stderr.strip().splitlines()[-1]}")
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=11, help="fresh subprocesses per module (median taken)")
+    parser.add_argument("--limit", type=float, default=1.5, help="highest acceptable ratio to import boto3")
+    parser.add_argument("--code-dir", type=Path, default=ROOT / "functions", help="what Lambda has as /var/task")
+    parser.add_argument("--handlers", nargs="*", default=list(HANDLERS))
+    parser.add_argument("--no-pyc", action="store_true", help="find no .pyc: compile every module at import")
+    args = parser.parse_args()
+    extra_env: dict[str, str] = {}
+    if args.no_pyc:
+        extra_env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="coldstart-nopyc-")
+    code_dir = args.code_dir.resolve()
+    if not code_dir.is_dir():
+        print(f"no such code directory: {code_dir}", file=sys.stderr)
+        return 2
+    modules = [BASELINE, *args.handlers]
+    for module in modules:  # warm the page cache once, unmeasured
+        import_seconds(module, code_dir, extra_env)
+    times: dict[str, list[float]] = {m: [] for m in modules}
+    for _ in range(args.runs):
+        for module in modules:
+            times[module].append(import_seconds(module, code_dir, extra_env))
+    base = statistics.median(times[BASELINE])
+    what = "no .pyc: compiled at each import" if args.no_pyc else ".pyc present"
+    print(f"python {sys.version.split()[0]}, code {code_dir}, {what}, median of {args.runs} fresh processes each")
+    print(f"{'import':<12} {'median ms':>10} {'ratio':>7}")
+    print(f"{BASELINE:<12} {base * 1000:>10.0f} {1.0:>7.2f}")
+    worst = 0.0
+    for module in args.handlers:
+        median = statistics.median(times[module])
+        ratio = median / base
+        worst = max(worst, ratio)
+        print(f"{module:<12} {median * 1000:>10.0f} {ratio:>7.2f}{'  > limit' if ratio > args.limit else ''}")
+    print(f"worst ratio {worst:.2f} (limit {args.limit})")
+    return 1 if worst > args.limit else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
