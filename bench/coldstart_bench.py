@@ -1,17 +1,23 @@
 """Cold start: each Lambda handler's import time against `import boto3`, in the same interpreter.
 
     python bench/coldstart_bench.py [--runs 11] [--limit 1.5] [--code-dir functions]
-    python bench/coldstart_bench.py --no-pyc      # as from an artefact without .pyc (every import compiles)
+    make -C functions build-Bench ARTIFACTS_DIR=/tmp/artefact LAMBDA_ARCH=x86_64   # the artefact, for this CPU
+    python bench/coldstart_bench.py --code-dir /tmp/artefact --no-site   # imported from it alone, as shipped
+    python bench/coldstart_bench.py --code-dir /tmp/artefact --no-site --no-pyc   # ... as if it had no .pyc
 
 What Lambda's init phase does for a handler is import its module (`poll.app`, …). Each measurement is a fresh
 subprocess of this interpreter that imports one module with the code directory first on `sys.path` (as Lambda puts
 `/var/task`) and the functions' environment (powertools' service and namespace, a region); the runs of all
 handlers and of the `import boto3` baseline are interleaved, so a busy machine slows them alike, and the median of
-`--runs` is taken. `boto3` is imported from the same place as the handlers' dependencies. Bytecode is never written
-while measuring (`PYTHONDONTWRITEBYTECODE`). `--no-pyc` also points `PYTHONPYCACHEPREFIX` at an empty directory,
-so no `.pyc` is found and every module is compiled from source at each import: what each cold start did when the
-artefact shipped no `.pyc` (Lambda's `/var/task` is read-only, so nothing compiled is kept). The artefact itself
-(arm64) cannot be imported on this x86-64 machine; `bench/artefact_bench.py` checks that it holds every `.pyc`.
+`--runs` is taken. `boto3` is imported from the same place as the handlers' dependencies. Bytecode is never
+written while measuring (`PYTHONDONTWRITEBYTECODE`).
+
+The artefact (arm64) cannot be imported on this x86-64 machine: build the same for this CPU and measure it with
+`--no-site` (Python's `-S`: nothing but the standard library and the code directory, so a package missing from the
+artefact fails the import instead of coming from the venv). `--no-pyc` measures a copy of the code directory
+without its `__pycache__` directories, so its modules are compiled from source at each import (the standard
+library keeps its `.pyc`): what each cold start did when the artefact shipped no `.pyc` (Lambda's `/var/task` is
+read-only, so nothing compiled is kept).
 
 Prints each handler's median import time and its ratio to boto3's; exits 1 when a ratio is above `--limit`.
 """
@@ -19,7 +25,9 @@ Prints each handler's median import time and its ratio to boto3's; exits 1 when 
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -42,10 +50,10 @@ ENV = {
 }
 
 
-def import_seconds(module: str, code_dir: Path, extra_env: dict[str, str]) -> float:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "POWERTOOLS_"))} | ENV | extra_env
+def import_seconds(module: str, code_dir: Path, flags: list[str]) -> float:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "POWERTOOLS_"))} | ENV
     out = subprocess.run(
-        [sys.executable, "-c", PROBE, module, str(code_dir)],
+        [sys.executable, *flags, "-c", PROBE, module, str(code_dir)],
         env=env,
         cwd="/",
         capture_output=True,
@@ -63,24 +71,31 @@ def main() -> int:
     parser.add_argument("--limit", type=float, default=1.5, help="highest acceptable ratio to import boto3")
     parser.add_argument("--code-dir", type=Path, default=ROOT / "functions", help="what Lambda has as /var/task")
     parser.add_argument("--handlers", nargs="*", default=list(HANDLERS))
-    parser.add_argument("--no-pyc", action="store_true", help="find no .pyc: compile every module at import")
+    parser.add_argument("--no-pyc", action="store_true", help="drop the code directory's .pyc (compile at import)")
+    parser.add_argument("--no-site", action="store_true", help="python -S: import only from the code directory")
     args = parser.parse_args()
-    extra_env: dict[str, str] = {}
-    if args.no_pyc:
-        extra_env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="coldstart-nopyc-")
-    code_dir = args.code_dir.resolve()
+    flags = ["-S"] if args.no_site else []
+    code_dir: Path = args.code_dir.resolve()
     if not code_dir.is_dir():
         print(f"no such code directory: {code_dir}", file=sys.stderr)
         return 2
+    if args.no_pyc:
+        scratch = tempfile.mkdtemp(prefix="coldstart-nopyc-")
+        atexit.register(shutil.rmtree, scratch, True)
+        copy = Path(scratch) / "code"
+        shutil.copytree(code_dir, copy, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+        code_dir = copy
     modules = [BASELINE, *args.handlers]
     for module in modules:  # warm the page cache once, unmeasured
-        import_seconds(module, code_dir, extra_env)
+        import_seconds(module, code_dir, flags)
     times: dict[str, list[float]] = {m: [] for m in modules}
     for _ in range(args.runs):
         for module in modules:
-            times[module].append(import_seconds(module, code_dir, extra_env))
+            times[module].append(import_seconds(module, code_dir, flags))
     base = statistics.median(times[BASELINE])
-    what = "no .pyc: compiled at each import" if args.no_pyc else ".pyc present"
+    what = ("code without .pyc: compiled at each import" if args.no_pyc else ".pyc present") + (
+        ", -S" if args.no_site else ""
+    )
     print(f"python {sys.version.split()[0]}, code {code_dir}, {what}, median of {args.runs} fresh processes each")
     print(f"{'import':<12} {'median ms':>10} {'ratio':>7}")
     print(f"{BASELINE:<12} {base * 1000:>10.0f} {1.0:>7.2f}")
