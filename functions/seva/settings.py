@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 class _Settings(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, validate_default=True)  # as pydantic-settings
 
     aws_region: str = Field(default="ap-south-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"))
     complaints_table: str
