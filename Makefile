@@ -65,7 +65,7 @@ build: $(SAM_VENV)/.installed
 	PATH="$(dir $(PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint
 	PATH="$(dir $(PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build
 
-bench: setup
+bench: setup build
 	$(VENV)/bin/python bench/poll_bench.py
 	$(VENV)/bin/python bench/triage_bench.py
 	$(VENV)/bin/python bench/coldstart_bench.py
