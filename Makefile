@@ -2,16 +2,21 @@
 SHELL := /bin/bash
 VENV := .venv
 SAM_VENV := .sam-venv
+CHECKOV_VENV := .checkov-venv
 PY313 := $(shell PYENV_VERSION=3.13.0 pyenv which python 2>/dev/null)
 PYTHON ?= $(if $(PY313),$(PY313),python3)
 PIP_FLAGS := --quiet --disable-pip-version-check
 
-.PHONY: help setup lock demo test test-unit test-integration test-e2e lint format build bench model scenario clean
+# The browser tests drive Debian's chromium (Playwright, no browser download); Devanagari needs Noto fonts
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help setup lock browser up demo test test-unit test-integration test-e2e lint format build bench model scenario clean
 
 help:
 	@echo "make demo   run the bundled scenario end to end on the local cloud"
+	@echo "make up     the web app on the local cloud, playing the bundled scenario (seva up --port 8080)"
 	@echo "make test   lint + unit, integration and end-to-end tests"
-	@echo "make lint   ruff + mypy;  make build   sam build (python3.13);  make bench   benchmarks"
+	@echo "make lint   ruff + mypy + cfn-lint + IAM policy test + checkov;  make build   sam build (python3.13);  make bench   benchmarks"
 	@echo "make model  retrain triage's model from tests/data (labelled set and fresh batches)"
 
 # Installs the lock (every transitive dependency pinned, each file checked against its hash).
@@ -32,28 +37,45 @@ lock: setup
 	$(UV_COMPILE) requirements.txt -o requirements.lock
 	$(UV_COMPILE) requirements-dev.txt -o requirements-dev.lock
 
+browser:
+	@command -v chromium >/dev/null && fc-list 2>/dev/null | grep -q NotoSansDevanagari || { \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-noto-core >/dev/null; }
+
 demo: setup
 	$(VENV)/bin/seva demo $(DEMO_ARGS)
 
-test: setup lint
+up: setup
+	$(VENV)/bin/seva up $(UP_ARGS)
+
+test: setup browser lint
 	$(VENV)/bin/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 test-unit: setup
 	$(VENV)/bin/pytest -q tests/unit
 test-integration: setup
 	$(VENV)/bin/pytest -q tests/integration
-test-e2e: setup
+test-e2e: setup browser
 	$(VENV)/bin/pytest -q tests/e2e
 
-lint: setup
+lint: setup $(CHECKOV_VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/cfn-lint template.yaml
+	$(VENV)/bin/pytest -q -p no:cacheprovider tests/policy
+	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet \
+		--skip-download 2>/dev/null
 
 format: setup
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# checkov (IaC security scanner) pins its own boto3/pydantic/networkx: a tool venv of its own, like SAM's.
+$(CHECKOV_VENV)/.installed:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install $(PIP_FLAGS) checkov==3.3.30
+	@touch $@
 
 # aws-sam-cli pins its own boto3/pydantic: it gets a tool venv of its own.
 $(SAM_VENV)/.installed:
@@ -79,4 +101,4 @@ scenario: setup
 		--out infra/scenarios/default.jsonl
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .localcloud .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .localcloud .pytest_cache .mypy_cache .ruff_cache

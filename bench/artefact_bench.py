@@ -21,7 +21,6 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FUNCTIONS = ("PollFunction", "RouteFunction", "NotifyFunction", "ReplyFunction", "ApiFunction")
 UNWANTED = {
     "setuptools": "setuptools",
     "pkg_resources": "pkg_resources (setuptools)",
@@ -68,7 +67,11 @@ def main() -> int:
         subprocess.run(["make", "-C", str(ROOT), "build"], check=True, env=os.environ.copy())
     bad = False
     seen: dict[tuple[int, int], str] = {}
-    for function in FUNCTIONS:
+    functions = sorted(p.name for p in args.build_dir.iterdir() if p.is_dir()) if args.build_dir.is_dir() else []
+    if not functions:
+        print(f"no artefacts in {args.build_dir} (run with --build, or make build)", file=sys.stderr)
+        return 2
+    for function in functions:
         root = args.build_dir / function
         if not root.is_dir():
             print(f"{function}: no artefact at {root} (run with --build, or make build)", file=sys.stderr)

@@ -36,7 +36,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-HANDLERS = ("poll.app", "route.app", "notify.app", "reply.app", "api.app")
+HANDLERS = tuple(sorted(f"{app.parent.name}.app" for app in (ROOT / "functions").glob("*/app.py")))
 BASELINE = "boto3"
 PROBE = (
     "import sys, time; sys.path.insert(0, sys.argv[2]); t, c = time.perf_counter(), time.process_time(); "

@@ -1,5 +1,6 @@
 """API function (API Gateway HTTP API): the one-tap links officers get by SMS and email, the authenticated API for
-officers and the state cell (JWT authorizer on the Cognito user pool), and the public reference lookup."""
+officers and the state cell (JWT authorizer on the Cognito user pool), the dashboard's routes (``seva.routes``),
+and the public reference lookup and figures."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError, UnauthorizedError
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from seva.routes import router
 from seva.settings import ApiSettings
 
 logger = Logger()
 metrics = Metrics()
 app = APIGatewayHttpResolver()
+app.include_router(router)  # the dashboard's routes: queues, figures, exports, public figures
 _desks: dict[ApiSettings, Any] = {}
 HTML = "text/html; charset=utf-8"
 
@@ -58,12 +61,6 @@ def lookup(reference: str) -> dict[str, Any]:
         return desk().lookup(reference)
     except NotFound as exc:
         raise NotFoundError(str(exc)) from exc
-
-
-@app.get("/api/queue")
-def queue() -> dict[str, Any]:
-    district = app.current_event.get_query_string_value("district")
-    return {"complaints": _call(lambda: desk().queue(identity(), district))}
 
 
 @app.get("/api/complaints/<tweet_id>")

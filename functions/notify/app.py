@@ -43,6 +43,15 @@ def _notify(service: Any, record: SQSRecord) -> None:
     logger.info("officers notified", extra={"event": event.event_id, "action": str(event.action), **summarise(results)})
 
 
+def _invalid_officer(row: Any) -> None:
+    """A directory row that is not a valid officer: skipped, one line (no phone number), a metric to alarm on."""
+    logger.error(
+        "officer row skipped: invalid",
+        extra={"district": row.district, "officer_id": row.officer_id, "problems": list(row.problems)},
+    )
+    metrics.add_metric(name="OfficerRowInvalid", unit=MetricUnit.Count, value=1)
+
+
 def _count(outcomes: dict[str, int]) -> None:
     for name, value in outcomes.items():
         metrics.add_metric(name=f"Notifications_{name}", unit=MetricUnit.Count, value=value)
@@ -55,7 +64,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
 
     Invocation.start(context.get_remaining_time_in_millis())
     settings = NotifySettings.load()
-    service = _services.get(settings) or _services.setdefault(settings, notify_service(settings))
+    service = _services.get(settings) or _services.setdefault(settings, notify_service(settings, _invalid_officer))
     return process_partial_response(
         event=event, record_handler=partial(_notify, service), processor=processor, context=context
     )

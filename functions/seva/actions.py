@@ -15,6 +15,7 @@ from seva.lifecycle import (
     Action,
     Actor,
     ActorKind,
+    Category,
     Change,
     Channel,
     Complaint,
@@ -36,6 +37,9 @@ ACTIONS: dict[str, Action] = {
     "note": Action.NOTE,
     "to_complaint": Action.TO_COMPLAINT,
     "to_noise": Action.TO_NOISE,
+    "review": Action.REVIEW,
+    "reopen": Action.REOPEN,  # the state cell, on a citizen's word that reached it another way
+    "close": Action.CLOSE,
 }
 LINK_ACTIONS = ("acknowledge", "on_the_way", "resolve", "reassign")  # what a one-tap link offers
 
@@ -52,7 +56,8 @@ class Request:
     via: Channel
     district_code: int | None = None  # for reassign: the district it belongs to (None: the state cell)
     note: str | None = None
-    priority: str | None = None  # for to_complaint: the priority a person gives it
+    priority: str | None = None  # for to_complaint and review: the priority a person gives it
+    category: str | None = None  # for review: the category a person gives it
     actor_district: str | None = None  # the officer's district ("HQ" for the state cell's queue)
 
 
@@ -128,6 +133,8 @@ class ActionDesk:
                 changes |= {"acknowledged_at": now, "acknowledged_by": request.actor.id}
         elif action == Action.RESOLVE:
             changes = {"resolved_at": now}
+            if details.get("note"):  # what was done: told to the citizen in the resolution reply
+                changes["resolution_note"] = details["note"]
         elif action == Action.REASSIGN:
             code = request.district_code
             if code is not None and self.districts.get(code) is None:
@@ -159,11 +166,49 @@ class ActionDesk:
                 "needs_review": None,
             }
             details |= {"reference": reference, "priority": str(priority)}
+        elif action == Action.REOPEN:
+            changes = {"reopened_at": now}
+            details["by"] = str(request.actor.kind)
+        elif action == Action.CLOSE:
+            changes = {"closed_at": now}
+            details["by"] = str(request.actor.kind)
         elif action == Action.TO_NOISE:
             changes = {"is_complaint": False, "needs_review": None}
+        elif action == Action.REVIEW:
+            changes, details = self._review(request, complaint, now, details)
         elif action == Action.NOTE and not details.get("note"):
             raise ActionRefused("A note needs some text.")
         return changes, details
+
+    def _review(
+        self, request: Request, complaint: Complaint, now: datetime, details: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A person confirms triage or corrects its category or priority; the label is kept for training. A higher
+        priority brings its clocks forward when they are sooner than the running ones (as a follow-up does)."""
+        changes: dict[str, Any] = {"needs_review": None}
+        is_complaint = complaint.status != Status.NOISE
+        corrected: dict[str, Any] = {}
+        if request.category:
+            category = Category.parse(request.category)
+            if category.value != request.category:
+                raise ActionRefused(f"'{request.category}' is not a category.")
+            if category != complaint.category:
+                changes["category"], corrected["category"] = category, str(complaint.category)
+        if request.priority and is_complaint:
+            priority = Priority.parse(request.priority, Priority.P3)
+            if priority != complaint.priority:
+                changes["priority"], corrected["priority"] = priority, str(complaint.priority)
+                for stage, name in ((Stage.ACKNOWLEDGE, "ack_due_at"), (Stage.RESOLVE, "resolve_due_at")):
+                    sooner = self.sla.due(stage, priority, now)
+                    if complaint.is_open and (getattr(complaint, name) is None or sooner < getattr(complaint, name)):
+                        changes[name] = sooner
+        label = {
+            "is_complaint": is_complaint,
+            "category": str(changes.get("category") or complaint.category or "") or None,
+            "priority": str(changes.get("priority") or complaint.priority or "") or None if is_complaint else None,
+        }
+        verdict = "corrected" if corrected else "confirmed"
+        return changes, details | {"verdict": verdict, "label": label} | ({"from": corrected} if corrected else {})
 
 
 def _already(action: Action, complaint: Complaint) -> str:

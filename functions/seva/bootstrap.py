@@ -8,11 +8,25 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from seva.settings import ApiSettings, NotifySettings, PollSettings, ReplySettings, RouteSettings
+from seva.settings import (
+    ApiSettings,
+    EraseSettings,
+    FiguresSettings,
+    NotifySettings,
+    PollSettings,
+    ReplySettings,
+    RouteSettings,
+    SlaSettings,
+)
 
 if TYPE_CHECKING:
+    from seva.clocks import ClockService
+    from seva.dal.complaints import DynamoComplaints
+    from seva.dashboard import Dashboard
     from seva.desk import Desk
+    from seva.figures import FiguresKeeper
     from seva.notify import NotifyService
+    from seva.officers import InvalidOfficer
     from seva.polling import PollCycle
     from seva.replying import ReplyDesk
     from seva.routing import Router
@@ -87,7 +101,12 @@ def router(settings: RouteSettings) -> Router:
 
     return Router(
         repo=DynamoComplaints(
-            settings.complaints_table, settings.audit_table, settings.aws_region, settings.state_table
+            settings.complaints_table,
+            settings.audit_table,
+            settings.aws_region,
+            settings.state_table,
+            retention=settings.retention(),
+            sla=settings.sla_policy(),
         ),
         number=Numbering(
             DynamoReferenceCounter(settings.state_table, settings.aws_region), districts, settings.reference_prefix
@@ -117,7 +136,9 @@ class Invocation:
         return lambda: (cls.deadline or time.time() + 900) + margin
 
 
-def notify_service(settings: NotifySettings) -> NotifyService:
+def notify_service(
+    settings: NotifySettings, on_invalid_officer: Callable[[InvalidOfficer], None] | None = None
+) -> NotifyService:
     from seva.clients.sns import SnsSender
     from seva.clients.sqs import FailureQueue
     from seva.dal.complaints import DynamoComplaints
@@ -127,13 +148,15 @@ def notify_service(settings: NotifySettings) -> NotifyService:
     from seva.notify import Notifier, NotifyService, tweet_link
     from seva.sms import load_templates
 
-    complaints = DynamoComplaints(settings.complaints_table, settings.audit_table, settings.aws_region)
+    complaints = DynamoComplaints(
+        settings.complaints_table, settings.audit_table, settings.aws_region, retention=settings.retention()
+    )
     link: Callable[[Any, Any], str] = tweet_link
     if settings.link_key_secret_name and settings.public_base_url:
         link = action_link(settings.link_key_secret_name, settings.public_base_url.rstrip("/"))
     return NotifyService(
         complaints=complaints,
-        directory=DynamoOfficerDirectory(settings.officers_table, settings.aws_region),
+        directory=DynamoOfficerDirectory(settings.officers_table, settings.aws_region, on_invalid_officer),
         notifier=Notifier(
             ledger=DynamoLeases(
                 settings.state_table, settings.aws_region, "notify", complaints, settings.max_send_attempts
@@ -208,7 +231,9 @@ def reply_desk(settings: ReplySettings, log: Callable[[str, dict], None] = lambd
     )
     return ReplyDesk(
         replier=replier,
-        complaints=DynamoComplaints(settings.complaints_table, settings.audit_table, settings.aws_region),
+        complaints=DynamoComplaints(
+            settings.complaints_table, settings.audit_table, settings.aws_region, retention=settings.retention()
+        ),
         pending=repo,
         failures=FailureQueue(settings.reply_failure_queue_url, settings.aws_region),
         log=log,
@@ -227,7 +252,14 @@ def desk(settings: ApiSettings) -> Desk:
     from seva.routing import Numbering
 
     districts = load_districts()
-    repo = DynamoComplaints(settings.complaints_table, settings.audit_table, settings.aws_region, settings.state_table)
+    repo = DynamoComplaints(
+        settings.complaints_table,
+        settings.audit_table,
+        settings.aws_region,
+        settings.state_table,
+        retention=settings.retention(),
+        sla=settings.sla_policy(),
+    )
     counter = DynamoReferenceCounter(settings.state_table, settings.aws_region)
     return Desk(
         repo=repo,
@@ -242,4 +274,86 @@ def desk(settings: ApiSettings) -> Desk:
         districts=districts,
         keys=lambda: LinkKeys.from_secret(get_json_secret(settings.link_key_secret_name)),
         now=utcnow,
+    )
+
+
+def figures_keeper(settings: FiguresSettings) -> FiguresKeeper:
+    from seva.clients.s3 import JsonObject
+    from seva.dal.complaints import DynamoComplaints
+    from seva.dal.figures import DynamoFigures
+    from seva.districts import load_districts
+    from seva.figures import FiguresKeeper, district_names
+
+    publish = None
+    if settings.web_bucket:
+        publish = JsonObject(settings.web_bucket, settings.public_figures_key, settings.aws_region)
+    return FiguresKeeper(
+        complaints=DynamoComplaints(settings.complaints_table, settings.audit_table, settings.aws_region),
+        store=DynamoFigures(settings.figures_table, settings.aws_region),
+        policy=settings.sla_policy(),
+        now=utcnow,
+        names=district_names(load_districts()),
+        publish=publish,
+        public_days=settings.public_days,
+    )
+
+
+def dashboard(settings: ApiSettings) -> Dashboard:
+    from seva.dal.complaints import DynamoComplaints
+    from seva.dal.figures import DynamoFigures
+    from seva.dashboard import Dashboard
+    from seva.districts import load_districts
+
+    if not settings.figures_table:
+        raise ValueError("FIGURES_TABLE is not set")
+    return Dashboard(
+        repo=DynamoComplaints(settings.complaints_table, settings.audit_table, settings.aws_region),
+        figures=DynamoFigures(settings.figures_table, settings.aws_region),
+        districts=load_districts(),
+        now=utcnow,
+    )
+
+
+def erasure(settings: EraseSettings) -> tuple[DynamoComplaints, Callable[[], Any]]:
+    """The erasure tool's complaints (with the stack's retention) and, on demand, X's look-up (``deleted``)."""
+    from seva.dal.complaints import DynamoComplaints
+
+    complaints = DynamoComplaints(
+        settings.complaints_table, settings.audit_table, settings.aws_region, retention=settings.retention()
+    )
+
+    def deleted() -> Callable[[list[str]], set[str]]:
+        from seva.clients.secrets import get_json_secret
+        from seva.clients.x import XLookup, make_client
+
+        if not settings.x_secret_name:
+            raise ValueError("set X_SECRET_NAME (the stack's X API secret) to ask X which posts were deleted")
+        client = make_client(
+            bearer_token=get_json_secret(settings.x_secret_name)["bearer_token"],
+            base_url=settings.x_api_base_url,
+            timeout=settings.x_timeout_seconds,
+        )
+        return XLookup(client).deleted
+
+    return complaints, deleted
+
+
+def clock_service(settings: SlaSettings) -> ClockService:
+    from seva.clocks import ClockService
+    from seva.dal.complaints import DynamoComplaints
+    from seva.dal.officers import DynamoOfficerDirectory
+
+    policy = settings.sla_policy()
+    return ClockService(
+        store=DynamoComplaints(
+            settings.complaints_table,
+            settings.audit_table,
+            settings.aws_region,
+            sla=policy,
+            retention=settings.retention(),
+        ),
+        directory=DynamoOfficerDirectory(settings.officers_table, settings.aws_region),
+        policy=policy,
+        now=utcnow,
+        batch=settings.clock_batch,
     )

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from seva.actions import LINK_ACTIONS, ActionDesk, ActionRefused, Request
+from seva.actions import ACTIONS, LINK_ACTIONS, ActionDesk, ActionRefused, Request
 from seva.districts import Districts
-from seva.lifecycle import Actor, ActorKind, Channel, Complaint, Event, Status
+from seva.lifecycle import Actor, ActorKind, Channel, Complaint, Event, Status, allowed_from, may
 from seva.links import Link, LinkKeys, LinkRefused, read_token
 from seva.officers import Officer
 from seva.pages import complaint_page, open_actions, result_page
@@ -146,6 +146,8 @@ class Desk:
         now = self.now()
         view = public_view(complaint, now) | officer_view(complaint, now)
         view["timeline"] = [timeline_entry(e) for e in self.repo.events(tweet_id)]
+        view["actions"] = allowed_actions(who, complaint)
+        view |= {"review_reason": complaint.review_reason, "confidence": complaint.confidence}
         return view
 
     def act(self, who: Identity, tweet_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -159,11 +161,13 @@ class Desk:
                 district_code=int(str(district)) if str(district or "").isdigit() else None,
                 note=body.get("note"),
                 priority=body.get("priority"),
+                category=body.get("category"),
                 actor_district=None if who.state_cell else who.district,
             )
         )
         now = self.now()
-        return public_view(after, now) | officer_view(after, now) | {"event": timeline_entry(event)}
+        view = public_view(after, now) | officer_view(after, now) | {"event": timeline_entry(event)}
+        return view | {"actions": allowed_actions(who, after)}
 
     # -- public ----------------------------------------------------------------------------------------------
     def lookup(self, reference: str) -> dict[str, Any]:
@@ -171,6 +175,12 @@ class Desk:
         if complaint is None:
             raise NotFound("No complaint has this reference.")
         return public_view(complaint, self.now())
+
+
+def allowed_actions(who: Identity, complaint: Complaint) -> list[str]:
+    """What this person may do to the complaint now (the lifecycle's states and who may act), by the API's names."""
+    kind = who.actor.kind
+    return [name for name, action in ACTIONS.items() if complaint.status in allowed_from(action) and may(kind, action)]
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -218,6 +228,8 @@ def officer_view(c: Complaint, now: datetime) -> dict[str, Any]:
         "resolve_due_at": _iso(c.resolve_due_at),
         "evidence": c.evidence,
         "needs_review": c.needs_review,
+        "escalation_level": c.escalation_level,
+        "satisfaction": c.satisfaction,
     }
 
 

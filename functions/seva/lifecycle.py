@@ -9,7 +9,11 @@ conditional write that also appends its audit event (``seva.dal.complaints.Dynam
       NOISE ◀─to_noise──┘  (to_complaint: NOISE → ROUTED)                                    ▼   │            │
         RECEIVED ─attach─▶ ATTACHED (a citizen's follow-up in the thread of their open complaint)  REOPENED ◀─────┘
 
-Follow-ups, notes, escalations and first responses on X are events on the complaint that keep its state.
+Follow-ups, notes, escalations and first responses on X are events on the complaint that keep its state; so
+are an edit of the post on X (``EDIT``: its new text, re-triaged; a NOISE whose edit reads as a complaint is
+turned into one with ``TO_COMPLAINT``, an open one's edit is a ``FOLLOW_UP``) and an erasure (``ERASE``: the
+citizen's words, name and profile removed on request or because the post was deleted on X; the reference,
+timestamps, state and routing stay for accountability figures).
 """
 
 from __future__ import annotations
@@ -84,6 +88,9 @@ class Action(StrEnum):
     TO_NOISE = "TO_NOISE"  # a person decides a complaint is noise
     FIRST_RESPONSE = "FIRST_RESPONSE"  # a police handle answered the citizen on X
     ESCALATE = "ESCALATE"
+    REVIEW = "REVIEW"  # a person confirms or corrects triage (category, priority); the label is kept for training
+    EDIT = "EDIT"  # the citizen edited the post on X: the new text, re-triaged (no state change)
+    ERASE = "ERASE"  # personal data removed (erasure request, post deleted on X): no state change
 
 
 OPEN = frozenset({Status.ROUTED, Status.ACKNOWLEDGED, Status.ON_THE_WAY, Status.REOPENED})
@@ -108,6 +115,9 @@ TRANSITIONS: dict[Action, tuple[frozenset[Status], Status | None]] = {
     Action.TO_NOISE: (frozenset({Status.ROUTED}), Status.NOISE),
     Action.FIRST_RESPONSE: (OPEN | {Status.RESOLVED, Status.CLOSED}, None),
     Action.ESCALATE: (OPEN, None),
+    Action.REVIEW: (OPEN | {Status.RESOLVED, Status.CLOSED, Status.NOISE}, None),
+    Action.EDIT: (frozenset(Status), None),
+    Action.ERASE: (frozenset(Status), None),
 }
 
 
@@ -143,6 +153,8 @@ BY_HAND: dict[Action, frozenset[ActorKind]] = {
     Action.CLOSE: frozenset({ActorKind.CITIZEN, ActorKind.STATE_CELL}),
     Action.FOLLOW_UP: frozenset({ActorKind.CITIZEN}),
     Action.FIRST_RESPONSE: frozenset({ActorKind.OFFICER}),
+    Action.REVIEW: frozenset({ActorKind.OFFICER, ActorKind.STATE_CELL}),
+    Action.ERASE: frozenset({ActorKind.STATE_CELL}),
 }
 
 
@@ -232,6 +244,8 @@ class Complaint:
     language: str | None = None
     evidence: list[dict[str, Any]] = field(default_factory=list)
     needs_review: bool = False
+    review_reason: str | None = None
+    confidence: float | None = None  # triage's calibrated probability that its decision is right
     routed_at: datetime | None = None
     ack_due_at: datetime | None = None
     resolve_due_at: datetime | None = None
@@ -245,6 +259,11 @@ class Complaint:
     closed_at: datetime | None = None
     first_response_at: datetime | None = None
     first_response_by: str | None = None  # the police handle that first answered on X by hand
+    erased_at: datetime | None = None  # personal data removed (``Action.ERASE``)
+    escalation_level: int = 0  # the chain level told so far in the running stage (seva.sla)
+    satisfaction: int | None = None  # the citizen's 1-5 rating
+    reply_handle: str | None = None  # the handle Seva answered the citizen from
+    resolution_note: str | None = None  # what the officer says was done
     version: int = 0
 
     @property

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from seva.districts import Districts
-from seva.lifecycle import Complaint, Event
+from seva.lifecycle import Action, Complaint, Event
 from seva.officers import Officer
 from seva.sms import Registry
 
@@ -37,6 +37,10 @@ _LABELS = {
         "unknown": "unknown (state HQ queue)",
         "update": "Update from the citizen",
         "act": "Acknowledge, on the way, resolved, or not ours",
+        "escalated": "OVERDUE, not {stage} by {due}",
+        "acknowledge": "acknowledged",
+        "resolve": "resolved",
+        "reopened": "REOPENED: the citizen says it is not resolved",
     },
     "hi": {
         "reference": "संदर्भ",
@@ -51,6 +55,10 @@ _LABELS = {
         "unknown": "अज्ञात (मुख्यालय)",
         "update": "नागरिक का अपडेट",
         "act": "स्वीकार करें, रवाना, निस्तारित, या हमारा नहीं",
+        "escalated": "समय सीमा पार: {due} तक {stage} नहीं",
+        "acknowledge": "स्वीकृति",
+        "resolve": "निस्तारण",
+        "reopened": "फिर खुली: नागरिक के अनुसार समाधान नहीं हुआ",
     },
 }
 
@@ -71,6 +79,12 @@ def complaint_email(
     subject = f"[{complaint.priority}] {complaint.reference} {category} - {district}"
     if update:
         subject = f"{words['update']}: {subject}"
+    elif event is not None and event.action == Action.ESCALATE:
+        stage = str(event.details.get("stage") or "acknowledge")
+        due = complaint.ack_due_at if stage == "acknowledge" else complaint.resolve_due_at
+        subject = f"{words['escalated'].format(stage=words.get(stage, stage), due=ist(due))}: {subject}"
+    elif event is not None and event.action == Action.REOPEN:
+        subject = f"{words['reopened']}: {subject}"
     lines = [
         f"{words['reference']}: {complaint.reference}",
         f"{words['priority']}: {complaint.priority}   {words['category']}: {category}",

@@ -26,12 +26,13 @@ from typing import Any, Protocol
 from seva.districts import Districts
 from seva.lifecycle import Action, Actor, Channel, Complaint, Event, Priority
 from seva.messages import short_ist
-from seva.officers import Officer, masked
-from seva.sms import Registry, complaint_sms, followup_sms
+from seva.officers import Officer, mailbox_key, masked
+from seva.sms import Registry, complaint_sms, escalation_sms, followup_sms, reopened_sms
 
 NOTIFIER = Actor.system("notify")
 SOS_TOPIC = "sos-topic"
 ANNOUNCE = frozenset({Action.ROUTE, Action.REASSIGN, Action.TO_COMPLAINT})
+ESCALATION_HI = {"acknowledge": "स्वीकृति", "resolve": "निस्तारण"}
 
 
 class Claim(StrEnum):
@@ -205,6 +206,12 @@ class Notifier:
         recipients = [o for o in officers if o.receives(priority, category)]
         if event.action in ANNOUNCE:
             return self._complaint(complaint, recipients)
+        if event.action == Action.ESCALATE:
+            # the level's officers the clock chose (seva.clocks), each once for this escalation
+            chosen = set(event.details.get("to") or [])
+            return self._alert(complaint, event, [o for o in officers if o.officer_id in chosen], "escalation")
+        if event.action == Action.REOPEN:
+            return self._alert(complaint, event, recipients, "reopened")
         if event.action == Action.FOLLOW_UP and event.details.get("changed"):
             # Officers concerned before the follow-up get a follow-up message; those concerned now get the
             # whole complaint (the ledger skips whoever already has it). Decided from the event itself (the
@@ -228,6 +235,45 @@ class Notifier:
             ]
             return [*self._complaint(complaint, recipients), *followups]
         return []
+
+    def _alert(self, complaint: Complaint, event: Event, officers: list[Officer], kind: str) -> list[Delivery]:
+        purpose = f"{kind}-{event.event_id}"
+        out = [Delivery(purpose, o.officer_id, "sms", self._alert_sender(complaint, event, o, kind)) for o in officers]
+        out += [
+            Delivery(purpose, o.officer_id, "email", self._email_sender(complaint, o, event, purpose))
+            for o in officers
+            if o.email
+        ]
+        return out
+
+    def _alert_sender(self, complaint: Complaint, event: Event, officer: Officer, kind: str) -> Callable[[], str]:
+        def send() -> str:
+            template = self.templates.template(kind, officer.language)
+            link = self.link(complaint, officer)
+            if kind == "reopened":
+                body = reopened_sms(
+                    template,
+                    reference=str(complaint.reference),
+                    priority=str(complaint.priority),
+                    deadline=short_ist(complaint.resolve_due_at),
+                    link=link,
+                )
+            else:
+                stage = str(event.details.get("stage") or "acknowledge")
+                words = {"en": {"acknowledge": "acknowledged", "resolve": "resolved"}, "hi": ESCALATION_HI}
+                due = complaint.ack_due_at if stage == "acknowledge" else complaint.resolve_due_at
+                body = escalation_sms(
+                    template,
+                    reference=str(complaint.reference),
+                    priority=str(complaint.priority),
+                    district=self._district_name(complaint, officer.language),
+                    stage=words["hi" if officer.language == "hi" else "en"].get(stage, stage),
+                    deadline=short_ist(due),
+                    link=link,
+                )
+            return self._send_sms(officer, template, body)
+
+        return send
 
     def _complaint(self, complaint: Complaint, recipients: list[Officer]) -> list[Delivery]:
         out: list[Delivery] = []
@@ -391,9 +437,11 @@ class Notifier:
             subject, body = complaint_email(
                 complaint, officer, self.districts, self.templates, event, self.link(complaint, officer)
             )
+            # The officer's email subscription filters on district, officer id and mailbox together
             attributes = {
                 "officer_id": officer.officer_id,
                 "district": officer.district,
+                "mailbox": mailbox_key(officer.email or ""),
                 "reference": str(complaint.reference),
                 "priority": str(complaint.priority),
                 "purpose": purpose,
@@ -479,8 +527,11 @@ class NotifyService:
                 earlier = self.officers(replace(complaint, district_code=int(moved_from)))
             elif "district" in (event.details.get("changed") or []):
                 earlier = self.directory.for_district("HQ")  # it was in the state cell's queue
+        officers = self.officers(complaint)
+        if event.action == Action.ESCALATE and complaint.district_key != "HQ":
+            officers = [*officers, *self.directory.for_district("HQ")]  # the chain ends at the state cell
         try:
-            results = self.notifier.notify(event, complaint, self.officers(complaint), follow_up, earlier)
+            results = self.notifier.notify(event, complaint, officers, follow_up, earlier)
         except NotificationsPending as pending:
             self._keep(complaint, event, pending.results)
             raise

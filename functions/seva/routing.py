@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from seva.districts import Districts
 from seva.errors import BadRecord
+from seva.feedback import citizen_verdict
 from seva.lifecycle import (
     FOLLOWABLE,
     Action,
@@ -30,7 +31,7 @@ from seva.lifecycle import (
     allowed_from,
 )
 from seva.sla import SlaPolicy, Stage
-from seva.tweets import replied_to
+from seva.tweets import original_id, replied_to
 
 ROUTER = Actor.system("route")
 _URGENCY = {Priority.P1: 0, Priority.P2: 1, Priority.P3: 2}
@@ -120,6 +121,10 @@ class Router:
             return RouteOutcome(tweet_id, "SKIPPED")
         now = self.now()
         try:
+            first = original_id(complaint.tweet)
+            original = self.repo.get(first) if first else None
+            if original is not None:
+                return self._edit(complaint, original, now)
             if self.is_police(complaint.author_username or ""):
                 return self._police_reply(complaint, now)
             parent = self._thread_parent(complaint)
@@ -131,8 +136,27 @@ class Router:
 
     def _triage(self, complaint: Complaint, now: datetime) -> RouteOutcome:
         triage = self.classify(complaint.tweet, complaint.author, complaint.place)
+        if not triage.is_complaint:
+            # Kept, never dropped: a person can turn it into a complaint; one with any SOS signal waits in the
+            # review queue (needs_review)
+            fields = self._triage_fields(triage) | {"priority": triage.priority}
+            self.repo.write(
+                [Change(complaint, Action.MARK_NOISE, fields)], actor=ROUTER, via=Channel.SYSTEM, now=now, outbox=[]
+            )
+            return RouteOutcome(complaint.tweet_id, "NOISE", category=triage.category)
+        fields = self._routing_fields(triage, now)
+        reference, priority = fields["reference"], fields["priority"]
+        change = Change(complaint, Action.ROUTE, fields, {"reference": reference, "priority": str(priority)})
+        # The outbox, written with the transition: the citizen is answered by the reply sweep even if the
+        # event is lost on its way to the reply lane
+        outbox = [self.repo.reply_outbox(complaint, now + self.reply_outbox_delay)]
+        self.repo.write([change], actor=ROUTER, via=Channel.SYSTEM, now=now, outbox=outbox)
+        return RouteOutcome(complaint.tweet_id, "ROUTED", reference, triage.district, triage.category, str(priority))
+
+    @staticmethod
+    def _triage_fields(triage: Any) -> dict[str, Any]:
         result = triage.as_dict()
-        fields = {
+        return {
             "is_complaint": bool(triage.is_complaint),
             "category": triage.category,
             "language": triage.language,
@@ -144,29 +168,17 @@ class Router:
             "review_reason": result.get("review_reason"),
             "confidence": result.get("confidence"),
         }
-        if not triage.is_complaint:
-            # Kept, never dropped: a person can turn it into a complaint; one with any SOS signal waits in the
-            # review queue (needs_review)
-            fields["priority"] = triage.priority
-            self.repo.write(
-                [Change(complaint, Action.MARK_NOISE, fields)], actor=ROUTER, via=Channel.SYSTEM, now=now, outbox=[]
-            )
-            return RouteOutcome(complaint.tweet_id, "NOISE", category=triage.category)
+
+    def _routing_fields(self, triage: Any, now: datetime) -> dict[str, Any]:
+        """A complaint's triage, its reference number and its deadlines."""
         priority = Priority.parse(triage.priority, Priority.P3)
-        reference = self.number(triage.district_code, now)
-        fields |= {
+        return self._triage_fields(triage) | {
             "priority": priority,
-            "reference": reference,
+            "reference": self.number(triage.district_code, now),
             "routed_at": now,
             "ack_due_at": self.sla.due(Stage.ACKNOWLEDGE, priority, now),
             "resolve_due_at": self.sla.due(Stage.RESOLVE, priority, now),
         }
-        change = Change(complaint, Action.ROUTE, fields, {"reference": reference, "priority": str(priority)})
-        # The outbox, written with the transition: the citizen is answered by the reply sweep even if the
-        # event is lost on its way to the reply lane
-        outbox = [self.repo.reply_outbox(complaint, now + self.reply_outbox_delay)]
-        self.repo.write([change], actor=ROUTER, via=Channel.SYSTEM, now=now, outbox=outbox)
-        return RouteOutcome(complaint.tweet_id, "ROUTED", reference, triage.district, triage.category, str(priority))
 
     def _police_reply(self, post: Complaint, now: datetime) -> RouteOutcome:
         """A police handle answered in a thread by hand: the complaint's first response (time-stamped when the
@@ -218,37 +230,39 @@ class Router:
         candidates = [
             c
             for c in self.repo.in_conversation(conversation, complaint.author_id)
-            if c.tweet_id != complaint.tweet_id and c.status in FOLLOWABLE and not c.parent_tweet_id
+            if c.tweet_id != complaint.tweet_id and c.status in FOLLOWABLE | {Status.CLOSED} and not c.parent_tweet_id
         ]
+        if candidates and candidates[0].status == Status.CLOSED and not citizen_verdict(complaint.text).reopen:
+            return None  # a closed complaint's thread: only "not resolved" reopens it; else a new complaint
         return candidates[0] if candidates else None
+
+    def _citizen_answer(self, child: Complaint, parent: Complaint, now: datetime) -> RouteOutcome | None:
+        """The citizen's answer to "resolved": "not resolved" reopens it (its officers are told, the resolve
+        clock restarts); thanks or a 1-5 rating closes it with the satisfaction recorded."""
+        if parent.status not in (Status.RESOLVED, Status.CLOSED):
+            return None
+        verdict = citizen_verdict(child.text)
+        details = {"by": "citizen", "post": child.tweet_id}
+        if verdict.reopen:
+            change = Change(parent, Action.REOPEN, {"reopened_at": now}, details)
+        elif verdict.close and parent.status == Status.RESOLVED:
+            fields: dict[str, Any] = {"closed_at": now, "satisfaction": verdict.rating}
+            change = Change(parent, Action.CLOSE, fields, details | {"rating": verdict.rating})
+        else:
+            return None
+        attach = Change(child, Action.ATTACH, {"parent_tweet_id": parent.tweet_id}, {"parent": parent.tweet_id})
+        citizen = Actor(ActorKind.CITIZEN, child.author_id or "?")
+        self.repo.write([change, attach], actor=citizen, via=Channel.X, now=now, outbox=[])
+        return RouteOutcome(child.tweet_id, "ATTACHED", parent.reference, parent_tweet_id=parent.tweet_id)
 
     def _follow_up(self, child: Complaint, parent: Complaint, now: datetime) -> RouteOutcome:
         """Triage the follow-up on its own: it may raise the priority, name or change the district, add a place
         or a phone number. The complaint is updated with it and the follow-up is recorded either way."""
+        answered = self._citizen_answer(child, parent, now)
+        if answered is not None:
+            return answered
         triage = self.classify(child.tweet, child.author, child.place)
-        evidence = triage.as_dict()["evidence"]
-        changes: dict[str, Any] = {}
-        changed: list[str] = []
-        if triage.is_complaint and triage.priority:
-            raised = more_urgent(parent.priority, Priority.parse(triage.priority, Priority.P3))
-            if raised != parent.priority and raised is not None:
-                changes["priority"] = raised
-                changed.append("priority")
-                # The new priority's clocks, if they are sooner than the ones running
-                for stage, name in ((Stage.ACKNOWLEDGE, "ack_due_at"), (Stage.RESOLVE, "resolve_due_at")):
-                    sooner = self.sla.due(stage, raised, now)
-                    current = getattr(parent, name)
-                    if current is None or sooner < current:
-                        changes[name] = sooner
-        text_code = self._named_district(evidence)
-        if text_code is not None and text_code != parent.district_code and self._may_move(parent):
-            changes["district_code"] = text_code
-            changes["district"] = self.districts.name(text_code)
-            changed.append("district")
-        place = locality(evidence, self.districts.name(text_code or parent.district_code))
-        if place and place != parent.locality:
-            changes["locality"] = place
-            changed.append("place")
+        changes, changed = self._updates(parent, triage, now)
         if _PHONE.search(child.text):
             changed.append("phone")
         details = {
@@ -278,6 +292,74 @@ class Router:
             parent_tweet_id=parent.tweet_id,
             changed=tuple(changed),
         )
+
+    def _updates(self, parent: Complaint, triage: Any, now: datetime) -> tuple[dict[str, Any], list[str]]:
+        """What a citizen's new words change on their complaint: a more urgent priority (with its sooner
+        deadlines), a district their words name (when the complaint's was a guess), a place."""
+        evidence = triage.as_dict()["evidence"]
+        changes: dict[str, Any] = {}
+        changed: list[str] = []
+        if triage.is_complaint and triage.priority:
+            raised = more_urgent(parent.priority, Priority.parse(triage.priority, Priority.P3))
+            if raised != parent.priority and raised is not None:
+                changes["priority"] = raised
+                changed.append("priority")
+                # The new priority's clocks, if they are sooner than the ones running
+                for stage, name in ((Stage.ACKNOWLEDGE, "ack_due_at"), (Stage.RESOLVE, "resolve_due_at")):
+                    sooner = self.sla.due(stage, raised, now)
+                    current = getattr(parent, name)
+                    if current is None or sooner < current:
+                        changes[name] = sooner
+        text_code = self._named_district(evidence)
+        if text_code is not None and text_code != parent.district_code and self._may_move(parent):
+            changes["district_code"] = text_code
+            changes["district"] = self.districts.name(text_code)
+            changed.append("district")
+        place = locality(evidence, self.districts.name(text_code or parent.district_code))
+        if place and place != parent.locality:
+            changes["locality"] = place
+            changed.append("place")
+        return changes, changed
+
+    def _edit(self, version: Complaint, original: Complaint, now: datetime) -> RouteOutcome:
+        """A new version of a post Seva holds (the citizen edited it on X): the complaint takes the new text and
+        is triaged again by the lifecycle's rules, and the version is attached to it — never a second complaint.
+        A NOISE that now reads as a complaint becomes one (numbered, answered) unless a person made it noise (then
+        it goes to review); an open or resolved complaint is
+        updated as a follow-up would update it (officers are told what changed); otherwise the text changes."""
+        place = version.place or original.place
+        content: dict[str, Any] = {"text": version.text, "tweet": version.tweet, "place": place}
+        details: dict[str, Any] = {"version": version.tweet_id, "edit": True}
+        attach = Change(version, Action.ATTACH, {"parent_tweet_id": original.tweet_id}, {"edit_of": original.tweet_id})
+        outbox: list[Any] = []
+        outcome = RouteOutcome(version.tweet_id, "ATTACHED", original.reference, parent_tweet_id=original.tweet_id)
+        if original.status == Status.NOISE and original.reference is not None:
+            # A person called it noise (it was numbered once): their decision stands; a person looks again
+            review = {"needs_review": True, "review_reason": "edited on X after a person called it noise"}
+            change = Change(original, Action.EDIT, content | review, details)
+        elif original.status == Status.NOISE and not original.parent_tweet_id:
+            triage = self.classify(version.tweet, original.author, place)
+            if triage.is_complaint:
+                fields = self._routing_fields(triage, now)
+                change = Change(
+                    original, Action.TO_COMPLAINT, content | fields, details | {"reference": fields["reference"]}
+                )
+                outbox = [self.repo.reply_outbox(original, now + self.reply_outbox_delay)]
+                outcome = replace(outcome, reference=fields["reference"], priority=str(fields["priority"]))
+            else:
+                change = Change(original, Action.EDIT, content | self._triage_fields(triage), details)
+        elif original.status in FOLLOWABLE and not original.parent_tweet_id:
+            triage = self.classify(version.tweet, original.author, place)
+            changes, changed = self._updates(original, triage, now)
+            if _PHONE.search(version.text) and not _PHONE.search(original.text):
+                changed.append("phone")
+            details |= {"follow_up": version.tweet_id, "changed": changed}
+            change = Change(original, Action.FOLLOW_UP, content | changes, details)
+            outcome = replace(outcome, changed=tuple(changed))
+        else:
+            change = Change(original, Action.EDIT, content, details)  # RECEIVED: its routing reads the new text
+        self.repo.write([change, attach], actor=ROUTER, via=Channel.X, now=now, outbox=outbox)
+        return outcome
 
     @staticmethod
     def _named_district(evidence: list[dict[str, Any]]) -> int | None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Self
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
+    from seva.retention import Retention
     from seva.sla import SlaPolicy
 
 
@@ -22,6 +23,15 @@ class _Settings(BaseModel):
     aws_region: str = Field(default="ap-south-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"))
     complaints_table: str
     state_table: str
+    complaint_retention_days: int = Field(default=365, ge=1, le=3650)
+    """Days a RESOLVED or CLOSED complaint is kept (template parameter ``ComplaintRetentionDays``); then TTL."""
+    noise_retention_days: int = Field(default=30, ge=1, le=3650)
+    """Days a tweet triaged as NOISE is kept (a person may turn it into a complaint meanwhile); then TTL."""
+
+    def retention(self) -> Retention:
+        from seva.retention import Retention
+
+        return Retention(complaint_days=self.complaint_retention_days, noise_days=self.noise_retention_days)
 
     @classmethod
     def load(cls) -> Self:
@@ -72,6 +82,8 @@ class _SlaSettings(_Settings):
     sla_p1_resolve_minutes: float = Field(default=240, gt=0)
     sla_p2_resolve_minutes: float = Field(default=48 * 60, gt=0)
     sla_p3_resolve_minutes: float = Field(default=14 * 24 * 60, gt=0)
+    auto_close_days: float = Field(default=7, gt=0)
+    """A resolved complaint nobody objected to closes after this (template parameter AutoCloseDays)."""
 
     def sla_policy(self) -> SlaPolicy:
         from seva.sla import SlaPolicy
@@ -83,6 +95,7 @@ class _SlaSettings(_Settings):
                 "P2": self.sla_p2_resolve_minutes,
                 "P3": self.sla_p3_resolve_minutes,
             },
+            auto_close_minutes=self.auto_close_days * 24 * 60,
         )
 
 
@@ -139,6 +152,14 @@ class ReplySettings(_Settings):
     lease_margin_seconds: float = Field(default=5, ge=0)
 
 
+class SlaSettings(_SlaSettings):
+    """Settings of the SLA clock function (a schedule every minute)."""
+
+    audit_table: str
+    officers_table: str
+    clock_batch: int = Field(default=500, ge=1)
+
+
 class ApiSettings(_SlaSettings):
     """Settings of the API function (links, the officers' and state cell's API, the public lookup)."""
 
@@ -146,3 +167,29 @@ class ApiSettings(_SlaSettings):
     officers_table: str
     link_key_secret_name: str
     reference_prefix: str = "UP"
+    figures_table: str | None = None
+    user_pool_id: str | None = None
+    user_pool_client_id: str | None = None
+    cognito_endpoint_url: str | None = None
+    """Where browsers sign in (default: Cognito's public endpoint of the region; the local cloud sets its own)."""
+
+
+class FiguresSettings(_SlaSettings):
+    """Settings of the figures function (the figures lane: every lifecycle transition; and a schedule that writes
+    the public page's snapshot to the web bucket)."""
+
+    audit_table: str
+    figures_table: str
+    web_bucket: str | None = None
+    public_figures_key: str = "data/public-figures.json"
+    public_days: int = Field(default=30, ge=1, le=366)
+
+
+class EraseSettings(_Settings):
+    """Settings of the erasure tool (``seva erase``: an operator's command, run with the stack's table names)."""
+
+    audit_table: str
+    x_secret_name: str | None = None
+    """For ``--deleted-on-x``: the Secrets Manager secret holding the app's ``bearer_token``."""
+    x_api_base_url: str | None = None
+    x_timeout_seconds: float = Field(default=10.0, gt=0)

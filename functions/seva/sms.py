@@ -1,14 +1,15 @@
 """SMS bodies for officers: DLT-registered templates filled with sanitised values, kept within two segments.
 
-Pure logic. Segments follow GSM 03.38: GSM-7 bodies take 160 characters in one segment and 153 per part when
-concatenated (extension characters count twice); anything else is UCS-2: 70 UTF-16 units, 67 per part.
-Devanagari is always UCS-2.
+Pure logic. Segments follow GSM 03.38 / 3GPP TS 23.038: a GSM-7 body takes 160 septets in one segment and 153 per
+part when concatenated (an extension-table character is ESC + code: two septets); anything else is UCS-2: 70 UTF-16
+code units, 67 per part (a character outside the BMP is a surrogate pair: two). A part never ends between the two
+septets of an escape sequence or the two units of a surrogate pair (a handset would show garbage), so a count can
+exceed ``ceil(units / 153)``. Devanagari is always UCS-2. (Checked against the ``gsm0338`` codec in the tests.)
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -49,12 +50,31 @@ def is_gsm7(text: str) -> bool:
     return all(ch in _GSM_BASIC or ch in _GSM_EXTENSION for ch in text)
 
 
-def segments(text: str) -> int:
+def parts(text: str) -> list[str]:
+    """The body as the parts an SMS centre sends: one segment when it fits (160 septets / 70 UCS-2 units), else
+    parts of at most 153 septets / 67 units, each character whole in one part (an escape sequence or a surrogate
+    pair is never split)."""
     if is_gsm7(text):
-        length = sum(2 if ch in _GSM_EXTENSION else 1 for ch in text)
-        return 1 if length <= 160 else math.ceil(length / 153)
-    units = len(text.encode("utf-16-le")) // 2
-    return 1 if units <= 70 else math.ceil(units / 67)
+        single, size = 160, 153
+        costs = [2 if ch in _GSM_EXTENSION else 1 for ch in text]
+    else:
+        single, size = 70, 67
+        costs = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
+    if sum(costs) <= single:
+        return [text]
+    out: list[str] = []
+    start = used = 0
+    for i, cost in enumerate(costs):
+        if used + cost > size:
+            out.append(text[start:i])
+            start, used = i, 0
+        used += cost
+    out.append(text[start:])
+    return out
+
+
+def segments(text: str) -> int:
+    return len(parts(text))
 
 
 def sanitise(text: str) -> str:
@@ -141,28 +161,69 @@ def clip(value: str, limit: int) -> str:
     return value[: max(0, limit - 3)].rstrip() + "..."
 
 
-def _fit(template: Template, values: list[str], excerpt_at: int, excerpt: str, excerpt_slots: int = 1) -> str:
+def _value(value: str, limit: int | None) -> str:
+    """A template value: whole (a link: ``limit`` None), else clipped to ``limit`` characters ("-" at 0)."""
+    if limit is None:
+        return value
+    return clip(value, limit) if limit > 0 else "-"
+
+
+def _fit(
+    template: Template,
+    values: list[str],
+    excerpt_at: int,
+    excerpt: str,
+    excerpt_slots: int = 1,
+    shrink: tuple[int, ...] = (),
+    link_at: int | None = None,
+) -> str:
     """Fill ``template``, the excerpt (sanitised, over ``excerpt_slots`` consecutive slots) as long as two
-    segments allow."""
+    segments allow. When even no excerpt does not fit (long place names in a UCS-2 body), the ``shrink`` values
+    (indexes into ``values``, in that order: names, never the reference, priority, deadline or link) are cut, down
+    to "-". Only a link too long for the template (``LinkBaseUrl``: see docs/deploy.md) can still exceed two."""
     text = sanitise(excerpt)
     limit = VAR_MAX * excerpt_slots
+    cuts: dict[int, int | None] = {**dict.fromkeys(shrink, VAR_MAX), **({link_at: None} if link_at is not None else {})}
     while True:
         # a stub of a few characters ("मे...") tells the officer nothing: below a dozen, none
         clipped = clip(text, limit) if limit >= MIN_EXCERPT or len(text) <= limit else ""
         chunks = [clipped[i : i + VAR_MAX] for i in range(0, VAR_MAX * excerpt_slots, VAR_MAX)]
-        filled = [clip(v, VAR_MAX) if not v.startswith(("https://", "http://")) else v for v in values]
+        filled = [_value(v, cuts.get(i, VAR_MAX)) for i, v in enumerate(values)]
         filled[excerpt_at:excerpt_at] = chunks
         body = template.fill(filled)
-        if segments(body) <= MAX_SEGMENTS or limit <= 0:
+        if segments(body) <= MAX_SEGMENTS:
             return body
-        limit -= 5
+        if limit > 0:
+            limit -= 5
+            continue
+        for i in shrink:
+            cut = cuts[i] or 0
+            if cut and values[i].strip() not in ("", "-"):
+                length = min(cut, len(values[i].strip()))
+                cuts[i] = length - 3 if length - 3 >= 4 else 0  # "सेक्टर 18 अट्टा..." ... then "-"
+                break
+        else:
+            return body
 
 
 def followup_sms(
     template: Template, *, reference: str, priority: str, changes: str, excerpt: str, tweet_id: str
 ) -> str:
     """The follow-up template: what changed, and the citizen's new words."""
-    return _fit(template, [reference, priority, changes, tweet_id], 3, excerpt)
+    return _fit(template, [reference, priority, changes, tweet_id], 3, excerpt, shrink=(2,))
+
+
+def escalation_sms(
+    template: Template, *, reference: str, priority: str, district: str, stage: str, deadline: str, link: str
+) -> str:
+    """The escalation template: which complaint is overdue, for what, since when, and the officer's link."""
+    if template.language == "hi":
+        return template.fill([clip(reference, VAR_MAX), priority, clip(district, VAR_MAX), deadline, stage, link])
+    return template.fill([clip(reference, VAR_MAX), priority, clip(district, VAR_MAX), stage, deadline, link])
+
+
+def reopened_sms(template: Template, *, reference: str, priority: str, deadline: str, link: str) -> str:
+    return template.fill([clip(reference, VAR_MAX), priority, deadline, link])
 
 
 def complaint_sms(
@@ -181,4 +242,5 @@ def complaint_sms(
     locality, the deadline), as much of the citizen's words as two segments allow, and the action link."""
     fixed = [reference, priority, category, district, locality or "-", deadline]
     excerpt_slots = len(template.slots) - len(fixed) - 1
-    return _fit(template, [*fixed, link], len(fixed), excerpt, excerpt_slots)
+    # when even no excerpt fits: the locality first, then the category and district names
+    return _fit(template, [*fixed, link], len(fixed), excerpt, excerpt_slots, shrink=(4, 2, 3), link_at=len(fixed))

@@ -15,9 +15,13 @@ TWEET_FIELDS = [
     "referenced_tweets",
     "in_reply_to_user_id",
     "geo",
+    "edit_history_tweet_ids",  # an edited post arrives with a new id: its first id is the original's
+    "note_tweet",  # a long post (> 280 characters): ``text`` is truncated, ``note_tweet.text`` is whole
 ]
 EXPANSIONS = ["author_id", "geo.place_id", "referenced_tweets.id", "in_reply_to_user_id"]
-USER_FIELDS = ["username", "name", "location"]
+USER_FIELDS = ["username", "location"]
+STORED_USER_FIELDS = ("id", "username", "location")
+"""What is kept of an author (triage reads the profile's location; nothing else of a profile is needed)."""
 PLACE_FIELDS = ["full_name", "name", "country_code", "place_type", "geo"]
 
 
@@ -106,8 +110,40 @@ def is_reply(tweet: dict[str, Any]) -> bool:
 
 
 def mentioned_usernames(tweet: dict[str, Any]) -> list[str]:
-    mentions = (tweet.get("entities") or {}).get("mentions") or []
-    return [m["username"] for m in mentions if isinstance(m, dict) and m.get("username")]
+    """Mentions of the post and, for a long post, of its whole text (the truncated ``text`` may lose some)."""
+    note = tweet.get("note_tweet")
+    note = note if isinstance(note, dict) else {}
+    names: list[str] = []
+    for entities in (tweet.get("entities"), note.get("entities")):
+        mentions = (entities or {}).get("mentions") if isinstance(entities, dict) else None
+        if isinstance(mentions, list):
+            names += [m["username"] for m in mentions if isinstance(m, dict) and isinstance(m.get("username"), str)]
+    return list(dict.fromkeys(names))
+
+
+def full_text(tweet: dict[str, Any]) -> str:
+    """The post's whole text: a long post's ``note_tweet.text`` (its ``text`` is cut at 280 characters)."""
+    note = tweet.get("note_tweet")
+    if isinstance(note, dict) and isinstance(note.get("text"), str) and note["text"]:
+        return note["text"]
+    text = tweet.get("text")
+    return text if isinstance(text, str) else ""
+
+
+def original_id(tweet: dict[str, Any]) -> str | None:
+    """The first post of an edited post's chain, when this post is an edit of it (else None)."""
+    history = tweet.get("edit_history_tweet_ids")
+    if not isinstance(history, list) or not history:
+        return None
+    first = str(history[0])
+    return first if first.isdigit() and first != str(tweet.get("id")) else None
+
+
+def minimal_author(author: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The author as kept: id, username and the profile's location (no name, description or other profile)."""
+    if not isinstance(author, dict):
+        return None
+    return {k: author[k] for k in STORED_USER_FIELDS if author.get(k) is not None}
 
 
 def parse_created_at(value: str | None) -> datetime | None:
@@ -117,3 +153,24 @@ def parse_created_at(value: str | None) -> datetime | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
     except ValueError:
         return None
+
+
+NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
+
+
+def deleted_ids(body: Any, asked: list[str]) -> set[str]:
+    """The asked posts a ``GET /2/tweets?ids=`` answer reports as not found (deleted on X since). A post withheld
+    or of a protected or suspended account (an ``Authorization Error``) is not reported: it may come back."""
+    if not isinstance(body, dict):
+        raise NotAPage(f"not a look-up answer: {str(body)[:80]!r}")
+    wanted = set(asked)
+    found = {str(t.get("id")) for t in body.get("data") or [] if isinstance(t, dict)}
+    gone = set()
+    for error in body.get("errors") or []:
+        if not isinstance(error, dict):
+            continue
+        post = str(error.get("resource_id") or error.get("value") or "")
+        not_found = error.get("type") == NOT_FOUND or error.get("title") == "Not Found Error"
+        if not_found and error.get("resource_type", "tweet") == "tweet" and post in wanted and post not in found:
+            gone.add(post)
+    return gone

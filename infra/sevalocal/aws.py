@@ -227,11 +227,53 @@ def _transact_write_items(self, transact_items: list[dict[str, Any]]) -> None:  
             )
 
 
+PENDING = "PendingConfirmation"
+EMAIL_PROTOCOLS = ("email", "email-json")
+
+
+def _confirmation_required(subscribe):  # type: ignore[no-untyped-def]
+    """SNS's Subscribe for an email address: the subscription waits for the owner's confirmation (the link in the
+    email SNS sends; 48 hours, then it is deleted). Until then ListSubscriptions(ByTopic) show its ARN as
+    ``PendingConfirmation`` and its attributes say ``PendingConfirmation: true`` (moto confirms at once)."""
+
+    def wrapped(self, topic_arn: str, endpoint: str, protocol: str):  # type: ignore[no-untyped-def]
+        known = self._find_subscription(topic_arn, endpoint, protocol)
+        subscription = subscribe(self, topic_arn, endpoint, protocol)
+        if known is None and protocol in EMAIL_PROTOCOLS:
+            subscription.subscription_arn = PENDING
+            subscription.attributes["PendingConfirmation"] = True
+        return subscription
+
+    return wrapped
+
+
+def _confirm_subscription(self):  # type: ignore[no-untyped-def]
+    """ConfirmSubscription(TopicArn, Token): what the link in SNS's confirmation email does. On the local cloud
+    the token is the last part of the subscription's ARN (SNS mails a random one)."""
+    from moto.core.responses import ActionResult
+    from moto.sns.exceptions import SNSInvalidParameter
+
+    arn = f"{self._get_param('TopicArn')}:{self._get_param('Token')}"
+    subscription = self.backend.subscriptions.get(arn)
+    if subscription is None:
+        raise SNSInvalidParameter("Invalid token")
+    subscription.subscription_arn = subscription.arn
+    subscription.attributes["PendingConfirmation"] = False
+    subscription.confirmed = True
+    return ActionResult({"SubscriptionArn": subscription.arn})
+
+
 def moto_app(faults: FaultPlan) -> AwsMiddleware:
     from moto.dynamodb.models import DynamoDBBackend
     from moto.server import DomainDispatcherApplication, create_backend_app
+    from moto.sns.models import SNSBackend
+    from moto.sns.responses import SNSResponse
 
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+    if not getattr(SNSBackend.subscribe, "confirms", False):
+        SNSBackend.subscribe = _confirmation_required(SNSBackend.subscribe)  # type: ignore[method-assign]
+        SNSBackend.subscribe.confirms = True  # type: ignore[attr-defined]
+        SNSResponse.confirm_subscription = _confirm_subscription  # type: ignore[method-assign]
 
     class Dispatcher(DomainDispatcherApplication):
         """moto's dispatcher, with the host → backend lookup (a directory listing per request) cached."""

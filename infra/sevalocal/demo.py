@@ -10,22 +10,26 @@ import sys
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sevalocal.aws import CREDENTIALS, REGION, MotoProcess, infra_client
+from sevalocal.citizens_sim import CitizenSimulator
 from sevalocal.emulator import Emulator, InvokeResult
 from sevalocal.fakex import FakeX, ServerThread, UserCredentials, snowflake
 from sevalocal.faults import FaultPlan
+from sevalocal.front import Front, publish_assets
 from sevalocal.httpapi import HttpApiGateway
 from sevalocal.officers_sim import OfficerBehaviour, OfficerSimulator
-from sevalocal.scenario import DEFAULT_SCENARIO, ScenarioTweet, load_scenario, matching_ids
+from sevalocal.scenario import DEFAULT_SCENARIO, ScenarioTweet, check_authors, load_scenario, matching_ids
 from sevalocal.template import Deployment, deploy
 from sevalocal.verdict import (
     classify_published,
     crash_window_keys,
+    judge_closing,
+    judge_escalations,
     judge_lifecycle,
     judge_notifications,
     judge_replies,
@@ -55,6 +59,20 @@ class DemoOptions:
     x_users: dict | None = None  # the handles' credentials, if not the working ones (tests: none at all)
     officers_act: bool = True  # simulated officers act on the links that reach them
     never_share: float = 0.2  # complaints no officer ever acts on
+    port: int = 0  # where the web app and the HTTP API answer (0: any free port)
+    # The SLA policy in scenario minutes (the template's parameters are divided by the speed): short enough that
+    # the demo sees late acknowledgements, escalations up the chain and auto-closing
+    sla_minutes: dict[str, float] = field(
+        default_factory=lambda: {
+            "SlaP1Minutes": 10,
+            "SlaP2Minutes": 20,
+            "SlaP3Minutes": 30,
+            "SlaP1ResolveMinutes": 45,
+            "SlaP2ResolveMinutes": 60,
+            "SlaP3ResolveMinutes": 90,
+        }
+    )
+    auto_close_minutes: float = 20.0
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -77,7 +95,7 @@ class LocalCloud:
         self.aws_app = self.aws = MotoProcess(self.faults)  # AWS on a core of its own
         # The HTTP API's address is known before the stack exists: links in SMS point at it (LinkBaseUrl)
         self.gateway: HttpApiGateway | None = None
-        self.api = ServerThread(self._api_wsgi).__enter__()
+        self.api = ServerThread(self._api_wsgi, port=options.port).__enter__()
         self.fakex = FakeX(speed=options.speed, faults=self.faults, index_lag=options.index_lag)
         self.x = ServerThread(self.fakex.wsgi).__enter__()
         # moto's backends are per process: each local cloud gets its own stack (and so its own names).
@@ -85,13 +103,15 @@ class LocalCloud:
             options.template,
             self.aws.url,
             stack=f"seva-{uuid.uuid4().hex[:6]}",
-            parameter_overrides={"LinkBaseUrl": self.api.url},
+            parameter_overrides={
+                "LinkBaseUrl": self.api.url,
+                **{k: f"{v / options.speed:.6f}" for k, v in options.sla_minutes.items()},
+                "AutoCloseDays": f"{options.auto_close_minutes / options.speed / 1440:.8f}",
+            },
         )
-        registry = json.loads(Path(options.registry).read_text(encoding="utf-8"))
-        self.handles = [h["username"] for h in registry["handles"]]
+        self.handles = registered_handles(options.registry)
         users: dict[str, dict[str, str]] = {}
-        for i, username in enumerate(self.handles):
-            user_id = str(900_000_000 + i)
+        for username, user_id in handle_user_ids(self.handles).items():
             self.fakex.add_user({"id": user_id, "username": username, "name": username})
             creds = {
                 "consumer_key": "local-app-key",
@@ -107,6 +127,9 @@ class LocalCloud:
         self.sqs = infra_client("sqs", self.aws.url)
         self.officers: list = []
         self.simulator: OfficerSimulator | None = None  # the officers acting on their links (the demo's)
+        self.citizens: CitizenSimulator | None = None  # citizens answering "resolved" (the demo's)
+        self.speed = options.speed
+        self.clocks_stopped_at: float | None = None
         self.ids: dict[str, str] = {}  # scenario tweet id -> the id X gave it
         self.sm = infra_client("secretsmanager", self.aws.url)
         for logical, arn in self.deployment.secrets.items():
@@ -129,6 +152,7 @@ class LocalCloud:
             "AWS_REGION": REGION,
             "AWS_DEFAULT_REGION": REGION,
             "X_API_BASE_URL": self.x.url,
+            "COGNITO_ENDPOINT_URL": self.aws.url,  # where the web app signs in (the public config says so)
             "POWERTOOLS_TRACE_DISABLED": "true",
             "HANDLE_REGISTRY_PATH": str(options.registry),
             # X's posting windows run on scenario time, like the fake X server's
@@ -155,43 +179,44 @@ class LocalCloud:
         for api in self.deployment.http_apis.values():
             self.gateway = HttpApiGateway(api, self.aws.url)
             self.emulator.gateways.append(self.gateway)
+        # The web app: the README's post-deploy upload of web/ to the bucket, CloudFront played by ``Front``
+        self.front: Front | None = None
+        for config in self.deployment.distributions.values():
+            bucket = next(iter(self.deployment.buckets.values()), None)
+            if bucket is None:
+                continue
+            s3 = infra_client("s3", self.aws.url)
+            publish_assets(s3, bucket)
+            self.front = Front(config, s3, bucket, self._gateway_wsgi)
 
-    def _api_wsgi(self, environ, start_response):  # type: ignore[no-untyped-def]
+    @property
+    def url(self) -> str:
+        """Where the web app answers (the distribution's domain; the links' base URL too)."""
+        return self.api.url
+
+    def _gateway_wsgi(self, environ, start_response):  # type: ignore[no-untyped-def]
         if self.gateway is None:
             start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
             return [b"the local cloud is starting"]
         return self.gateway.wsgi(environ, start_response)
 
+    def _api_wsgi(self, environ, start_response):  # type: ignore[no-untyped-def]
+        front = getattr(self, "front", None)
+        if front is not None:
+            return front.wsgi(environ, start_response)
+        return self._gateway_wsgi(environ, start_response)
+
     def _seed_officers(self, path: Path) -> None:
+        """The sample directory, written as the infra team would (seva_tools.officers: rows and mail subscriptions)."""
         from seva.officers import Officer
+        from seva_tools.officers import Directory
 
         table = self.deployment.tables.get("OfficersTable")
         topic = self.deployment.topics.get("OfficerEmailTopic")
         if not table or not path.exists():
             return
-        for raw in json.loads(path.read_text(encoding="utf-8"))["officers"]:
-            officer = Officer(**raw)
-            item = {
-                "district": {"S": officer.district},
-                "officer_id": {"S": officer.officer_id},
-                "name": {"S": officer.name},
-                "role": {"S": officer.role},
-                "phone": {"S": officer.phone},
-                "language": {"S": officer.language},
-                "priorities": {"L": [{"S": p} for p in officer.priorities]},
-                "categories": {"L": [{"S": c} for c in officer.categories]},
-            }
-            if officer.email:
-                item["email"] = {"S": officer.email}
-            self.ddb.put_item(TableName=table, Item=item)
-            if officer.email and topic:
-                self.sns.subscribe(
-                    TopicArn=topic,
-                    Protocol="email",
-                    Endpoint=officer.email,
-                    Attributes={"FilterPolicy": json.dumps({"officer_id": [officer.officer_id]})},
-                )
         self.officers = [Officer(**raw) for raw in json.loads(path.read_text(encoding="utf-8"))["officers"]]
+        Directory(table, topic, dynamodb=self.ddb, sns=self.sns).put(self.officers)
 
     def publish(self, items: list[ScenarioTweet]) -> None:
         """Publish the scenario, each tweet at its time. X's ids are snowflakes of the posting time (the poller
@@ -242,6 +267,21 @@ class LocalCloud:
         for page in self.ddb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
             items.extend(page["Items"])
         return items
+
+    def author_of(self, tweet_id: str) -> str | None:
+        found = self.fakex.tweets.get(int(tweet_id)) if tweet_id.isdigit() else None
+        return str(found.author["username"]) if found is not None else None
+
+    def sla_policy(self) -> Any:
+        """The SLA policy the functions run with (the deployed parameters, in real minutes)."""
+        from seva.sla import SlaPolicy
+
+        p = self.deployment.parameters
+        return SlaPolicy.from_minutes(
+            acknowledge={f"P{n}": float(p[f"SlaP{n}Minutes"]) for n in (1, 2, 3)},
+            resolve={f"P{n}": float(p[f"SlaP{n}ResolveMinutes"]) for n in (1, 2, 3)},
+            auto_close_minutes=float(p["AutoCloseDays"]) * 1440,
+        )
 
     def stored_ids(self) -> set[str]:
         return {i["tweet_id"]["S"] for i in self.stored("tweet_id")}
@@ -326,9 +366,21 @@ class Judge:
         }
 
 
+def registered_handles(registry: Path) -> list[str]:
+    return [h["username"] for h in json.loads(Path(registry).read_text(encoding="utf-8"))["handles"]]
+
+
+def handle_user_ids(handles: list[str]) -> dict[str, str]:
+    """The X user id each registered handle has on the fake X."""
+    return {username: str(900_000_000 + i) for i, username in enumerate(handles)}
+
+
 def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
     wall_start = time.time()
+    if not options.speed > 0:
+        raise ValueError("speed must be above 0")
     items = load_scenario(options.scenario)
+    check_authors(items, handle_user_ids(registered_handles(options.registry)), options.scenario)
     say = (lambda *a: None) if options.quiet else (lambda *a: print(*a, flush=True))
     say(
         f"seva demo: {len(items)} tweets from {options.scenario.name}, speed x{options.speed:g}, "
@@ -359,6 +411,12 @@ def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
                 lambda: cloud.aws.published, phones, options.speed, behaviour, cloud.reply_on_x
             ).start()
         cloud.simulator = officers
+        citizens = None
+        if options.officers_act:
+            citizens = CitizenSimulator(
+                lambda: list(cloud.fakex.replies), cloud.author_of, cloud.fakex.post_from_app, options.speed
+            ).start()
+        cloud.citizens = citizens
         state: dict[str, Any] = {"next_check": 0.0, "next_print": 60.0, "check_cost": 0.0}
         confirmed: set[str] = set()
 
@@ -382,7 +440,11 @@ def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
             if officers is not None and officers.pending:
                 state["waiting_on"] = f"{officers.pending} officers' steps still planned"
                 return False
+            if citizens is not None and citizens.pending:
+                state["waiting_on"] = f"{citizens.pending} citizens' answers still planned"
+                return False
             answers = {t.post_id for t in officers.taken if t.post_id} if officers is not None else set()
+            answers |= {a.post_id for a in citizens.answers if a.post_id} if citizens is not None else set()
             if unpolled := answers - cloud.present(answers):
                 state["next_check"], state["waiting_on"] = now + 0.5, f"{len(unpolled)} officers' answers on X unpolled"
                 return False
@@ -407,8 +469,11 @@ def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
         grace = options.grace_s if options.grace_s is not None else 60 + 3000 * options.faults + 0.1 * len(matching)
         timeout = (last_at + options.settle_minutes * 60) / options.speed + grace
         drained = emulator.run_until(done, timeout=timeout)
+        cloud.clocks_stopped_at = time.time()  # schedules fire no more: no clock can act after this
         if officers is not None:
             officers.stop()
+        if citizens is not None:
+            citizens.stop()
         emulator.quiesce(timeout=60)  # a poll still running would have searched without being counted as a cycle
         report = build_report(cloud, items, matching, poll_cycles, wall_start, judge)
         report["drained"] = drained
@@ -440,6 +505,11 @@ def verdict_line(report: dict[str, Any]) -> tuple[int, str]:
         f"{lc['audit_missing']} transitions without their audit event" if lc.get("audit_missing") else "",
         f"{lc['first_responses_missing']} answers on X not recorded" if lc.get("first_responses_missing") else "",
         f"{lc['first_responses_wrong']} first responses no officer made" if lc.get("first_responses_wrong") else "",
+        f"{lc['escalations_wrong']} escalations wrong" if lc.get("escalations_wrong") else "",
+        f"{lc['escalation_messages_missing']} escalation messages missing"
+        if lc.get("escalation_messages_missing")
+        else "",
+        f"{lc['closing_wrong']} reopenings/closings wrong" if lc.get("closing_wrong") else "",
         f"{lc['state_mismatches']} complaints not in the state their officers left them"
         if lc.get("state_mismatches")
         else "",
@@ -465,7 +535,8 @@ def build_report(
     verdict = judge(stored)
     ids = Counter(i["tweet_id"]["S"] for i in stored)
     ingested = matching & set(ids)
-    police_posts = {str(p["id"]) for p in [*cloud.fakex.replies, *cloud.fakex.app_posts]}
+    citizen_answers = {a.post_id for a in cloud.citizens.answers if a.post_id} if cloud.citizens else set()
+    police_posts = {str(p["id"]) for p in [*cloud.fakex.replies, *cloud.fakex.app_posts]} - citizen_answers
     published_at = {
         x_id: p.visible_at for s in items if (p := cloud.fakex.tweets.get(int(x_id := cloud.ids.get(s.id, s.id))))
     }
@@ -481,6 +552,37 @@ def build_report(
     references = Counter(i["reference"]["S"] for i in stored if "reference" in i)
     busy = [c for c in poll_cycles if c > 0]
     latency = _latencies(stored, verdict["sent"], list(cloud.fakex.replies), published_at)
+    audit, taken = cloud.audit(), (cloud.simulator.taken if cloud.simulator else [])
+    policy, tolerance = cloud.sla_policy(), 3 * 60 / cloud.speed + 5
+    end = cloud.clocks_stopped_at or time.time()
+    closing = judge_closing(
+        stored,
+        audit,
+        list(cloud.fakex.replies),
+        taken,
+        cloud.citizens.answers if cloud.citizens else [],
+        auto_close_s=policy.auto_close.total_seconds(),
+        end=end,
+        tolerance_s=tolerance,
+    )
+    lifecycle = judge_lifecycle(stored, audit, taken, closing.pop("_allowed_states"))
+    lifecycle |= judge_escalations(
+        stored,
+        audit,
+        taken,
+        cloud.officers,
+        policy,
+        end=end,
+        tolerance_s=tolerance,
+        sent=verdict["sent"],
+    )
+    lifecycle |= closing
+    simulated = [
+        *(cloud.simulator.errors if cloud.simulator else []),
+        *(cloud.citizens.errors if cloud.citizens else []),
+    ]
+    lifecycle["simulator_errors"] = len(simulated)
+    lifecycle["simulator_error_sample"] = simulated[:5]
     report: dict[str, Any] = {
         "tweets": {
             "published": len(published_at),
@@ -490,7 +592,8 @@ def build_report(
             # the police handles' own posts (Seva's replies, officers' answers) come back through the response
             # queries on purpose: they are expected, and counted apart
             "police_posts": len(set(ids) & police_posts),
-            "unexpected": len(set(ids) - matching - police_posts),
+            "citizen_answers": len(set(ids) & citizen_answers),
+            "unexpected": len(set(ids) - matching - police_posts - citizen_answers),
         },
         "complaints": {
             "total": len(ids),
@@ -506,7 +609,10 @@ def build_report(
         },
         "notifications": verdict["notifications"],
         "replies": verdict["replies"],
-        "lifecycle": judge_lifecycle(stored, cloud.audit(), cloud.simulator.taken if cloud.simulator else []),
+        "lifecycle": lifecycle,
+        # the dashboard's figures as the figures function kept them (the pipeline's own aggregates, for comparison
+        # with the ground truth above)
+        "figures": figures_report(cloud),
         "dlq": cloud.dlq_depth(),
         "x_requests": dict(sorted(cloud.fakex.requests.items())),
         "aws_requests": dict(sorted(cloud.aws_app.requests.items())),
@@ -544,6 +650,28 @@ def build_report(
         "wall_s": round(time.time() - wall_start, 2),
     }
     return report
+
+
+def figures_report(cloud: LocalCloud) -> dict[str, Any]:
+    """The state's figures for the days of the run (a query of the figures table's state partition, no scan)."""
+    from datetime import timedelta
+
+    from seva.figures import IST, summary
+
+    table = cloud.deployment.tables.get("FiguresTable")
+    if not table:
+        return {}
+    today = datetime.now(IST).date()
+    first, last = (today - timedelta(days=1)).isoformat(), (today + timedelta(days=1)).isoformat()
+    rows: list[dict[str, Any]] = []
+    for page in cloud.ddb.get_paginator("query").paginate(
+        TableName=table,
+        KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
+        ExpressionAttributeValues={":pk": {"S": "fig#state"}, ":a": {"S": first}, ":b": {"S": f"{last}~"}},
+        ConsistentRead=True,
+    ):
+        rows += [{k: int(v["N"]) for k, v in item.items() if "N" in v} for item in page["Items"]]
+    return {k: v for k, v in summary(rows).items() if not k.endswith("_histogram")}
 
 
 def _latencies(
@@ -610,6 +738,25 @@ def render_summary(report: dict[str, Any]) -> str:
             f"pending {r['pending']}  failed {r['failed']}  duplicates {r['duplicates']}",
         ),
         ("dlq", str(report["dlq"])),
+        *(
+            [
+                (
+                    "lifecycle",
+                    f"{lc['by_state']}  officer actions {lc['officer_actions']}  audit missing {lc['audit_missing']}  "
+                    f"state mismatches {lc['state_mismatches']}",
+                ),
+                (
+                    "sla",
+                    f"escalated {lc.get('escalated', 0)} (expected {lc.get('escalations_expected', 0)}, wrong "
+                    f"{lc.get('escalations_wrong', 0)}, messages missing {lc.get('escalation_messages_missing', 0)})  "
+                    f"resolution replies {lc.get('resolution_replies', 0)}  reopened {lc.get('reopened', 0)}  "
+                    f"closed {lc.get('closed', {})}  satisfaction {lc.get('satisfaction_mean')}  "
+                    f"wrong {lc.get('closing_wrong', 0)}",
+                ),
+            ]
+            if (lc := report.get("lifecycle"))
+            else []
+        ),
         (
             "poll",
             f"cycles {report['poll']['cycles']}  search requests/cycle "

@@ -4,6 +4,12 @@
   ``is:reply``, ``is:quote``, keywords, ``-`` negation, ``OR``, parentheses, implicit AND; ``since_id``,
   ``until_id``, ``start_time``, ``end_time``, ``max_results`` (10–100), ``next_token``; 7-day window; fields and
   expansions.
+- ``GET /2/tweets?ids=``: look-up by id (1-100); a deleted (or never published) post is a ``Not Found Error`` in
+  ``errors`` (how X answers for a post deleted since), the others in ``data``.
+- Long posts: a text over 280 characters is published as X publishes it, ``text`` cut to 280 with an ellipsis and
+  the whole text (with its mentions) in ``note_tweet``, returned when ``tweet.fields`` asks for it.
+- Edits (``edit``): a new version with a new id; every version's ``edit_history_tweet_ids`` is the chain, oldest
+  first. ``delete`` removes a post (search no longer finds it, look-up answers Not Found).
 - ``GET /2/users/by/username/:username``.
 - ``POST /2/tweets``: replies (user context), duplicate-content and not-mentioned 403s, recorded.
 - Bearer / OAuth header checks, X's ``x-rate-limit-*`` headers, 429s; injected 429/503 faults.
@@ -34,11 +40,13 @@ from sevalocal.faults import FaultPlan
 SEARCH = "GET /2/tweets/search/recent"
 USER_BY_NAME = "GET /2/users/by/username/:username"
 CREATE_TWEET = "POST /2/tweets"
+LOOKUP = "GET /2/tweets"
+LONG_POST = 280  # characters of a post's ``text``; a longer one carries the whole text in ``note_tweet``
 DEFAULT_TWEET_FIELDS = ("id", "text", "edit_history_tweet_ids")
 MENTION_RE = re.compile(r"(?<![\w@])@(\w{1,15})", re.UNICODE)
 
 # (limit, window seconds in X time)
-LIMITS = {SEARCH: (450, 900), USER_BY_NAME: (300, 900), CREATE_TWEET: (100, 900)}
+LIMITS = {SEARCH: (450, 900), USER_BY_NAME: (300, 900), CREATE_TWEET: (100, 900), LOOKUP: (300, 900)}
 
 
 def iso(dt: datetime) -> str:
@@ -51,10 +59,17 @@ def mention_entities(text: str) -> list[dict[str, Any]]:
 
 
 def mentions_of(tweet: dict[str, Any]) -> list[str]:
+    """A post's mentions, a long post's whole text included (search matches the whole text)."""
     ents = (tweet.get("entities") or {}).get("mentions")
     if ents is None:
         ents = mention_entities(tweet.get("text") or "")
-    return [m["username"].lower() for m in ents if m.get("username")]
+    note = tweet.get("note_tweet") or {}
+    ents = [*ents, *((note.get("entities") or {}).get("mentions") or [])]
+    return list(dict.fromkeys(m["username"].lower() for m in ents if m.get("username")))
+
+
+def whole_text(tweet: dict[str, Any]) -> str:
+    return str((tweet.get("note_tweet") or {}).get("text") or tweet.get("text") or "")
 
 
 def is_retweet(tweet: dict[str, Any]) -> bool:
@@ -122,7 +137,7 @@ def compile_query(query: str):  # type: ignore[no-untyped-def]
             raise QueryError(f"unsupported operator: {body}")
         else:
             word = low.strip('"')
-            pred = lambda t, a: word in (t.get("text") or "").lower()  # noqa: E731
+            pred = lambda t, a: word in whole_text(t).lower()  # noqa: E731
         return (lambda t, a: not pred(t, a)) if neg else pred
 
     def atom():  # type: ignore[no-untyped-def]
@@ -218,6 +233,14 @@ class FakeX:
         tweet.setdefault("author_id", str(author["id"]))
         tweet.setdefault("edit_history_tweet_ids", [tweet["id"]])
         tweet.setdefault("conversation_id", tweet["id"])
+        text = str(tweet.get("text") or "")
+        if len(text) > LONG_POST and "note_tweet" not in tweet:
+            # A long post: X cuts `text` and gives the whole text (and its entities) in note_tweet
+            note: dict[str, Any] = {"text": text}
+            if mention_entities(text):
+                note["entities"] = {"mentions": mention_entities(text)}
+            tweet["note_tweet"] = note
+            tweet["text"] = text[: LONG_POST - 1] + "…"
         ents = dict(tweet.get("entities") or {})
         if "mentions" not in ents and mention_entities(tweet.get("text") or ""):
             ents["mentions"] = mention_entities(tweet["text"])
@@ -259,6 +282,29 @@ class FakeX:
             self.tweets[int(tweet_id)] = Published(tweet, user, None, now)
             return tweet_id
 
+    def edit(self, tweet_id: str, text: str, at: float | None = None) -> str:
+        """The author edits a post: a new version (a new id) whose edit history is the chain, oldest first; the
+        earlier versions' histories name it too (as X returns them)."""
+        with self._lock:
+            old = self.tweets[int(tweet_id)]
+            at = self.clock() if at is None else at
+            self._next_id = max(self._next_id + 1, snowflake(datetime.fromtimestamp(at, UTC)))
+            new_id = str(self._next_id)
+            chain = [*[str(i) for i in old.tweet.get("edit_history_tweet_ids") or [tweet_id]], new_id]
+            for version in chain[:-1]:
+                if int(version) in self.tweets:
+                    self.tweets[int(version)].tweet["edit_history_tweet_ids"] = chain
+            keep = {k: v for k, v in old.tweet.items() if k not in ("id", "text", "entities", "note_tweet")}
+            self.publish(
+                {**keep, "id": new_id, "text": text, "edit_history_tweet_ids": chain}, old.author, old.place, at
+            )
+            return new_id
+
+    def delete(self, tweet_id: str) -> bool:
+        """The author deletes a post: search no longer finds it, and a look-up answers Not Found."""
+        with self._lock:
+            return self.tweets.pop(int(tweet_id), None) is not None
+
     def visible(self, now: float | None = None) -> list[Published]:
         """What recent search finds now: posted and indexed."""
         now = self.clock() if now is None else now
@@ -284,6 +330,8 @@ class FakeX:
             endpoint = USER_BY_NAME
         elif method == "POST" and path == "/2/tweets":
             endpoint = CREATE_TWEET
+        elif method == "GET" and path == "/2/tweets":
+            endpoint = LOOKUP
         else:
             return _problem(404, "Not Found Error", f"no route {method} {path}", "about:blank")
         with self._lock:
@@ -338,6 +386,8 @@ class FakeX:
             response = self._search(request)
         elif endpoint == USER_BY_NAME:
             response = self._user_by_name(path.rsplit("/", 1)[-1], request)
+        elif endpoint == LOOKUP:
+            response = self._lookup(request)
         else:
             response = self._create_tweet(request, principal)
         if drop_id and response.status_code == 200:
@@ -493,6 +543,40 @@ class FakeX:
                 json.dumps({"before": page[-1].tweet["id"]}).encode()
             ).decode()
         body["meta"] = meta
+        return _json(200, body)
+
+    def _lookup(self, request: Request) -> Response:
+        """``GET /2/tweets?ids=``: the posts found in ``data``, each missing one a Not Found problem in ``errors``."""
+        args = request.args
+        ids = _csv(args.get("ids"))
+        if not 1 <= len(ids) <= 100 or not all(i.isdigit() and len(i) <= 19 for i in ids):
+            return _invalid("ids", "ids must be 1 to 100 comma-separated post ids")
+        now = self.clock()
+        found, errors = [], []
+        for tweet_id in dict.fromkeys(ids):
+            pub = self.tweets.get(int(tweet_id))
+            if pub is not None and pub.visible_at <= now:
+                found.append(pub)
+                continue
+            errors.append(
+                {
+                    "value": tweet_id,
+                    "detail": f"Could not find tweet with ids: [{tweet_id}].",
+                    "title": "Not Found Error",
+                    "resource_type": "tweet",
+                    "parameter": "ids",
+                    "resource_id": tweet_id,
+                    "type": "https://api.twitter.com/2/problems/resource-not-found",
+                }
+            )
+        body: dict[str, Any] = {}
+        if found:
+            body["data"] = [self._render_tweet(p, args) for p in found]
+            includes = self._includes(found, args)
+            if includes:
+                body["includes"] = includes
+        if errors:
+            body["errors"] = errors
         return _json(200, body)
 
     def _render_tweet(self, pub: Published, args) -> dict[str, Any]:  # type: ignore[no-untyped-def]

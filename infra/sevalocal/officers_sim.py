@@ -50,6 +50,7 @@ class Taken:
     status: int
     at: float
     post_id: str | None = None  # x_reply: the post on X
+    sent_at: float = 0.0  # when the request left (``at``: when its answer came; the action took effect between)
 
 
 @dataclass(order=True)
@@ -205,6 +206,7 @@ class OfficerSimulator:
         data = urllib.parse.urlencode({"action": action, **(extra or {})}).encode() if action else None
         headers = {"Content-Type": "application/x-www-form-urlencoded"} if data else {}
         request = urllib.request.Request(url, data=data, method="POST" if data else "GET", headers=headers)
+        sent_at = time.time()
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
                 status = response.status
@@ -213,4 +215,6 @@ class OfficerSimulator:
         except (urllib.error.URLError, TimeoutError) as exc:
             status = 0
             self.errors.append(f"{action or 'preview'} {reference}: {exc}")
-        self.taken.append(Taken(tweet_id, reference, officer, action or "preview", status, time.time()))
+        self.taken.append(
+            Taken(tweet_id, reference, officer, action or "preview", status, time.time(), sent_at=sent_at)
+        )

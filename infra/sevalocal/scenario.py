@@ -31,11 +31,24 @@ class ScenarioTweet:
         return str(self.tweet["id"])
 
 
+def _lines(fh: Any, path: str | Path) -> Any:
+    try:
+        yield from fh
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not UTF-8 text") from None
+
+
 def load_scenario(path: str | Path) -> list[ScenarioTweet]:
     items: list[ScenarioTweet] = []
     seen: set[str] = set()
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
+    try:
+        fh = open(path, encoding="utf-8")  # noqa: SIM115 (closed below; open errors named as the scenario's)
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read it ({type(exc).__name__})") from None
+    with fh:
+        for lineno, line in enumerate(_lines(fh, path), 1):
             if not line.strip():
                 continue
             try:
@@ -50,8 +63,12 @@ def load_scenario(path: str | Path) -> list[ScenarioTweet]:
                         raise ValueError(f"author.{key} is required")
                 if "text" not in tweet:
                     raise ValueError("tweet.text is required")
-            except (ValueError, KeyError, TypeError) as exc:
-                raise ScenarioError(f"{path}:{lineno}: {exc}") from exc
+            except json.JSONDecodeError as exc:
+                raise ScenarioError(f"{path}:{lineno}: not JSON ({exc})") from None
+            except KeyError as exc:
+                raise ScenarioError(f"{path}:{lineno}: {exc} is required") from None
+            except (ValueError, TypeError) as exc:
+                raise ScenarioError(f"{path}:{lineno}: {exc}") from None
             if at < 0:
                 raise ScenarioError(f"{path}:{lineno}: 'at' must be >= 0")
             if tweet_id in seen:
@@ -78,3 +95,22 @@ def matching_ids(items: list[ScenarioTweet], registered: set[str]) -> set[str]:
         and s.author["username"].lower() not in lower
         and any(m in lower for m in mentions_of(s.tweet))
     }
+
+
+def check_authors(items: list[ScenarioTweet], handle_ids: dict[str, str], path: str | Path = "scenario") -> None:
+    """A scenario author must not take a registered handle's X user id under another username (nor a handle's
+    username under another id): X ids are unique, and the poller tells the police's own posts by them."""
+    by_id = {user_id: username.lower() for username, user_id in handle_ids.items()}
+    by_name = {username.lower(): user_id for username, user_id in handle_ids.items()}
+    for item in items:
+        author_id, username = str(item.author["id"]), str(item.author["username"]).lower()
+        if author_id in by_id and by_id[author_id] != username:
+            raise ScenarioError(
+                f"{path}: tweet {item.id}: author id {author_id} (@{item.author['username']}) is the user id of the "
+                f"registered handle @{by_id[author_id]}: give the author another id"
+            )
+        if username in by_name and by_name[username] != author_id:
+            raise ScenarioError(
+                f"{path}: tweet {item.id}: author @{item.author['username']} is a registered handle, whose user id "
+                f"is {by_name[username]}, not {author_id}"
+            )

@@ -59,6 +59,7 @@ class HttpApiSpec:
     api_id: str
     authorizers: dict[str, dict[str, Any]]  # name -> {issuer, audience}
     routes: list[HttpRoute] = field(default_factory=list)
+    default_authorizer: str | None = None  # Auth.DefaultAuthorizer: routes without an Auth of their own
 
 
 @dataclass
@@ -119,6 +120,8 @@ class Deployment:
     user_pools: dict[str, str] = field(default_factory=dict)  # logical id -> pool id
     user_pool_clients: dict[str, str] = field(default_factory=dict)  # logical id -> client id
     http_apis: dict[str, HttpApiSpec] = field(default_factory=dict)
+    buckets: dict[str, str] = field(default_factory=dict)  # logical id -> bucket name
+    distributions: dict[str, dict[str, Any]] = field(default_factory=dict)  # logical id -> DistributionConfig
 
 
 def load_template(path: str | Path) -> dict[str, Any]:
@@ -231,7 +234,19 @@ def deploy(
     params.update(parameter_overrides or {})
     r = Resolver(stack, params, tpl.get("Conditions") or {})
     resources: dict[str, Any] = tpl.get("Resources") or {}
-    services = ("dynamodb", "sqs", "sns", "secretsmanager", "events", "pipes", "cognito-idp", "apigatewayv2")
+    services = (
+        "dynamodb",
+        "sqs",
+        "sns",
+        "secretsmanager",
+        "events",
+        "pipes",
+        "cognito-idp",
+        "apigatewayv2",
+        "cloudwatch",
+        "s3",
+        "logs",
+    )
     clients = {s: infra_client(s, endpoint) for s in services}
     out = Deployment(stack, r.physical, r.attributes, [], {}, {}, {}, {}, params)
     for logical, res in resources.items():
@@ -239,7 +254,11 @@ def deploy(
             r.physical[logical] = f"{stack}-{logical}"
             r.attributes[(logical, "Arn")] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{stack}-{logical}"
     # Resources in dependency order: one whose properties name a resource not created yet waits a round.
-    waiting = [k for k, v in resources.items() if v.get("Type") != "AWS::Serverless::Function"]
+    waiting = [
+        k
+        for k, v in resources.items()
+        if v.get("Type") != "AWS::Serverless::Function" and (not v.get("Condition") or r.condition(v["Condition"]))
+    ]
     while waiting:
         deferred = []
         for logical in waiting:
@@ -260,6 +279,8 @@ def deploy(
     by_id = {api.api_id: api for api in out.http_apis.values()}
     for spec in out.functions:
         for route, api_id in zip(spec.http_routes, spec.http_api_ids, strict=True):
+            if route.authorizer == _API_DEFAULT:
+                route.authorizer = by_id[api_id].default_authorizer
             by_id[api_id].routes.append(route)
     return out
 
@@ -421,10 +442,91 @@ def _create(
                 JwtConfiguration={"Issuer": jwt.get("issuer"), "Audience": jwt.get("audience") or []},
             )
             authorizers[name] = {"issuer": jwt.get("issuer"), "audience": list(jwt.get("audience") or [])}
-        out.http_apis[logical] = HttpApiSpec(logical, api["ApiId"], authorizers)
+        default = (props.get("Auth") or {}).get("DefaultAuthorizer")
+        out.http_apis[logical] = HttpApiSpec(logical, api["ApiId"], authorizers, default_authorizer=default)
         r.physical[logical] = api["ApiId"]
+    elif kind == "AWS::S3::Bucket":
+        name = (props.get("BucketName") or f"{stack}-{logical}").lower()[:63]
+        clients["s3"].create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+        r.physical[logical] = name
+        r.attributes[(logical, "Arn")] = f"arn:aws:s3:::{name}"
+        r.attributes[(logical, "DomainName")] = f"{name}.s3.amazonaws.com"
+        r.attributes[(logical, "RegionalDomainName")] = f"{name}.s3.{REGION}.amazonaws.com"
+        out.buckets[logical] = name
+    elif kind == "AWS::S3::BucketPolicy":
+        r.physical[logical] = f"{stack}-{logical}"  # who may read the bucket: CloudFront (the local front reads it)
+    elif kind == "AWS::CloudFront::OriginAccessControl":
+        r.physical[logical] = r.attributes[(logical, "Id")] = f"E{secrets.token_hex(6).upper()}"
+    elif kind == "AWS::CloudFront::Distribution":
+        # The local cloud's HTTP server plays the distribution (sevalocal.front): its behaviours are kept here
+        distribution_id = f"E{secrets.token_hex(6).upper()}"
+        r.physical[logical] = r.attributes[(logical, "Id")] = distribution_id
+        r.attributes[(logical, "DomainName")] = f"{distribution_id.lower()}.cloudfront.net"
+        out.distributions[logical] = props.get("DistributionConfig") or {}
+    elif kind == "AWS::Logs::LogGroup":
+        name = props.get("LogGroupName") or f"{stack}-{logical}"
+        clients["logs"].create_log_group(logGroupName=name)
+        if props.get("RetentionInDays"):
+            clients["logs"].put_retention_policy(logGroupName=name, retentionInDays=int(props["RetentionInDays"]))
+        r.physical[logical] = name
+        r.attributes[(logical, "Arn")] = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}:*"
+    elif kind == "AWS::CloudWatch::Alarm":
+        # Kept in moto's CloudWatch (describe_alarms shows them); nothing evaluates them locally
+        args = {k: v for k, v in props.items() if k in _ALARM_ARGS}
+        args["AlarmName"] = name = props.get("AlarmName") or f"{stack}-{logical}"
+        for key in ("Threshold",):
+            if key in args:
+                args[key] = float(args[key])
+        for key in ("Period", "EvaluationPeriods", "DatapointsToAlarm"):
+            if key in args:
+                args[key] = int(args[key])
+        clients["cloudwatch"].put_metric_alarm(**args)
+        r.physical[logical] = name
+        r.attributes[(logical, "Arn")] = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}"
+    elif kind == "AWS::CloudWatch::Dashboard":
+        name = props.get("DashboardName") or f"{stack}-{logical}"
+        json.loads(props["DashboardBody"])  # the body must be JSON once every ${...} is resolved
+        clients["cloudwatch"].put_dashboard(DashboardName=name, DashboardBody=props["DashboardBody"])
+        r.physical[logical] = name
+    elif kind == "AWS::SNS::Subscription":
+        arn = sns.subscribe(TopicArn=props["TopicArn"], Protocol=props["Protocol"], Endpoint=props["Endpoint"])
+        r.physical[logical] = arn.get("SubscriptionArn", f"{stack}-{logical}")
+    elif kind in NOT_EMULATED:
+        r.physical[logical] = f"{stack}-{logical}"  # accepted, with no effect locally (NOT_EMULATED says why)
     else:
         raise ValueError(f"{logical}: resource type {kind} is not emulated")
+
+
+_API_DEFAULT = "$default"  # a route with no Authorizer of its own: the API's DefaultAuthorizer, if any
+
+_ALARM_ARGS = frozenset(
+    {
+        "AlarmName",
+        "AlarmDescription",
+        "ActionsEnabled",
+        "OKActions",
+        "AlarmActions",
+        "InsufficientDataActions",
+        "MetricName",
+        "Namespace",
+        "Statistic",
+        "ExtendedStatistic",
+        "Dimensions",
+        "Period",
+        "Unit",
+        "EvaluationPeriods",
+        "DatapointsToAlarm",
+        "Threshold",
+        "ComparisonOperator",
+        "TreatMissingData",
+        "Metrics",
+    }
+)
+# Resource types the local cloud accepts without emulating them (the README's local-cloud section lists them)
+NOT_EMULATED = {
+    "AWS::SMSVOICE::ProtectConfiguration": "moto has no AWS End User Messaging SMS; the fake SNS sends no real SMS",
+    "AWS::IAM::Policy": "the local cloud does not enforce IAM (tests/policy checks the template instead)",
+}
 
 
 def _function(logical: str, props: dict[str, Any], glob: dict[str, Any], r: Resolver, root: Path) -> FunctionSpec:
@@ -475,7 +577,7 @@ def _function(logical: str, props: dict[str, Any], glob: dict[str, Any], r: Reso
                 )
             )
         elif ev.get("Type") == "HttpApi":
-            auth = (ev_props.get("Auth") or {}).get("Authorizer")
+            auth = (ev_props.get("Auth") or {}).get("Authorizer") or _API_DEFAULT
             spec.http_routes.append(
                 HttpRoute(
                     method=str(ev_props.get("Method", "ANY")).upper(),

@@ -53,8 +53,8 @@ def classify_published(
             status = re.search(r"x\.com/i/status/(\d+)", message)
             officer = phones.get(p["phone"], p["phone"])
             key = f"{officer}|sms|{ref.group(0) if ref else '-'}|{kind}|{status.group(1) if status else '-'}"
-            if kind == "digest":
-                key = f"{officer}|sms|digest|{message}"
+            if kind in ("digest", "escalation", "reopened"):  # one per event: told apart by what they say
+                key = f"{officer}|sms|{kind}|{message}"
             out.append(Sent("sms", officer, ref.group(0) if ref else None, kind, message, p["at"], key))
         elif p.get("topic") == topics.get("email"):
             attrs = p.get("attributes") or {}
@@ -224,7 +224,12 @@ _AFTER = {"acknowledge": "ACKNOWLEDGED", "on_the_way": "ON_THE_WAY", "resolve": 
 _ACTION = {"acknowledge": "ACKNOWLEDGE", "on_the_way": "ON_THE_WAY", "resolve": "RESOLVE", "reassign": "REASSIGN"}
 
 
-def judge_lifecycle(stored: list[dict[str, Any]], audit: list[dict[str, Any]], taken: list[Any]) -> dict[str, Any]:
+def judge_lifecycle(
+    stored: list[dict[str, Any]],
+    audit: list[dict[str, Any]],
+    taken: list[Any],
+    allowed: dict[str, set[str]] | None = None,
+) -> dict[str, Any]:
     """Counts by state against what the officers' accepted actions imply; every accepted action and every
     transition with its audit event (actor, time, channel); median time to acknowledge by priority."""
     import statistics
@@ -267,7 +272,8 @@ def judge_lifecycle(stored: list[dict[str, Any]], audit: list[dict[str, Any]], t
     mismatched = sorted(
         tweet_id
         for tweet_id, item in complaints.items()
-        if s(item, "status") != "NOISE" and s(item, "status") != expected.get(tweet_id, "ROUTED")
+        if s(item, "status") != "NOISE"
+        and s(item, "status") not in (allowed or {}).get(tweet_id, {expected.get(tweet_id, "ROUTED")})
     )
     ack: dict[str, list[float]] = {}
     for item in complaints.values():
@@ -299,4 +305,206 @@ def judge_lifecycle(stored: list[dict[str, Any]], audit: list[dict[str, Any]], t
             for t in mismatched[:5]
         ],
         "audit_missing": audit_missing,
+    }
+
+
+def judge_escalations(
+    stored: list[dict[str, Any]],
+    audit: list[dict[str, Any]],
+    taken: list[Any],
+    officers: list[Any],
+    policy: Any,
+    end: float,
+    tolerance_s: float,
+    sent: list[Sent],
+) -> dict[str, Any]:
+    """Escalations against ground truth: when each complaint was routed, what its officers did and when (the
+    simulator's accepted actions), the policy's deadlines and the directory. A level the clock should have
+    reached well before the stage's action (or the end) must have been escalated once; one whose time came
+    only after the action must not have been. Within ``tolerance_s`` of the action (the clock runs once a
+    minute) either is right. Complaints whose clock was restarted (reassigned, reopened, re-prioritised by a
+    follow-up) are left unjudged."""
+
+    def s(item: dict[str, Any], key: str) -> str | None:
+        value = item.get(key)
+        return value.get("S") if isinstance(value, dict) else None
+
+    def when(value: str | None) -> float | None:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp() if value else None
+
+    team: dict[str, set[str]] = {}
+    for o in officers:
+        team.setdefault(str(o.district), set()).add(o.role)
+    events: dict[str, list[dict[str, Any]]] = {}
+    for e in audit:
+        events.setdefault(s(e, "complaint_id") or "", []).append(e)
+    acted: dict[str, list[tuple[float, float, str]]] = {}  # (request sent, answer received, action)
+    for t in taken:
+        if t.status == 200 and t.action in _AFTER:
+            acted.setdefault(t.tweet_id, []).append((t.sent_at or t.at, t.at, t.action))
+    told = {(x.to, x.reference) for x in sent if x.purpose == "escalation"}
+    expected = wrong = unjudged = escalated = messages_missing = 0
+    wrong_sample: list[dict[str, Any]] = []
+    for item in stored:
+        tweet_id, reference, priority = s(item, "tweet_id"), s(item, "reference"), s(item, "priority")
+        routed = when(s(item, "routed_at"))
+        if not (tweet_id and reference and priority and routed) or s(item, "status") in ("NOISE", "ATTACHED"):
+            continue
+        trail = events.get(tweet_id, [])
+        observed = []
+        for e in trail:
+            if s(e, "action") == "ESCALATE":
+                d = json.loads(s(e, "details") or "{}")
+                observed.append((d.get("stage"), d.get("level"), when(s(e, "at")), d.get("to") or []))
+        escalated += len(observed)
+        restarted = {"REASSIGN", "REOPEN", "TO_COMPLAINT"} & {s(e, "action") for e in trail}
+        changed_priority = any(s(e, "action") == "FOLLOW_UP" and "priority" in (s(e, "details") or "") for e in trail)
+        if restarted or changed_priority:
+            unjudged += 1
+            continue
+        district = str(item["district_code"]["N"]) if "district_code" in item else "HQ"
+        actions = sorted(acted.get(tweet_id, []))
+        ack = next(((lo, hi) for lo, hi, a in actions if a in ("acknowledge", "on_the_way", "resolve")), None)
+        resolve = next(((lo, hi) for lo, hi, a in actions if a == "resolve"), None)
+        stages = [("acknowledge", routed, routed, ack or (end, end))]
+        if ack is not None:
+            stages.append(("resolve", ack[0], routed, resolve or (end, end)))
+        for stage, started, since, (stop, stop_late) in stages:
+            deadline = since + policy_seconds(policy, stage, priority)
+            step = policy_seconds(policy, stage, priority) * policy.step_fraction
+            fires = _fires(policy, priority, district, team)
+            for n, level in fires:
+                at = max(started, deadline + (n - 1) * step)
+                got = [o for o in observed if o[0] == stage and o[1] == level]
+                if at < stop - tolerance_s:
+                    expected += 1
+                    if len(got) != 1:
+                        wrong += 1
+                        wrong_sample.append({"ref": reference, "stage": stage, "level": level, "observed": len(got)})
+                    elif stop > (got[0][2] or 0) + tolerance_s:
+                        messages_missing += sum(1 for o in got[0][3] if (o, reference) not in told)
+                elif at > stop_late + tolerance_s and got:
+                    wrong += 1
+                    wrong_sample.append({"ref": reference, "stage": stage, "level": level, "not_called_for": True})
+    return {
+        "escalated": escalated,
+        "escalations_expected": expected,
+        "escalations_wrong": wrong,
+        "escalations_wrong_sample": wrong_sample[:5],
+        "escalations_unjudged": unjudged,
+        "escalation_messages_missing": messages_missing,
+    }
+
+
+def policy_seconds(policy: Any, stage: str, priority: str) -> float:
+    from seva.lifecycle import Priority
+
+    table = policy.acknowledge if stage == "acknowledge" else policy.resolve
+    return float(table[Priority(priority)].total_seconds())
+
+
+def _fires(policy: Any, priority: str, district: str, team: dict[str, set[str]]) -> list[tuple[int, int]]:
+    """(the level whose time it is, the level told then): a level with nobody is passed over to the next one
+    that has someone, at the passed-over level's time."""
+    from seva.lifecycle import Priority
+
+    chain = [lv for lv in policy.levels if Priority(priority) in lv.priorities]
+    fires, current = [], 0
+    while True:
+        nxt = [lv for lv in chain if lv.level > current]
+        if not nxt:
+            return fires
+        told = next((lv for lv in nxt if team.get(lv.district or district, set()) & set(lv.roles)), None)
+        level = told.level if told else nxt[-1].level
+        fires.append((nxt[0].level, level))
+        current = level
+
+
+def judge_closing(
+    stored: list[dict[str, Any]],
+    audit: list[dict[str, Any]],
+    replies: list[dict[str, Any]],
+    taken: list[Any] = (),  # type: ignore[assignment]
+    answers: list[Any] = (),  # type: ignore[assignment]
+    auto_close_s: float = float("inf"),
+    end: float = 0.0,
+    tolerance_s: float = 0.0,
+) -> dict[str, Any]:
+    """Resolution replies, reopenings and closings against ground truth: every citizen's "not resolved" reopened
+    their complaint and every thanks or rating closed it (with the rating), by the citizen, via X; a resolved
+    complaint nobody answered was closed by the clock once the objection period had passed well before the end,
+    and never before it. Also: the states these allow, for the lifecycle's state check."""
+    from sevalocal.citizens_sim import is_resolution_reply
+
+    def s(item: dict[str, Any], key: str) -> str | None:
+        value = item.get(key)
+        return value.get("S") if isinstance(value, dict) else None
+
+    def when(value: str | None) -> float:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp() if value else 0.0
+
+    events: dict[str, list[dict[str, Any]]] = {}
+    for e in audit:
+        events.setdefault(s(e, "complaint_id") or "", []).append(e)
+    resolved_at: dict[str, float] = {}
+    # when the officer's resolve was accepted: the complaint's own resolved_at (the simulator's clock reads the
+    # answer, which a loaded machine may deliver seconds later)
+    accepted_at = {s(i, "tweet_id"): when(s(i, "resolved_at")) for i in stored if s(i, "resolved_at")}
+    for t in sorted(taken, key=lambda t: t.at):
+        if t.status == 200 and t.action == "resolve":
+            resolved_at[t.tweet_id] = min(t.at, accepted_at.get(t.tweet_id) or t.at)
+        elif t.status == 200 and t.action in _AFTER and t.tweet_id in resolved_at:
+            del resolved_at[t.tweet_id]  # acted on again (reassigned): not the last word
+    answered = {a.tweet_id: a for a in answers if a.post_id}
+    wrong: list[dict[str, Any]] = []
+    allowed: dict[str, set[str]] = {}
+    ratings = []
+    for tweet_id, at in resolved_at.items():
+        trail = events.get(tweet_id, [])
+
+        def found(action: str, by: str, trail: list[dict[str, Any]] = trail) -> list[dict[str, Any]]:
+            return [
+                e for e in trail if s(e, "action") == action and json.loads(s(e, "details") or "{}").get("by") == by
+            ]
+
+        answer = answered.get(tweet_id)
+        if answer is not None and answer.kind == "reopen":
+            allowed[tweet_id] = {"REOPENED"}
+            hits = [
+                e
+                for e in found("REOPEN", "citizen")
+                if json.loads(s(e, "details") or "{}").get("post") == answer.post_id
+            ]
+            if len(hits) != 1 or s(hits[0], "via") != "x" or s(hits[0], "actor_kind") != "citizen":
+                wrong.append({"id": tweet_id, "expected": "reopen by the citizen", "found": len(hits)})
+        elif answer is not None:
+            allowed[tweet_id] = {"CLOSED"}
+            hits = found("CLOSE", "citizen")
+            if len(hits) != 1 or json.loads(s(hits[0], "details") or "{}").get("rating") != answer.rating:
+                wrong.append(
+                    {"id": tweet_id, "expected": f"closed by the citizen ({answer.rating})", "found": len(hits)}
+                )
+            elif answer.rating is not None:
+                ratings.append(answer.rating)
+        else:
+            due = at + auto_close_s
+            auto = found("CLOSE", "auto")
+            if due < end - tolerance_s:
+                allowed[tweet_id] = {"CLOSED"}
+                if len(auto) != 1:
+                    wrong.append({"id": tweet_id, "expected": "closed by the clock", "found": len(auto)})
+            else:
+                allowed[tweet_id] = {"RESOLVED", "CLOSED"} if due < end + tolerance_s else {"RESOLVED"}
+            if any(when(s(e, "at")) < due - tolerance_s for e in auto):
+                wrong.append({"id": tweet_id, "expected": "not closed before the objection period ended"})
+    closes = [json.loads(s(e, "details") or "{}").get("by") for e in audit if s(e, "action") == "CLOSE"]
+    return {
+        "resolution_replies": sum(1 for r in replies if is_resolution_reply(str(r.get("text") or ""))),
+        "citizen_answers": dict(Counter(a.kind for a in answers if a.post_id)),
+        "reopened": sum(1 for e in audit if s(e, "action") == "REOPEN"),
+        "closed": dict(Counter(str(by) for by in closes)),
+        "satisfaction_mean": round(sum(ratings) / len(ratings), 2) if ratings else None,
+        "closing_wrong": len(wrong),
+        "closing_wrong_sample": wrong[:5],
+        "_allowed_states": allowed,
     }

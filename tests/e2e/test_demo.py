@@ -70,6 +70,12 @@ def test_bundled_demo_ingests_routes_notifies_and_answers_every_complaint(tmp_pa
     assert lc["officer_actions"] > 50 and lc["previews"] > 0
     assert lc["by_state"].get("RESOLVED", 0) > 0 and lc["by_state"].get("ROUTED", 0) > 0  # some never act
     assert set(lc["median_ack_s_by_priority"]) == {"P1", "P2", "P3"}
+    # And the SLA clocks acted as the ground truth says: overdue complaints escalated once per level, never one
+    # acknowledged in time; every escalated officer told; citizens' answers reopened or closed, silence closed
+    assert lc["escalated"] > 0 and lc["escalations_expected"] > 0 and lc["escalations_wrong"] == 0
+    assert lc["escalation_messages_missing"] == 0
+    assert lc["resolution_replies"] > 0 and lc["reopened"] > 0 and sum(lc["closed"].values()) > 0
+    assert lc["closing_wrong"] == 0
     # And every citizen was answered once on X
     r = report["replies"]
     assert r["acknowledgements"] == c["routed"] and r["duplicates"] == 0 and r["unanswered"] == 0

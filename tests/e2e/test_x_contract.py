@@ -127,3 +127,37 @@ def test_rate_limited_and_unauthorised_answers_are_problems(openapi, x_server):
         request = _spec_request("GET", "/2/tweets/search/recent", "query=%40a", {"Authorization": "Bearer t"}, None)
         openapi.validate_response(request, _spec_response(response))
         assert json.loads(response.text)["title"]
+
+
+def test_long_posts_edits_and_lookups_of_deleted_posts_match_the_spec(openapi, x_server):
+    # Given on the fake X: a long post, an edited post and a deleted post
+    from seva.clients.x import XLookup
+
+    x, url = x_server
+    now = datetime.now(UTC).timestamp() - 1
+    author = {"id": "43", "username": "sita", "name": "Sita", "location": "Agra"}
+    long_id, first, deleted = (str(snowflake(datetime.now(UTC), n)) for n in (1, 2, 3))
+    x.publish({"id": long_id, "text": "@Uppolice " + "a long story about our lane, " * 12 + "help"}, author, None, now)
+    x.publish({"id": first, "text": "@Uppolice good morning"}, author, None, now)
+    edited = x.edit(first, "@Uppolice my purse was snatched in Agra", at=now)
+    x.publish({"id": deleted, "text": "@Uppolice a post I will delete"}, author, None, now)
+    x.delete(deleted)
+    x.request_log.clear()
+    # When the poller searches and the deleted-posts check looks the posts up, with the real clients
+    search = XSearch(make_client(bearer_token=x.bearer_token, base_url=url), max_retries=0)
+    page = search.search("@Uppolice", since_id=None, until_id=None, start_time=None, next_token=None)
+    gone = XLookup(make_client(bearer_token=x.bearer_token, base_url=url)).deleted([long_id, edited, deleted])
+    # Then the long post comes with its whole text, the edit with its chain, and only the deleted post is gone
+    by_id = {e.id: e.tweet for e in page.envelopes}
+    assert len(by_id[long_id]["text"]) <= 280 and by_id[long_id]["note_tweet"]["text"].endswith("help")
+    assert by_id[edited]["edit_history_tweet_ids"] == [first, edited] and deleted not in by_id
+    assert gone == {deleted}
+    # And every request and answer is valid for the spec (GET /2/tweets with a Not Found problem included)
+    assert {logged["path"] for logged in x.request_log} == {"/2/tweets/search/recent", "/2/tweets"}
+    for logged in list(x.request_log):
+        request = _spec_request(logged["method"], logged["path"], logged["query"], logged["headers"], None)
+        openapi.validate_request(request)
+        response = requests.get(
+            f"{url}{logged['path']}?{logged['query']}", headers={"Authorization": f"Bearer {x.bearer_token}"}
+        )
+        openapi.validate_response(request, _spec_response(response))

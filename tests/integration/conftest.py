@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,9 +45,28 @@ def aws_url(aws_server):
 
 
 @pytest.fixture
-def stack(aws_url, monkeypatch) -> Deployment:
+def stack(aws_url, monkeypatch) -> Iterator[Deployment]:
+    """The template deployed to the local cloud. Every AWS call a handler makes during the test must be allowed by
+    that function's role in the template (tests/integration/iam.py): the test fails on a call IAM would deny."""
+    from tests.integration.iam import Policy, Recorder, patch
+
     monkeypatch.setenv("AWS_ENDPOINT_URL", aws_url)
-    return deploy(ROOT / "template.yaml", aws_url, stack=f"t{uuid.uuid4().hex[:10]}")
+    deployment = deploy(ROOT / "template.yaml", aws_url, stack=f"t{uuid.uuid4().hex[:10]}")
+    recorder = Recorder()
+    patch(monkeypatch, recorder)
+    yield deployment
+    denied = Policy(deployment).denied(recorder)
+    import os
+
+    if os.environ.get("SEVA_IAM_DUMP"):  # what the handlers asked for, to compare with the grants (tests/policy)
+        policy = Policy(deployment)
+        with open(os.environ["SEVA_IAM_DUMP"], "a") as out:
+            for call in recorder.calls:
+                for c in policy.calls(*call):
+                    out.write(
+                        f"{c.function} {c.action} {c.resource.split(':')[-1].split('/', 1)[-1]} {c.leading_keys}\n"
+                    )
+    assert not denied, f"AWS calls the function's role does not allow: {denied}"
 
 
 @pytest.fixture

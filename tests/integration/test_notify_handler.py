@@ -146,3 +146,46 @@ def test_officers_cli_lists_masked_and_rejects_invalid(stack, notify_env):
         [*cli, "remove", "--district", "162", "--id", "lko-sp"], env=notify_env, capture_output=True, text=True
     )
     assert removed.returncode == 0
+
+
+def test_an_invalid_officer_row_is_skipped_counted_and_never_stops_the_district(
+    stack, notify_env, aws_server, capsys, monkeypatch
+):
+    import boto3
+    from notify.app import logger
+
+    # the handler's log stream is fixed when the module is imported (maybe under another test's capture)
+    monkeypatch.setattr(logger.registered_handler, "stream", sys.stdout)
+
+    _, middleware = aws_server
+    # Given district 162's directory with a broken row among its good officers (a phone that is no number)
+    boto3.client("dynamodb").put_item(
+        TableName=stack.tables["OfficersTable"],
+        Item={
+            "district": {"S": "162"},
+            "officer_id": {"S": "lko-broken"},
+            "name": {"S": "Broken"},
+            "role": {"S": "sho"},
+            "phone": {"S": "+91 98765 4321"},
+            "language": {"S": "en"},
+            "priorities": {"L": [{"S": "P1"}]},
+            "categories": {"L": [{"S": "*"}]},
+        },
+    )
+    stream, lanes = Stream(stack), Lanes(stack, "NotifyFunction")
+    store(stack, "9101", "@lucknowpolice bachao, firing in Hazratganj")
+    route(stream.inserts())
+    capsys.readouterr()
+    before = len(middleware.published)
+    # When the complaint is notified
+    assert notify(lanes.records()) == {"batchItemFailures": []}
+    # Then the good officers are told as always
+    sms = [p["phone"] for p in middleware.published[before:] if p["phone"]]
+    assert sorted(sms) == ["+447700900001", "+447700900002"]
+    # And the broken row is logged by district and id, counted for the OfficerRowInvalid alarm, its number masked
+    out = capsys.readouterr().out
+    logged = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    skipped = [e for e in logged if e.get("message") == "officer row skipped: invalid"]
+    assert skipped and skipped[0]["officer_id"] == "lko-broken" and "phone" in " ".join(skipped[0]["problems"])
+    assert any(e.get("OfficerRowInvalid") == [1.0] or e.get("OfficerRowInvalid") == 1.0 for e in logged)
+    assert "98765" not in out

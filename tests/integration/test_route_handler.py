@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import boto3
 import pytest
@@ -171,3 +173,19 @@ def test_two_routers_racing_on_one_complaint_write_one_transition(stack, route_e
     # Then exactly one transition and one audit event were written
     assert sorted(outcomes) == ["ROUTED", "SKIPPED"]
     assert [e["action"]["S"] for e in audit(stack, "6001")] == ["ROUTE"]
+
+
+def test_the_runbooks_reroute_payload_routes_a_complaint_left_received(stack, route_env):
+    # Given a stored complaint whose stream batch went to RouteFailureQueue (never routed: still RECEIVED)
+    store(stack, "1201", "@lucknowpolice my phone was stolen in Hazratganj")
+    assert item(stack, "1201")["status"]["S"] == "RECEIVED"
+    # When the operator invokes the route function with the README runbook's INSERT record for it
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    payload = json.loads(re.search(r'`(\{"Records": \[\{"eventID".*?\}\]\})`', readme).group(1))  # type: ignore[union-attr]
+    payload["Records"][0]["dynamodb"]["NewImage"]["tweet_id"]["S"] = "1201"
+    from route.app import handler
+
+    result = handler(payload, Context())
+    # Then it is routed like any new complaint
+    assert result == {"batchItemFailures": []}
+    assert item(stack, "1201")["status"]["S"] == "ROUTED"

@@ -22,6 +22,7 @@ from seva.lifecycle import (
 )
 from seva.notify import Claim, ClaimResult, GuardDecision, SendFailed, admit
 from seva.officers import Officer
+from seva.sla import DEFAULT_POLICY, SlaPolicy
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
@@ -112,6 +113,8 @@ class Complaints:
     outbox: list[Any] = field(default_factory=list)
     notified: dict[str, tuple[datetime, list[str]]] = field(default_factory=dict)
     fail_next_write: bool = False
+    sla: SlaPolicy = field(default_factory=lambda: DEFAULT_POLICY)
+    retimed: list[str] = field(default_factory=list)
 
     def put(self, *complaints: Complaint) -> None:
         for c in complaints:
@@ -132,13 +135,17 @@ class Complaints:
             if current.status != change.complaint.status or current.version != change.complaint.version:
                 raise TransitionRefused(change.action, current.status, "changed since it was read")
             fields = {
-                k: v for k, v in change.changes.items() if k not in ("is_complaint", "review_reason", "confidence")
+                k: v
+                for k, v in change.changes.items()
+                if k not in ("is_complaint", "review_reason", "confidence", "in_reply_to_user_id")
             }
             if "priority" in fields and fields["priority"] is not None:
                 fields["priority"] = Priority(fields["priority"])
             after = replace(
                 current, status=target(change.action, current.status), version=current.version + 1, **fields
             )
+            clocks = {k: v for k, v in self.sla.on_transition(current, after, change.action, now).items()}
+            after = replace(after, **{**clocks, **fields})
             staged[after.tweet_id] = after
             events.append(
                 Event(
@@ -164,8 +171,38 @@ class Complaints:
         self.outbox += outbox
         return events
 
+    def apply(
+        self,
+        complaint: Complaint,
+        action: Action,
+        *,
+        actor: Actor,
+        via: Channel,
+        now: datetime,
+        changes: dict[str, Any] | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> tuple[Complaint, Event]:
+        (event,) = self.write(
+            [Change(complaint, action, changes or {}, details or {})], actor=actor, via=via, now=now, outbox=[]
+        )
+        return self.items[complaint.tweet_id], event
+
+    def due(self, now: datetime, limit: int = 500) -> list[str]:
+        """As the due-time index answers: every complaint whose running clock fires by now."""
+        due = [(clock.due_at, c.tweet_id) for c in self.items.values() if (clock := self.sla.next_clock(c))]
+        return [tweet_id for at, tweet_id in sorted(due) if at <= now][:limit]
+
+    def get_many(self, tweet_ids: list[str]) -> list[Complaint]:
+        return [self.items[i] for i in tweet_ids if i in self.items]
+
+    def retime(self, complaint: Complaint) -> None:
+        self.retimed.append(complaint.tweet_id)
+
     def reply_outbox(self, complaint: Complaint, due: datetime) -> Any:
         return ("reply", complaint.tweet_id, due)
+
+    def by_author(self, author_id: str) -> list[Complaint]:
+        return [c for c in self.items.values() if c.author_id == author_id]
 
     def record(self, event: Event) -> bool:
         if any(e.complaint_id == event.complaint_id and e.event_id == event.event_id for e in self.events):

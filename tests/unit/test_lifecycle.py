@@ -39,6 +39,15 @@ EXPECTED = {
         None,
     ),
     Action.ESCALATE: ({Status.ROUTED, Status.ACKNOWLEDGED, Status.ON_THE_WAY, Status.REOPENED}, None),
+    # a person confirms or corrects triage, on any complaint or noise (the state is kept)
+    Action.REVIEW: (
+        {Status.ROUTED, Status.ACKNOWLEDGED, Status.ON_THE_WAY, Status.REOPENED, Status.RESOLVED, Status.CLOSED}
+        | {Status.NOISE},
+        None,
+    ),
+    # events that keep the state, from any state: an edit of the post on X, an erasure of personal data
+    Action.EDIT: (set(Status), None),
+    Action.ERASE: (set(Status), None),
 }
 
 
@@ -68,3 +77,10 @@ def test_the_system_may_take_any_action_and_people_only_theirs(action):
         assert may(kind, action) == (kind in BY_HAND.get(action, frozenset()))
     assert not may(ActorKind.CITIZEN, Action.RESOLVE)
     assert not may(ActorKind.OFFICER, Action.TO_NOISE)  # only the state cell silences a complaint
+
+
+def test_only_the_state_cell_erases_by_hand():
+    # Given an erasure request / When someone other than the state cell (or the system) asks / Then refused
+    assert may(ActorKind.STATE_CELL, Action.ERASE)
+    assert not may(ActorKind.OFFICER, Action.ERASE)
+    assert not may(ActorKind.CITIZEN, Action.ERASE)

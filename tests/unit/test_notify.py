@@ -304,3 +304,52 @@ def test_officer_records_are_validated():
     with pytest.raises(ValueError):
         Officer(district="Lucknow", officer_id="x", name="X", role="sp", phone="+919876543210")
     assert masked("+919876543210") == "+91********10"
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "+1 202 555 0143",  # a valid US number
+        "+44 20 7946 0958",  # a valid UK landline outside the reserved drama range
+        "+971 50 123 4567",  # a valid UAE mobile
+        "+91 11 2338 6100",  # an Indian landline: no SMS
+    ],
+)
+def test_sms_recipients_must_be_indian_mobiles(phone):
+    # Given an officer record whose phone is valid but not an Indian mobile, when it is entered, then it is refused
+    with pytest.raises(ValueError, match="Indian mobile"):
+        normalise_phone(phone)
+    with pytest.raises(ValueError, match="Indian mobile"):
+        Officer(district="162", officer_id="x", name="X", role="sp", phone=phone)
+
+
+def test_an_escalation_reaches_exactly_the_officers_the_clock_chose_once_in_their_language():
+    # Given a P1 escalated to the state cell (HQ), whose directory is passed along with the district's
+    c = complaint(priority=Priority.P1)
+    event = routed(c, "esc1", Action.ESCALATE, stage="acknowledge", level=3, to=["hq", "lko-sp"])
+    people = [*Directory().for_district("162"), *Directory().for_district("HQ")]
+    sender, ledger = Sender(), Leases()
+    # When it is delivered, and redelivered
+    first = notify(notifier(sender, ledger), c, people, event)
+    again = notify(notifier(sender, ledger), c, people, event)
+    # Then the SP and the state cell got the escalation SMS (registered template), the SP also by email; the
+    # control room, not chosen, got nothing; the redelivery sent nothing
+    sms = {to: body for kind, to, body in sender.sent if kind == "sms"}
+    assert set(sms) == {"+447700900002", "+447700900003"}
+    assert all(load_templates().template("escalation", "en").matches(b) for b in sms.values())
+    assert "overdue UP-LKO-2026-001001 P1" in sms["+447700900002"] and "not acknowledged by" in sms["+447700900002"]
+    assert {r.purpose for r in first} == {"escalation-esc1"} and {r.outcome for r in again} == {Outcome.ALREADY}
+    assert sorted(k for k, _, _ in sender.sent) == ["email", "sms", "sms"]
+
+
+def test_a_reopened_complaint_tells_its_officers_with_the_new_deadline():
+    c = complaint(priority=Priority.P1)
+    sender = Sender()
+    notify(notifier(sender), c, event=routed(c, "r1", Action.REOPEN, by="citizen"))
+    bodies = [body for kind, _, body in sender.sent if kind == "sms"]
+    registry = load_templates()
+    assert len(bodies) == 2
+    assert all(
+        registry.template("reopened", "en").matches(b) or registry.template("reopened", "hi").matches(b) for b in bodies
+    )
+    assert not [k for k, _, _ in sender.sent if k == "sos"]  # the SOS topic heard it once, at routing

@@ -11,7 +11,7 @@ import pytest
 from seva.actions import ActionDesk, ActionRefused
 from seva.desk import Desk, Forbidden, Identity, NotFound
 from seva.districts import load_districts
-from seva.lifecycle import Actor, ActorKind, Channel, Complaint, Event, Priority, Status, TransitionRefused
+from seva.lifecycle import Action, Actor, ActorKind, Channel, Complaint, Event, Priority, Status, TransitionRefused
 from seva.links import LinkKeys, make_token
 from seva.sla import DEFAULT_POLICY
 
@@ -256,3 +256,18 @@ def test_identity_from_api_gateway_claims_with_groups_as_a_string():
     assert who.state_cell and who.actor == Actor(ActorKind.STATE_CELL, "cell.duty")
     officer = Identity.from_claims({"username": "sp", "custom:district": "162", "custom:officer_id": "lko-sp"})
     assert not officer.state_cell and officer.actor == Actor(ActorKind.OFFICER, "lko-sp")
+
+
+def test_the_state_cell_reopens_and_closes_a_resolved_complaint_an_officer_may_not():
+    c = replace(complaint(status=Status.RESOLVED), resolved_at=NOW)
+    desk, store, _ = setup(c)
+    with pytest.raises(ActionRefused, match="Only the state cell"):
+        desk.act(OFFICER, c.tweet_id, {"action": "reopen"})
+    assert desk.act(STATE_CELL, c.tweet_id, {"action": "reopen", "note": "citizen called 112"})["status"] == "REOPENED"
+    desk.act(OFFICER, c.tweet_id, {"action": "resolve", "note": "returned the phone"})
+    assert desk.act(STATE_CELL, c.tweet_id, {"action": "close"})["status"] == "CLOSED"
+    assert store.get(c.tweet_id).resolution_note == "returned the phone"
+    assert [e.details.get("by") for e in store.events if e.action in (Action.REOPEN, Action.CLOSE)] == [
+        "state_cell",
+        "state_cell",
+    ]

@@ -36,3 +36,16 @@ def test_each_answer_says_only_what_happened():
     assert "acknowledged" in reply_text(c, "acknowledged", districts)
     assert "on the way" in reply_text(c, "on_the_way", districts)
     assert "not resolved" in reply_text(c, "resolved", districts)
+
+
+@pytest.mark.parametrize("language", ["en", "hi"])
+def test_the_resolution_reply_says_what_was_done_without_links_numbers_or_mentions(language):
+    # Given an officer's resolution note with a link, a phone number, a mention and far too many words
+    note = "Bike recovered from @thief, call 9876543210 or see http://evil.example/x " + "and more detail " * 20
+    c = complaint(priority=Priority.P2, language=language, resolution_note=note)
+    # When the citizen is told it is resolved
+    text = reply_text(c, "resolved", load_districts())
+    # Then the text carries what was done, cleaned and cut, and still fits in a post
+    assert "Bike recovered from thief" in text and "9876543210" not in text and "http" not in text
+    assert "@" not in text and weighted_length(text) <= 280
+    assert ("Action taken:" in text) if language == "en" else ("की गई कार्रवाई:" in text)

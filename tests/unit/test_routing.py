@@ -3,6 +3,7 @@ updates the citizen's complaint — each a lifecycle transition written with its
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from itertools import count
 
@@ -244,3 +245,150 @@ def test_a_police_post_outside_any_complaint_is_kept_as_noise_without_review():
     store.put(police_post("201", replied_to="555", conversation="555"))
     assert router.route("201").status == "NOISE"
     assert store.get("201").status == Status.NOISE and not store.get("201").needs_review
+
+
+# -- edits and long posts (X API v2: edit_history_tweet_ids, note_tweet) ----------------------------------------
+def edit_of(original_id, new_id, text, author="111", **tweet):
+    """A new version of a post, as X returns it: a new id whose edit history starts with the original's."""
+    return complaint(
+        tweet_id=new_id,
+        status=Status.RECEIVED,
+        text=text,
+        author=author,
+        tweet={"edit_history_tweet_ids": [original_id, new_id], **tweet},
+    )
+
+
+def test_an_edit_that_makes_a_noise_a_complaint_routes_the_original_never_a_second_complaint(setup):
+    # Given a greeting the citizen posted, routed as noise
+    store, router, _ = setup
+    store.put(received("601", "@lucknowpolice good morning sir", author="12"))
+    assert router.route("601").status == "NOISE"
+    # When they edit it on X into a theft report (a new id whose edit history starts with 601)
+    store.put(edit_of("601", "602", "@lucknowpolice my bike was stolen from Aliganj market, please help", "12"))
+    outcome = router.route("602")
+    # Then the original is the complaint, with the new text and one reference; the new version is attached to it
+    original, version = store.get("601"), store.get("602")
+    assert original.status == Status.ROUTED and original.reference == outcome.reference
+    assert original.text.startswith("@lucknowpolice my bike was stolen") and original.tweet["id"] == "602"
+    assert version.status == Status.ATTACHED and version.parent_tweet_id == "601" and version.reference is None
+    assert [c.tweet_id for c in store.items.values() if c.reference] == ["601"]
+    assert [e.action for e in store.trail("601")] == [Action.MARK_NOISE, Action.TO_COMPLAINT]
+    assert store.trail("601")[-1].details["version"] == "602"
+    assert len(store.outbox) == 1  # the citizen is answered once, for the one complaint
+
+
+def test_an_edit_of_an_open_complaint_is_retriaged_like_a_follow_up(setup):
+    # Given the citizen's routed P3 complaint
+    store, router, clock = setup
+    store.put(received("701", "@lucknowpolice neighbours play loud music every night in Aliganj", author="13"))
+    router.route("701")
+    reference = store.get("701").reference
+    # When they edit it: he is back with a knife
+    clock.advance(minutes=5)
+    store.put(edit_of("701", "702", "@lucknowpolice neighbour came back with a knife, bachao, Aliganj", "13"))
+    outcome = router.route("702")
+    # Then the same complaint (same reference) has the new text and P1's priority and deadlines
+    c = store.get("701")
+    assert outcome.status == "ATTACHED" and outcome.reference == reference and "priority" in outcome.changed
+    assert c.reference == reference and c.priority == Priority.P1 and "knife" in c.text
+    assert c.ack_due_at == clock.now + timedelta(minutes=15)
+    event = store.trail("701")[-1]
+    assert event.action == Action.FOLLOW_UP and event.details["edit"] is True and event.details["version"] == "702"
+    # and a redelivered record of the version changes nothing
+    assert router.route("702").status == "SKIPPED"
+    assert len(store.trail("701")) == 2
+
+
+def test_an_edit_of_a_post_seva_never_stored_is_triaged_on_its_own(setup):
+    # Given an edit whose first version did not mention a registered handle (so it was never stored)
+    store, router, _ = setup
+    store.put(edit_of("801", "802", "@lucknowpolice my phone was stolen in Aliganj market", "14"))
+    # When it is routed / Then it is a complaint of its own
+    assert router.route("802").status == "ROUTED"
+
+
+def test_a_closed_complaints_edit_changes_its_text_and_nothing_else(setup):
+    store, router, _ = setup
+    store.put(complaint("901", status=Status.CLOSED, text="@lucknowpolice my phone was stolen"))
+    store.put(edit_of("901", "902", "@lucknowpolice my phone was stolen (found it, thanks)", "citizen"))
+    router.route("902")
+    c = store.get("901")
+    assert c.status == Status.CLOSED and "found it" in c.text and store.trail("901")[-1].action == Action.EDIT
+
+
+def test_a_long_posts_whole_text_is_triaged_not_its_truncated_text(setup):
+    # Given a long post whose first 280 characters are a story and whose end is the SOS (X cuts `text`)
+    store, router, _ = setup
+    story = "@lucknowpolice " + "we moved to this colony last year and the street has been quiet until now. " * 3
+    whole = story + "Right now a man is firing at our house in Hazratganj, bachao!"
+    store.put(
+        complaint(
+            "1001", status=Status.RECEIVED, text=whole, tweet={"text": story[:277] + "…", "note_tweet": {"text": whole}}
+        )
+    )
+    # When routed / Then the whole text decides: P1 in Lucknow
+    router.route("1001")
+    c = store.get("1001")
+    assert c.status == Status.ROUTED and c.priority == Priority.P1 and c.district_code == 162
+
+
+def test_an_edit_never_overrides_a_person_who_called_it_noise_but_sends_it_to_review(setup):
+    # Given a complaint the state cell turned into noise (it was numbered once)
+    store, router, _ = setup
+    silenced = complaint("1101", status=Status.NOISE, text="@lucknowpolice lol")
+    store.put(replace(silenced, reference="UP-LKO-2026-000009"))
+    # When the citizen edits it into a theft report
+    store.put(edit_of("1101", "1102", "@lucknowpolice my bike was stolen from Aliganj market", "citizen"))
+    router.route("1102")
+    # Then it stays noise with the new text, and a person is asked to look again
+    c = store.get("1101")
+    assert c.status == Status.NOISE and "bike" in c.text and c.needs_review
+    assert store.trail("1101")[-1].action == Action.EDIT and not store.outbox
+
+
+def _resolved(store, router, clock, tweet_id="701", author="9"):
+    store.put(received(tweet_id, "@lucknowpolice my bike was stolen in Aliganj", author=author))
+    router.route(tweet_id)
+    c = store.get(tweet_id)
+    store.put(c.__class__(**{**c.__dict__, "status": Status.RESOLVED, "resolved_at": clock.now}))
+    clock.advance(hours=2)
+    return store.get(tweet_id)
+
+
+@pytest.mark.parametrize("answer", ["not resolved", "abhi tak kuch nahi hua", "समाधान नहीं हुआ", "حل نہیں ہوا"])
+def test_the_citizens_not_resolved_reopens_the_complaint_and_restarts_the_resolve_clock(setup, answer):
+    store, router, clock = setup
+    _resolved(store, router, clock)
+    # When the citizen answers in the thread
+    store.put(received("702", f"@lucknowpolice {answer}", "9", "701", replied_to="701"))
+    outcome = router.route("702")
+    # Then the complaint is reopened by the citizen via X, with a new time to resolve; the answer is attached
+    c = store.get("701")
+    assert outcome.status == "ATTACHED" and c.status == Status.REOPENED and c.reopened_at == clock.now
+    assert c.resolve_due_at == clock.now + DEFAULT_POLICY.resolve[c.priority]
+    (reopen,) = [e for e in store.trail("701") if e.action == Action.REOPEN]
+    assert reopen.actor.kind == "citizen" and reopen.via == "x" and reopen.details["post"] == "702"
+
+
+@pytest.mark.parametrize(("answer", "rating"), [("thank you sir 5", 5), ("4", 4), ("धन्यवाद", None)])
+def test_thanks_or_a_rating_closes_it_with_the_satisfaction(setup, answer, rating):
+    store, router, clock = setup
+    _resolved(store, router, clock)
+    store.put(received("703", f"@lucknowpolice {answer}", "9", "701", replied_to="701"))
+    router.route("703")
+    c = store.get("701")
+    assert c.status == Status.CLOSED and c.satisfaction == rating
+    (close,) = [e for e in store.trail("701") if e.action == Action.CLOSE]
+    assert close.details == {"by": "citizen", "post": "703", "rating": rating}
+
+
+def test_a_closed_complaint_reopens_on_not_resolved_and_anything_else_is_a_new_tweet(setup):
+    store, router, clock = setup
+    c = _resolved(store, router, clock)
+    store.put(c.__class__(**{**c.__dict__, "status": Status.CLOSED}))
+    store.put(received("704", "@lucknowpolice my phone was snatched near Aliganj market", "9", "701", replied_to="701"))
+    assert router.route("704").status == "ROUTED"  # a new complaint, not a follow-up of a closed one
+    store.put(received("705", "@lucknowpolice still not resolved, nothing happened", "9", "701", replied_to="701"))
+    router.route("705")
+    assert store.get("701").status == Status.REOPENED

@@ -341,7 +341,6 @@ def test_seva_classify_reads_json_lines_and_reports_bad_lines():
         input="\n".join(lines),
         capture_output=True,
         text=True,
-        check=True,
         cwd=Path(ROOT),
         env={"PYTHONPATH": f"{ROOT}/functions:{ROOT}/infra", "PATH": "/usr/bin"},
     )
@@ -360,7 +359,9 @@ def test_seva_classify_reads_json_lines_and_reports_bad_lines():
         "language",
         "evidence",
     }
-    assert "error" in results[1]
+    assert "error" in results[1] and results[1]["line"] == 2
+    assert out.returncode == 3 and out.stderr.startswith("seva classify: line 2: not JSON (")
+    assert len(out.stderr.splitlines()) == 1
     assert results[2]["is_complaint"] is False and results[2]["priority"] is None
 
 

@@ -1,4 +1,5 @@
-"""SNS: SMS (India DLT attributes), officer email (one topic, a filter policy per officer), SOS topic.
+"""SNS: SMS (India DLT attributes), officer email (one topic; each mailbox's subscription filters on district, officer
+id and mailbox: managed by seva_tools.officers), SOS topic.
 
 A publish that fails after the SDK's own retries raises ``SendFailed``: final when SNS refuses the recipient
 or the request (it would fail again), retryable otherwise (throttling, 5xx, timeouts)."""
@@ -61,16 +62,6 @@ class SnsSender:
                 {"priority": str(payload.get("priority")), "district": str(payload.get("district_code"))}
             ),
         )
-
-    def subscribe_officer_email(self, officer_id: str, email: str) -> str:
-        out = self.client.subscribe(
-            TopicArn=self.email_topic_arn,
-            Protocol="email",
-            Endpoint=email,
-            Attributes={"FilterPolicy": json.dumps({"officer_id": [officer_id]})},
-            ReturnSubscriptionArn=True,
-        )
-        return str(out["SubscriptionArn"])
 
 
 def _attrs(values: dict[str, str]) -> Any:

@@ -144,6 +144,35 @@ class XSearch:
         raise AssertionError("unreachable")
 
 
+class XLookup:
+    """``GET /2/tweets?ids=`` (app auth): which of the asked posts X no longer has (deleted by their authors)."""
+
+    BATCH = 100  # ids per request (X's limit)
+
+    def __init__(self, client: tweepy.Client):
+        self.client = client
+
+    def deleted(self, ids: list[str]) -> set[str]:
+        """Raises ``XLookupFailed`` on any error answer: a post is never taken for deleted on a failure."""
+        import tweepy
+
+        from seva.tweets import NotAPage, deleted_ids
+
+        gone: set[str] = set()
+        for start in range(0, len(ids), self.BATCH):
+            batch = ids[start : start + self.BATCH]
+            try:
+                response = self.client.get_tweets(batch, tweet_fields=["id"], user_auth=False)
+                gone |= deleted_ids(response.json(), batch)
+            except (tweepy.TweepyException, requests.RequestException, ValueError, NotAPage) as exc:
+                raise XLookupFailed(f"{type(exc).__name__}: {str(exc)[:160]}") from exc
+        return gone
+
+
+class XLookupFailed(Exception):
+    """X did not answer a look-up usably (rate limit, credentials, outage, a malformed answer)."""
+
+
 class XPoster:
     """Replies as the mentioned handle (OAuth 1.0a user context), and finds a reply already posted. Every X
     answer is mapped to one of ``seva.replying``'s outcomes; credentials are read through ``credentials()``

@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from seva.dal.models import (
@@ -38,7 +39,11 @@ from seva.lifecycle import (
     TransitionRefused,
     target,
 )
-from seva.tweets import TweetEnvelope, parse_created_at
+from seva.retention import Retention
+from seva.sla import DEFAULT_POLICY, SlaPolicy
+from seva.tweets import TweetEnvelope, full_text, minimal_author, parse_created_at
+
+CLOCK_KEY = "SLA"  # one partition of the due-time index: a few thousand running clocks, read once a minute
 
 # Fields a transition may set on the complaint (whatever else it is asked to set is a bug)
 SETTABLE = frozenset(
@@ -67,8 +72,23 @@ SETTABLE = frozenset(
         "closed_at",
         "first_response_at",
         "first_response_by",
+        # an edit of the post (its new text and payload) and an erasure (personal data removed)
+        "text",
+        "tweet",
+        "author",
+        "place",
+        "author_id",
+        "author_username",
+        "in_reply_to_user_id",
+        "erased_at",
+        "escalation_level",
+        "satisfaction",
+        "resolution_note",
     }
 )
+RAW = ("tweet", "author", "place")  # stored together in ``raw``
+RAW_CHANGED = frozenset(RAW)
+MAX_FOLLOWERS = 90  # attached items updated with their complaint's expiry (a transaction holds 100 writes)
 
 
 def to_complaint(item: ComplaintModel) -> Complaint:
@@ -106,7 +126,14 @@ def to_complaint(item: ComplaintModel) -> Complaint:
         closed_at=item.closed_at,
         first_response_at=item.first_response_at,
         first_response_by=item.first_response_by,
+        erased_at=item.erased_at,
+        escalation_level=int(item.escalation_level or 0),
+        satisfaction=int(item.satisfaction) if item.satisfaction is not None else None,
+        reply_handle=item.reply_handle,
+        resolution_note=item.resolution_note,
         needs_review=bool(item.needs_review),
+        review_reason=item.review_reason,
+        confidence=float(item.confidence) if item.confidence is not None else None,
         version=int(item.version or 0),
     )
 
@@ -151,7 +178,7 @@ class DynamoComplaintStore:
             tweet_id=envelope.id,
             status=Status.RECEIVED,
             version=0,
-            text=str(tweet.get("text") or ""),
+            text=full_text(tweet),  # a long post's whole text (note_tweet), not its first 280 characters
             lang=tweet.get("lang"),
             author_id=tweet.get("author_id"),
             author_username=envelope.author_username,
@@ -160,7 +187,7 @@ class DynamoComplaintStore:
             mentioned_handles=registered_mentions,
             tweet_created_at=created,
             ingested_at=now,
-            raw={"tweet": tweet, "author": envelope.author, "place": envelope.place},
+            raw={"tweet": tweet, "author": minimal_author(envelope.author), "place": envelope.place},
         )
         try:
             item.save(condition=self.model.tweet_id.does_not_exist())
@@ -174,7 +201,18 @@ class DynamoComplaintStore:
 class DynamoComplaints:
     """Reads into ``Complaint`` and the one way a complaint changes: ``apply``."""
 
-    def __init__(self, table_name: str, audit_table: str, region: str, state_table: str | None = None):
+    def __init__(
+        self,
+        table_name: str,
+        audit_table: str,
+        region: str,
+        state_table: str | None = None,
+        sla: SlaPolicy | None = None,
+        *,
+        retention: Retention | None = None,
+    ):
+        self.sla = sla or DEFAULT_POLICY
+        self.retention = retention or Retention()
         self.model = complaint_model(table_name, region)
         self.audit = audit_model(audit_table, region)
         self.state: type[StateModel] | None = state_model(state_table, region) if state_table else None
@@ -201,6 +239,21 @@ class DynamoComplaints:
     def queue(self, district_key: str, limit: int = 200) -> list[Complaint]:
         """A district's open complaints, P1 first, then by deadline."""
         return [to_complaint(i) for i in self.model.by_queue.query(f"{district_key}#OPEN", limit=limit)]
+
+    def in_status(
+        self, status: Status, since: datetime | None = None, until: datetime | None = None, limit: int = 500
+    ) -> list[Complaint]:
+        """Complaints in one state that came in between ``since`` and ``until``, newest first (``by_status``)."""
+        m = self.model
+        condition: Any = None
+        if since is not None and until is not None:
+            condition = m.ingested_at.between(since, until)
+        elif since is not None:
+            condition = m.ingested_at >= since
+        elif until is not None:
+            condition = m.ingested_at <= until
+        items = m.by_status.query(str(status), condition, scan_index_forward=False, limit=limit)
+        return [to_complaint(i) for i in items]
 
     def events(self, tweet_id: str) -> list[Event]:
         """The complaint's audit trail, in time order."""
@@ -237,12 +290,19 @@ class DynamoComplaints:
         events = []
         with_condition: list[tuple[Any, list[Any], Any]] = []
         m = self.model
+        in_batch = {c.complaint.tweet_id for c in changes}
+        expiry: dict[str, int | None] = {}  # items whose expiry this batch sets (or lifts)
+        followers: list[tuple[Any, list[Any]]] = []  # attached items following their complaint's expiry
         for change in changes:
             complaint, fields = change.complaint, dict(change.changes)
             unknown = set(fields) - SETTABLE
             if unknown:
                 raise ValueError(f"not settable by a transition: {sorted(unknown)}")
             after = _after(complaint, change.action, fields)
+            # the clocks move with the state, in the same write (seva.sla)
+            fields = {**self.sla.on_transition(complaint, after, change.action, now), **fields}
+            after = _after(complaint, change.action, fields)
+            clock = self.sla.next_clock(after)
             events.append(
                 Event(
                     complaint_id=complaint.tweet_id,
@@ -261,8 +321,34 @@ class DynamoComplaints:
             )
             actions: list[Any] = [m.status.set(str(after.status)), m.version.set(after.version)]
             for name, value in fields.items():
+                if name in RAW:
+                    continue
                 attribute = getattr(m, name)
                 actions.append(attribute.remove() if value is None else attribute.set(_stored(value)))
+            if RAW_CHANGED.intersection(fields):
+                actions.append(m.raw.set({k: getattr(after, k) for k in RAW}))
+            if change.action == Action.ATTACH and fields.get("parent_tweet_id"):
+                # An attached item (a follow-up, an edited version, a police post) lives as long as its complaint
+                parent = str(fields["parent_tweet_id"])
+                expiry[complaint.tweet_id] = expiry[parent] if parent in expiry else self._expiry_of(parent)
+            elif after.status != complaint.status:
+                expires = self.retention.expires_at(after.status, now)
+                expiry[complaint.tweet_id] = int(expires.timestamp()) if expires else None
+                was = self.retention.expires_at(complaint.status, now)
+                if complaint.status != Status.RECEIVED and (was is not None or expires is not None):
+                    value = expiry[complaint.tweet_id]
+                    followers += [
+                        (m(i), [m.expires_at.set(value) if value else m.expires_at.remove()])
+                        for i in self._attached_ids(complaint)
+                        if i not in in_batch
+                    ]
+            if complaint.tweet_id in expiry:
+                value = expiry[complaint.tweet_id]
+                actions.append(m.expires_at.set(value) if value else m.expires_at.remove())
+            if clock is not None:
+                actions += [m.clock_key.set(CLOCK_KEY), m.clock_due_at.set(clock.due_at)]
+            elif complaint.status in OPEN or complaint.status == Status.RESOLVED:
+                actions += [m.clock_key.remove(), m.clock_due_at.remove()]
             if after.status in OPEN:
                 actions += [m.queue.set(f"{after.district_key}#OPEN"), m.queue_sort.set(_queue_sort(after))]
             elif complaint.status in OPEN:
@@ -277,6 +363,8 @@ class DynamoComplaints:
             with TransactWrite(connection=shared_connection(self.region)) as tx:
                 for item, actions, condition in with_condition:
                     tx.update(item, actions=actions, condition=condition)
+                for item, actions in followers:
+                    tx.update(item, actions=actions, condition=m.tweet_id.exists())
                 for event in events:
                     tx.save(self._audit_item(event), condition=self.audit.complaint_id.does_not_exist())
                 for extra in outbox or ():
@@ -288,6 +376,36 @@ class DynamoComplaints:
                 raise TransitionRefused(first.action, first.complaint.status, "changed since it was read") from exc
             raise
         return events
+
+    def _expiry_of(self, tweet_id: str) -> int | None:
+        try:
+            item = self.model.get(tweet_id, consistent_read=True, attributes_to_get=["expires_at"])
+        except self.model.DoesNotExist:
+            return None
+        return int(item.expires_at) if item.expires_at is not None else None
+
+    def _attached_ids(self, complaint: Complaint) -> list[str]:
+        """The items attached to a complaint (its thread's follow-ups, edited versions, police posts)."""
+        m = self.model
+        conversation = complaint.conversation_id or complaint.tweet_id
+        found = m.by_conversation.query(conversation, filter_condition=m.parent_tweet_id == complaint.tweet_id)
+        return [i.tweet_id for i in found][:MAX_FOLLOWERS]
+
+    def due(self, now: datetime, limit: int = 500) -> list[str]:
+        """Complaints whose clock is due (the sparse due-time index; eventually consistent: read each again)."""
+        m = self.model
+        return [i.tweet_id for i in m.by_clock.query(CLOCK_KEY, m.clock_due_at <= now, limit=limit)]
+
+    def retime(self, complaint: Complaint) -> None:
+        """Put the index entry right for the complaint as read (a clock written by an older version)."""
+        m, clock = self.model, self.sla.next_clock(complaint)
+        actions: list[Any] = (
+            [m.clock_key.set(CLOCK_KEY), m.clock_due_at.set(clock.due_at)]
+            if clock
+            else [m.clock_key.remove(), m.clock_due_at.remove()]
+        )
+        with suppress(UpdateError):  # changed meanwhile: the change wrote its own clock
+            m(complaint.tweet_id).update(actions=actions, condition=m.version == complaint.version)
 
     def reply_outbox(self, complaint: Complaint, due: datetime) -> StateModel:
         """The reply sweep's entry for a complaint's first answer (``seva.dal.replies`` works it off)."""
@@ -330,6 +448,18 @@ class DynamoComplaints:
         actions: list[Any] = [m.notified_at.set(now)] if not failed else [m.notify_failed.set(sorted(failed))]
         m(tweet_id).update(actions=actions)
 
+    def by_author(self, author_id: str) -> Iterator[Complaint]:
+        """Every item of one author (a scan: for the erasure tool, never in a handler)."""
+        for item in self.model.scan(filter_condition=self.model.author_id == author_id):
+            yield to_complaint(item)
+
+    def unerased(self, statuses: frozenset[Status]) -> Iterator[Complaint]:
+        """Items in these states that still hold the citizen's words (a scan: tools only, never a handler)."""
+        m = self.model
+        condition = m.status.is_in(*[str(s) for s in statuses]) & m.erased_at.does_not_exist()
+        for item in m.scan(filter_condition=condition):
+            yield to_complaint(item)
+
     def scan_all(self) -> Iterator[Complaint]:  # for tools and tests only, never in a handler
         for item in self.model.scan():
             yield to_complaint(item)
@@ -358,7 +488,7 @@ def _domain(changes: dict[str, Any]) -> dict[str, Any]:
             value = Priority(value)
         elif name == "category" and value is not None:
             value = Category.parse(value)
-        elif name in ("is_complaint", "review_reason", "confidence"):
+        elif name in ("is_complaint", "review_reason", "confidence", "in_reply_to_user_id"):
             continue  # not part of the domain shape
         out[name] = value
     return out

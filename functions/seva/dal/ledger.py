@@ -12,6 +12,7 @@ from seva.dal.complaints import DynamoComplaints
 from seva.dal.models import GuardModel, LeaseModel, bind, shared_connection
 from seva.lifecycle import Event
 from seva.notify import Claim, ClaimResult, GuardDecision, admit
+from seva.retention import LEDGER_DAYS
 
 HOUR = 3600
 
@@ -44,6 +45,7 @@ class DynamoLeases:
                     m.lease_until.set(lease_until),
                     m.attempts.add(1),
                     m.updated_at.set(now),
+                    m.expires_at.set(int(now.timestamp()) + LEDGER_DAYS * 86400),
                 ],
                 condition=condition,
             )

@@ -16,7 +16,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.connection import Connection, TableConnection
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model as _PynamoModel
 
 
@@ -77,6 +77,29 @@ class ByReference(GlobalSecondaryIndex["ComplaintModel"]):
     reference = UnicodeAttribute(hash_key=True)
 
 
+class ByStatus(GlobalSecondaryIndex["ComplaintModel"]):
+    """Every complaint by state, in the order it came in (the state cell's queue, the review queue, exports)."""
+
+    class Meta:
+        index_name = "by_status"
+        projection = AllProjection()
+
+    status = UnicodeAttribute(hash_key=True)
+    ingested_at = UTCDateTimeAttribute(range_key=True)
+
+
+class ByClock(GlobalSecondaryIndex["ComplaintModel"]):
+    """Sparse due-time index: complaints whose SLA clock runs (``clock_key`` set), by when it next fires. Keys
+    only: the clock function reads each complaint consistently before acting on it."""
+
+    class Meta:
+        index_name = "by_clock"
+        projection = KeysOnlyProjection()
+
+    clock_key = UnicodeAttribute(hash_key=True)
+    clock_due_at = UTCDateTimeAttribute(range_key=True)
+
+
 class ComplaintModel(Model):
     """One item per ingested tweet. The key is the tweet id, so a tweet can never be stored twice. Its state
     changes only through ``DynamoComplaints.apply`` (a lifecycle transition and its audit event)."""
@@ -125,6 +148,12 @@ class ComplaintModel(Model):
     first_response_by = UnicodeAttribute(null=True)  # the police handle that answered by hand on X
     queue = UnicodeAttribute(null=True)
     queue_sort = UnicodeAttribute(null=True)
+    # SLA clocks (seva.sla): the level told so far in the running stage, and when the clock next fires
+    escalation_level = NumberAttribute(null=True)
+    clock_key = UnicodeAttribute(null=True)
+    clock_due_at = UTCDateTimeAttribute(null=True)
+    satisfaction = NumberAttribute(null=True)  # the citizen's 1-5 rating when closing
+    resolution_note = UnicodeAttribute(null=True)  # what the officer says was done (told to the citizen)
     # notify
     notified_at = UTCDateTimeAttribute(null=True)
     notify_failed = ListAttribute[str](null=True)  # "<officer>#<channel>" deliveries that finally failed
@@ -135,10 +164,15 @@ class ComplaintModel(Model):
     reply_handle = UnicodeAttribute(null=True)
     replied_at = UTCDateTimeAttribute(null=True)
     reply_error = UnicodeAttribute(null=True)
+    # personal data
+    erased_at = UTCDateTimeAttribute(null=True)  # text, names, profile and place removed (Action.ERASE)
+    expires_at = NumberAttribute(null=True)  # DynamoDB TTL (epoch seconds): seva.retention
 
     by_conversation = ByConversation()
     by_queue = ByQueue()
     by_reference = ByReference()
+    by_status = ByStatus()
+    by_clock = ByClock()
 
 
 class AuditModel(Model):
@@ -202,6 +236,7 @@ class LeaseModel(Model):
     sent_at = UTCDateTimeAttribute(null=True)
     error = UnicodeAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)  # DynamoDB TTL: seva.retention.LEDGER_DAYS after the last claim
 
 
 class GuardModel(Model):

@@ -15,6 +15,7 @@ from seva.dal.models import LeaseModel, Model, bind, complaint_model, shared_con
 from seva.lifecycle import Complaint, Event
 from seva.notify import Claim
 from seva.replying import PENDING, REPLIED, SETTLED, Begun
+from seva.retention import LEDGER_DAYS
 
 PENDING_PK = "reply#pending"
 LEASE_PREFIX = "reply"
@@ -59,7 +60,12 @@ class DynamoReplyRepo:
         item = self._item(complaint.tweet_id, kind)
         try:
             item.update(
-                actions=[s.state.set("SENDING"), s.lease_until.set(lease_until), s.updated_at.set(now)],
+                actions=[
+                    s.state.set("SENDING"),
+                    s.lease_until.set(lease_until),
+                    s.updated_at.set(now),
+                    s.expires_at.set(int(now.timestamp()) + LEDGER_DAYS * 86400),
+                ],
                 condition=free & (s.outcome.does_not_exist() | s.outcome.is_in(PENDING)),
             )
             return Begun(Claim.GRANTED, item.outcome, int(item.tries or 0))

@@ -19,6 +19,7 @@ from seva.triage.gazetteer import Gazetteer, Resolution, WeighedHit, resolve_dis
 from seva.triage.lexicon import Lexicon
 from seva.triage.model import Prediction, TriageModel, features
 from seva.triage.text import consonant_skeleton, has_devanagari, has_urdu, stems, tokens
+from seva.tweets import full_text, mentioned_usernames
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 CATEGORIES = (
@@ -222,7 +223,7 @@ class Triager:
         tweet = tweet if isinstance(tweet, dict) else {}
         author = author if isinstance(author, dict) else {}
         place = place if isinstance(place, dict) else {}
-        text = normalise(_str(tweet.get("text"))[:_MAX_TEXT])
+        text = normalise(full_text(tweet)[:_MAX_TEXT])
         words = tokens(text)
         handle_codes = self._handle_codes(tweet, text)
         resolution = self._district(text, words, handle_codes, author, place)
@@ -285,7 +286,7 @@ class Triager:
         """What the rules conclude of a tweet and what the model sees of it (also for training:
         ``infra/tools/train_triage_model.py``)."""
         tweet = tweet if isinstance(tweet, dict) else {}
-        text = normalise(_str(tweet.get("text"))[:_MAX_TEXT])
+        text = normalise(full_text(tweet)[:_MAX_TEXT])
         words = tokens(text)
         rules = self.read_rules(text, words, bool(self._handle_codes(tweet, text)))
         return rules, features(words, rules.signals)
@@ -610,11 +611,7 @@ def _str(value: Any) -> str:
 
 
 def _mentions(tweet: dict[str, Any], text: str) -> list[str]:
-    entities = tweet.get("entities")
-    mentions = entities.get("mentions") if isinstance(entities, dict) else None
-    names = []
-    if isinstance(mentions, list):
-        names = [m["username"] for m in mentions if isinstance(m, dict) and isinstance(m.get("username"), str)]
+    names = [n for n in mentioned_usernames(tweet) if isinstance(n, str)]
     return names or (_MENTION.findall(text) if "@" in text else [])
 
 
