@@ -40,7 +40,7 @@ def heavy(modules: set[str]) -> list[str]:
     return sorted(m for m in modules if m.split(".")[0] in NEVER)
 
 
-@pytest.mark.parametrize("handler", ["poll.app", "route.app", "notify.app", "reply.app", "api.app"])
+@pytest.mark.parametrize("handler", sorted(f"{app.parent.name}.app" for app in FUNCTIONS.glob("*/app.py")))
 def test_given_a_new_container_when_the_handler_is_imported_then_nothing_heavy_is_loaded(handler):
     modules = loaded(f"import {handler}")
     assert heavy(modules) == []
