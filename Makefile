@@ -10,7 +10,7 @@ PIP_FLAGS := --quiet --disable-pip-version-check
 # The browser tests drive Debian's chromium (Playwright, no browser download); Devanagari needs Noto fonts
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup browser up demo test test-unit test-integration test-e2e lint format build bench model scenario clean
+.PHONY: help setup lock browser up demo test test-unit test-integration test-e2e lint format build bench model scenario clean
 
 help:
 	@echo "make demo   run the bundled scenario end to end on the local cloud"
@@ -19,15 +19,23 @@ help:
 	@echo "make lint   ruff + mypy + cfn-lint + IAM policy test + checkov;  make build   sam build (python3.13);  make bench   benchmarks"
 	@echo "make model  retrain triage's model from tests/data (labelled set and fresh batches)"
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
-	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 needed"'
+# Installs the lock (every transitive dependency pinned, each file checked against its hash).
+$(VENV)/.installed: requirements-dev.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "Python >= 3.12 needed"'
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP_FLAGS) --upgrade pip
-	$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements-dev.txt
+	$(VENV)/bin/pip install $(PIP_FLAGS) --require-hashes -r requirements-dev.lock
 	$(VENV)/bin/pip install $(PIP_FLAGS) --no-deps -e .
 	@touch $@
 
 setup: $(VENV)/.installed
+
+# After editing requirements.txt or requirements-dev.txt: re-resolve both locks (universal: any OS, CPU and
+# Python >= 3.12, so the same lock serves this machine and Lambda's python3.13 on arm64). Needs PyPI.
+UV_COMPILE = $(VENV)/bin/uv pip compile --quiet --generate-hashes --universal --python-version 3.12
+lock: setup
+	$(UV_COMPILE) requirements.txt -o requirements.lock
+	$(UV_COMPILE) requirements-dev.txt -o requirements-dev.lock
 
 browser:
 	@command -v chromium >/dev/null && fc-list 2>/dev/null | grep -q NotoSansDevanagari || { \
@@ -79,9 +87,11 @@ build: $(SAM_VENV)/.installed
 	PATH="$(dir $(PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint
 	PATH="$(dir $(PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build
 
-bench: setup
+bench: setup build
 	$(VENV)/bin/python bench/poll_bench.py
 	$(VENV)/bin/python bench/triage_bench.py
+	$(VENV)/bin/python bench/coldstart_bench.py
+	$(VENV)/bin/python bench/artefact_bench.py
 
 model: setup
 	$(VENV)/bin/python infra/tools/train_triage_model.py

@@ -5,6 +5,7 @@ duplicate text), no @-mentions and no links (a post with a link costs 20 times m
 
 from __future__ import annotations
 
+from seva import tweetlength
 from seva.districts import Districts
 from seva.lifecycle import Complaint, Priority
 
@@ -13,9 +14,7 @@ MAX_WEIGHTED_LENGTH = 280
 
 def weighted_length(text: str) -> int:
     """twitter-text v3 weighted length (URLs 23, emoji 2, U+0000–U+10FF incl. Devanagari 1 per code point)."""
-    from twitter_text import parse_tweet  # ~0.5 s import (pkg_resources): only in the reply path
-
-    return int(parse_tweet(text).weightedLength)
+    return tweetlength.weighted_length(text)
 
 
 NOTE_MAX = 80

@@ -1,4 +1,4 @@
-"""Reply length with twitter-text v3 weighting: the official conformance cases, Devanagari, and our texts."""
+"""Reply texts: twitter-text v3 length (conformance: test_tweetlength.py), Devanagari, and what each says."""
 
 from __future__ import annotations
 
@@ -7,26 +7,7 @@ from seva.districts import load_districts
 from seva.lifecycle import Priority
 from seva.replytext import reply_text, weighted_length
 
-from tests.conftest import shared_file
 from tests.unit.fakes import complaint
-
-
-def conformance_cases():
-    yaml = pytest.importorskip("yaml")
-    path = shared_file("twitter-text", "validate.yml")
-    suite = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return suite["tests"]["WeightedTweetsWithDiscountedEmojiCounterTest"]
-
-
-def test_v3_weighted_conformance_cases():
-    cases = conformance_cases()
-    assert len(cases) > 10
-    failures = [
-        (c["description"], weighted_length(c["text"]), c["expected"]["weightedLength"])
-        for c in cases
-        if weighted_length(c["text"]) != c["expected"]["weightedLength"]
-    ]
-    assert failures == []
 
 
 def test_devanagari_counts_one_per_code_point():
