@@ -72,7 +72,7 @@ class DemoOptions:
             "SlaP3ResolveMinutes": 120,
         }
     )
-    auto_close_minutes: float = 20.0
+    auto_close_minutes: float = 60.0
 
 
 def percentiles(values: list[float]) -> dict[str, float]:

@@ -498,6 +498,8 @@ def judge_closing(
             ]
             if len(hits) != 1 or s(hits[0], "via") != "x" or s(hits[0], "actor_kind") != "citizen":
                 wrong.append({"id": tweet_id, "expected": "reopen by the citizen", "found": len(hits)})
+        elif answer is not None and answer.at > at + auto_close_s - tolerance_s:
+            allowed[tweet_id] = {"CLOSED"}  # thanked once the objection period was (nearly) over: closed either way
         elif answer is not None:
             allowed[tweet_id] = {"CLOSED"}
             hits = found("CLOSE", "citizen")
