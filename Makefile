@@ -6,12 +6,13 @@ PY313 := $(shell PYENV_VERSION=3.13.0 pyenv which python 2>/dev/null)
 PYTHON ?= $(if $(PY313),$(PY313),python3)
 PIP_FLAGS := --quiet --disable-pip-version-check
 
-.PHONY: help setup demo test test-unit test-integration test-e2e lint format build bench model scenario clean
+.PHONY: help setup demo test test-unit test-integration test-e2e lint format build bench bench-flood model scenario clean
 
 help:
 	@echo "make demo   run the bundled scenario end to end on the local cloud"
 	@echo "make test   lint + unit, integration and end-to-end tests"
 	@echo "make lint   ruff + mypy;  make build   sam build (python3.13);  make bench   benchmarks"
+	@echo "make bench-flood  an SOS after a 1,500-complaint flood vs alone (FLOOD_ARGS=--quick)"
 	@echo "make model  retrain triage's model from tests/data (labelled set and fresh batches)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
@@ -60,6 +61,11 @@ build: $(SAM_VENV)/.installed
 bench: setup
 	$(VENV)/bin/python bench/poll_bench.py
 	$(VENV)/bin/python bench/triage_bench.py
+
+# Not part of `make test` (minutes of CPU): an SOS after 1,500 routine complaints vs alone, one run.
+# FLOOD_ARGS=--quick for a smaller flood.
+bench-flood: setup
+	nice $(VENV)/bin/python bench/flood_bench.py $(FLOOD_ARGS)
 
 model: setup
 	$(VENV)/bin/python infra/tools/train_triage_model.py

@@ -12,8 +12,15 @@ def _demo(args: argparse.Namespace) -> int:
     from sevalocal.demo import DemoOptions, run_demo
     from sevalocal.scenario import DEFAULT_SCENARIO
 
+    scenario = Path(args.scenario) if args.scenario else DEFAULT_SCENARIO
+    if args.burst:
+        import tempfile
+
+        from sevalocal.scenario_gen import burst, write_jsonl
+
+        scenario = write_jsonl(burst(args.burst), Path(tempfile.mkdtemp(prefix="seva-burst-")) / "burst.jsonl")
     options = DemoOptions(
-        scenario=Path(args.scenario) if args.scenario else DEFAULT_SCENARIO,
+        scenario=scenario,
         speed=args.speed,
         faults=args.faults,
         seed=args.seed,
@@ -118,6 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="run a scenario end to end on the local cloud")
     demo.add_argument("--scenario", help="JSON Lines scenario (default: the bundled one)")
+    demo.add_argument(
+        "--burst",
+        type=int,
+        metavar="N",
+        help="instead of a scenario: N tweets of the usual mix to every registered handle within one minute",
+    )
     demo.add_argument("--speed", type=float, default=60.0, help="scenario seconds per wall second (default 60)")
     demo.add_argument("--faults", type=float, default=0.0, help="fraction of X/AWS calls and invocations to fail")
     demo.add_argument("--seed", type=int, default=0, help="seed for reproducible faults")
@@ -156,6 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "demo" and not 0 <= args.faults < 1:
         print("seva demo: --faults must be in [0, 1)", file=sys.stderr)
+        return 2
+    if args.command == "demo" and args.burst is not None and (args.burst < 1 or args.scenario):
+        print("seva demo: --burst takes a positive number of tweets, and no --scenario", file=sys.stderr)
         return 2
     return int(args.func(args))
 

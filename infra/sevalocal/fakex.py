@@ -190,6 +190,7 @@ class FakeX:
     replies: list[dict[str, Any]] = field(default_factory=list)
     requests: Counter = field(default_factory=Counter)
     refused: Counter = field(default_factory=Counter)  # requests over X's rate limit (answered 429)
+    returned: Counter = field(default_factory=Counter)  # resources X bills reads by: "posts", "users" returned
     request_log: list[dict[str, Any]] = field(default_factory=list)
     keep_request_log: bool = False
     limits: dict[str, tuple[int, int]] = field(default_factory=lambda: dict(LIMITS))
@@ -482,6 +483,8 @@ class FakeX:
         page, rest = hits[:max_results], hits[max_results:]
         meta: dict[str, Any] = {"result_count": len(page)}
         body: dict[str, Any] = {}
+        with self._lock:
+            self.returned["posts"] += len(page)
         if page:
             meta["newest_id"], meta["oldest_id"] = page[0].tweet["id"], page[-1].tweet["id"]
             body["data"] = [self._render_tweet(p, args) for p in page]
@@ -553,6 +556,8 @@ class FakeX:
                     ]
                 },
             )
+        with self._lock:
+            self.returned["users"] += 1
         return _json(200, {"data": self._render_user(user, request.args)})
 
     def _create_tweet(self, request: Request, principal: str) -> Response:

@@ -1,0 +1,108 @@
+"""Cost per 1,000 complaints: every part priced from the one prices file, scaled to 1,000 complaints."""
+
+import pytest
+from sevalocal.cost import PRICES, Usage, cost_per_1000_complaints, load_prices
+
+
+def prices() -> dict:
+    """Round prices, so the expected figures can be worked out by hand."""
+    usd = lambda v: {"usd": v}  # noqa: E731
+    return {
+        "x": {
+            "post_read": usd(0.005),
+            "user_read": usd(0.01),
+            "post_create": usd(0.01),
+            "post_create_with_url": usd(0.2),
+        },
+        "sms": {"india_dlt_segment": usd(0.003)},
+        "aws": {
+            "dynamodb_write_request_unit": usd(1e-6),
+            "dynamodb_read_request_unit": usd(1e-7),
+            "dynamodb_units_per_request": {"PutItem": 1, "TransactWriteItems": 4, "Query": 1},
+            "lambda_request": usd(2e-7),
+            "sqs_request": usd(4e-7),
+            "sns_publish": usd(5e-7),
+            "sns_email_delivery": usd(2e-5),
+            "eventbridge_event": usd(1e-6),
+            "pipes_request": usd(4e-7),
+            "secretsmanager_api_call": usd(5e-6),
+        },
+    }
+
+
+def test_x_reads_count_every_post_returned_and_posts_split_by_url():
+    # Given 500 complaints whose searches returned 2,000 posts (Seva's replies and officers' answers read back
+    # by the response queries included), 3 user lookups, 400 replies and 1 post with a URL
+    usage = Usage(complaints=500, x_posts_read=2000, x_users_read=3, x_posts_created=400, x_posts_created_with_url=1)
+    # When it is priced
+    cost = cost_per_1000_complaints(usage, prices())
+    # Then reads are $0.005 a post and $0.01 a user, posts $0.01 and $0.20 with a URL, scaled to 1,000 complaints
+    assert cost["x_reads"] == pytest.approx((2000 * 0.005 + 3 * 0.01) * 2)
+    assert cost["x_posts"] == pytest.approx((400 * 0.01 + 0.2) * 2)
+    assert cost["run_total_usd"] == pytest.approx(2000 * 0.005 + 3 * 0.01 + 400 * 0.01 + 0.2)
+    assert cost["total"] == pytest.approx(cost["run_total_usd"] * 2)
+
+
+def test_sms_is_priced_per_segment_and_sns_publishes_are_not_counted_twice():
+    # Given 1,000 complaints, 1,500 SMS segments and the handlers' 1,200 sns.Publish calls (SMS and topics)
+    usage = Usage(
+        complaints=1000,
+        sms_segments=1500,
+        sns_topic_publishes=200,
+        sns_email_deliveries=150,
+        aws_requests={"sns.Publish": 1200},
+    )
+    cost = cost_per_1000_complaints(usage, prices())
+    # Then SMS cost segments × the DLT price; the publishes are priced as topic publishes and email deliveries only
+    assert cost["sms"] == pytest.approx(1500 * 0.003)
+    assert cost["aws"] == pytest.approx(200 * 5e-7 + 150 * 2e-5)
+    assert cost["unpriced"] == {}
+
+
+def test_aws_requests_at_list_prices_and_unknown_operations_are_listed_unpriced():
+    usage = Usage(
+        complaints=100,
+        aws_requests={
+            "dynamodb.PutItem": 10,
+            "dynamodb.TransactWriteItems": 5,
+            "dynamodb.Query": 20,
+            "dynamodb.DescribeTable": 7,
+            "sqs.SendMessage": 3,
+            "secretsmanager.GetSecretValue": 4,
+            "kinesis.PutRecord": 9,
+        },
+        lambda_invocations=50,
+        pipe_events=30,
+        sqs_lane_requests=60,
+    )
+    cost = cost_per_1000_complaints(usage, prices())
+    run = (
+        10 * 1e-6
+        + 5 * 4 * 1e-6  # a transaction: 4 write units
+        + 20 * 1e-7
+        + 3 * 4e-7
+        + 4 * 5e-6
+        + 50 * 2e-7
+        + 30 * (4e-7 + 1e-6)  # each pipe event: a Pipes request and a custom event
+        + 60 * 4e-7
+    )
+    assert cost["aws"] == pytest.approx(run * 10)
+    assert cost["unpriced"] == {"kinesis.PutRecord": 9}
+
+
+def test_no_complaints_costs_nothing_per_1000_without_dividing_by_zero():
+    cost = cost_per_1000_complaints(Usage(complaints=0, x_posts_read=40), prices())
+    assert cost["total"] == 0.0 and cost["run_total_usd"] == pytest.approx(0.2)
+
+
+def test_the_prices_file_documents_every_price_it_gives():
+    # Given the one prices file
+    data = load_prices(PRICES)
+    # Then every price has a unit, a source and the date it was checked, and the function can use it
+    for section in ("x", "sms", "aws"):
+        for name, entry in data[section].items():
+            if isinstance(entry, dict) and "usd" in entry:
+                assert entry["usd"] > 0 and entry["unit"] and entry["source"] and entry["checked"], name
+    assert data["x"]["post_read"]["usd"] == 0.005 and data["x"]["post_create_with_url"]["usd"] == 0.2
+    cost = cost_per_1000_complaints(Usage(complaints=1, x_posts_read=1, aws_requests={"dynamodb.GetItem": 1}), data)
+    assert cost["x_reads"] == pytest.approx(5.0)
