@@ -9,10 +9,11 @@ One invocation runs the local cloud twice (`seva demo`'s run_demo, a fresh Local
               `--flood` routine complaints (P2/P3 by triage, one citizen each, spread over the district handles,
               published within `--flood-seconds`).
 
-It prints P1 ingested→notified (and tweet→notified, ingested→replied) p50/p95/max of both runs, the ratio of the
-p95s (goal ≤ 1.5) and whether the flood drained completely (nothing lost, everything routed, every officer told,
-every citizen answered, nothing in a DLQ). Exit status 1 when the ratio is above `--max-ratio` or anything was
-left. Latencies are wall seconds, from ground truth (what SNS accepted, what the fake X received).
+It prints P1 ingested→notified (and ingested→routed, tweet→notified, ingested→replied) p50/p95/max of both runs,
+the ratio of the p95s (goal ≤ 1.5) and whether the flood drained completely (nothing lost, everything routed,
+every officer told, every citizen answered, nothing in a DLQ). Exit status 1 when the ratio is above
+`--max-ratio`, anything was left, or either run's demo verdict failed (a notification doubled, …). Latencies are
+wall seconds, from ground truth (what SNS accepted, what the fake X received, the store's timestamps).
 `--quick`: a 300-complaint flood and 8 SOS, for a smoke run (a few minutes less).
 """
 
@@ -31,7 +32,7 @@ sys.path[:0] = [str(ROOT / "functions"), str(ROOT / "infra")]
 from sevalocal.demo import DemoOptions, run_demo  # noqa: E402
 from sevalocal.scenario_gen import flood_then_sos, write_jsonl  # noqa: E402
 
-METRICS = ("ingested_to_notified", "tweet_to_notified", "ingested_to_replied")
+METRICS = ("ingested_to_notified", "ingested_to_routed", "tweet_to_notified", "ingested_to_replied")
 
 
 def p1(report: dict[str, Any]) -> dict[str, dict[str, float]]:
@@ -64,6 +65,7 @@ def run(name: str, records: list[dict[str, Any]], args: argparse.Namespace, work
         quiet=not args.verbose,
         report=report_path,
         officers_act=args.officers,
+        grace_s=args.grace if args.grace is not None else 300 + 0.2 * len(records),
     )
     report, status = run_demo(options)
     report["status"] = status
@@ -82,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gap", type=float, default=30.0, help="scenario seconds from the flood's end to the SOS")
     parser.add_argument("--speed", type=float, default=60.0, help="scenario seconds per wall second (as seva demo)")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--grace", type=float, help="wall seconds allowed to drain after the scenario (default 300 + 0.2 s a tweet)"
+    )
     parser.add_argument("--max-ratio", type=float, default=1.5, help="goal: flood p95 / baseline p95 (default 1.5)")
     parser.add_argument("--quick", action="store_true", help="a 300-complaint flood and 8 SOS")
     parser.add_argument("--officers", action="store_true", help="simulated officers act on their links too")
@@ -131,10 +136,14 @@ def main(argv: list[str] | None = None) -> int:
         if r["complaints"]["by_priority"].get("P1", 0) != args.sos
     ]
     print(f"  drained completely: {'yes' if not left else 'no — ' + '; '.join(left)}")
+    for name, r in (("baseline", baseline), ("flood", flooded)):
+        print(f"  {name} demo verdict: {r['verdict']}")
     print(json.dumps({"baseline_p1": b, "flood_p1": f, "p95_ratio": round(ratio, 3), "left": left + missing_p1}))
-    failed = ratio > args.max_ratio or left or missing_p1
+    verdicts = [f"{name}: {r['verdict']}" for name, r in (("baseline", baseline), ("flood", flooded)) if r["status"]]
+    failed = ratio > args.max_ratio or left or missing_p1 or verdicts
     if failed:
-        print(f"FAILED: {'ratio above goal; ' if ratio > args.max_ratio else ''}{'; '.join(left + missing_p1)}")
+        why = ([f"p95 ratio {ratio:.2f} > {args.max_ratio:g}"] if ratio > args.max_ratio else []) + left + missing_p1
+        print(f"FAILED: {'; '.join(why + verdicts)}")
     return 1 if failed else 0
 
 

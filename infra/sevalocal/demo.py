@@ -278,8 +278,13 @@ class LocalCloud:
         return int(out["Count"])
 
     def dlq_depth(self) -> int:
+        """Messages parked in dead-letter and on-failure queues: every queue but the lanes (the queues an event
+        source mapping reads, whose messages are work still to do, not failures)."""
+        lanes = {q.queue_arn.rsplit(":", 1)[-1] for f in self.deployment.functions for q in f.queues}
         total = 0
         for url in self.deployment.queues.values():
+            if url.rsplit("/", 1)[-1] in lanes:
+                continue
             attrs = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
             total += int(attrs["Attributes"]["ApproximateNumberOfMessages"])
         return total
@@ -596,7 +601,17 @@ def _latencies(
         ingested = _parse_time(item["ingested_at"]["S"])
         tweet_id, ref, priority = item["tweet_id"]["S"], item["reference"]["S"], item["priority"]["S"]
         for key in (priority, "all"):
-            row = rows.setdefault(key, {"tweet_to_notified": [], "ingested_to_notified": [], "ingested_to_replied": []})
+            row = rows.setdefault(
+                key,
+                {
+                    "tweet_to_notified": [],
+                    "ingested_to_notified": [],
+                    "ingested_to_replied": [],
+                    "ingested_to_routed": [],
+                },
+            )
+            if "routed_at" in item:
+                row["ingested_to_routed"].append(_parse_time(item["routed_at"]["S"]) - ingested)
             if ref in first_sent:
                 row["ingested_to_notified"].append(first_sent[ref] - ingested)
                 if tweet_id in published_at:
