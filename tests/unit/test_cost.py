@@ -106,3 +106,54 @@ def test_the_prices_file_documents_every_price_it_gives():
     assert data["x"]["post_read"]["usd"] == 0.005 and data["x"]["post_create_with_url"]["usd"] == 0.2
     cost = cost_per_1000_complaints(Usage(complaints=1, x_posts_read=1, aws_requests={"dynamodb.GetItem": 1}), data)
     assert cost["x_reads"] == pytest.approx(5.0)
+
+
+def test_usage_is_read_from_the_local_clouds_ground_truth():
+    from collections import Counter
+    from types import SimpleNamespace
+
+    from sevalocal.demo import usage
+
+    # Given a run in which SNS accepted a 1-segment SMS, a 2-segment Hindi SMS, an email-topic and an SOS-topic
+    # publish; X returned 30 posts and 2 users; Seva posted a reply and a post with a link; the lanes ran 2
+    # batches of 7 messages and the pipe put 9 events
+    cloud = SimpleNamespace(
+        aws_app=SimpleNamespace(
+            published=[
+                {"phone": "+447700900001", "message": "UP-LKO-2026-000001 P1 assault Lucknow"},
+                {"phone": "+447700900002", "message": "शिकायत " * 20},
+                {"topic": "arn:email", "message": "{}"},
+                {"topic": "arn:sos", "message": "{}"},
+            ],
+            requests=Counter({"dynamodb.PutItem": 3, "sns.Publish": 4}),
+        ),
+        deployment=SimpleNamespace(topics={"OfficerEmailTopic": "arn:email", "SosTopic": "arn:sos"}),
+        emulator=SimpleNamespace(
+            stats=Counter(
+                {
+                    "NotifyFunction.P1Lane.batches": 1,
+                    "NotifyFunction.P1Lane.records": 1,
+                    "NotifyFunction.NormalLane.batches": 1,
+                    "NotifyFunction.NormalLane.records": 6,
+                    "RouteFunction.NewComplaints.batches": 5,
+                    "NotifyFunction.invocations": 2,
+                    "RouteFunction.invocations": 5,
+                    "Pipe.seva-x-lifecycle.events": 9,
+                }
+            )
+        ),
+        fakex=SimpleNamespace(
+            returned=Counter({"posts": 30, "users": 2}),
+            replies=[{"text": "Registered as UP-LKO-2026-000001"}, {"text": "Track it at https://example.org/c/1"}],
+        ),
+    )
+    # When the usage is read
+    used = usage(cloud, complaints=7)  # type: ignore[arg-type]
+    # Then every figure comes from what the fake services saw
+    assert (used.x_posts_read, used.x_users_read) == (30, 2)
+    assert (used.x_posts_created, used.x_posts_created_with_url) == (1, 1)
+    assert used.sms_segments == 1 + 3  # 140 UCS-2 characters: 3 parts of 67
+    assert (used.sns_topic_publishes, used.sns_email_deliveries) == (2, 1)
+    assert used.lambda_invocations == 7 and used.pipe_events == 9
+    assert used.sqs_lane_requests == 7 + 2 * 2  # a send per message, a receive and a delete per batch
+    assert used.aws_requests == {"dynamodb.PutItem": 3, "sns.Publish": 4}

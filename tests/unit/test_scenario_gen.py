@@ -27,3 +27,12 @@ def test_a_burst_is_n_tweets_within_one_minute():
     records = burst(500, seconds=60)
     assert len(records) == 500
     assert max(r["at"] for r in records) <= 60
+
+
+def test_seva_demo_burst_refuses_a_bad_count_or_a_scenario_with_one_line(capsys):
+    from sevalocal.cli import main as seva
+
+    assert seva(["demo", "--burst", "0"]) == 2
+    assert seva(["demo", "--burst", "10", "--scenario", "x.jsonl"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all("--burst" in line for line in err)
