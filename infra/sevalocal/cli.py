@@ -26,6 +26,7 @@ def _demo(args: argparse.Namespace) -> int:
         seed=args.seed,
         report=Path(args.report) if args.report else None,
         quiet=args.quiet,
+        grace_s=args.grace,
     )
     _, status = run_demo(options)
     return status
@@ -136,6 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="seed for reproducible faults")
     demo.add_argument("--report", help="write the JSON report here")
     demo.add_argument("--quiet", action="store_true", help="no progress lines")
+    demo.add_argument(
+        "--grace",
+        type=float,
+        metavar="S",
+        help="wall seconds allowed to drain after the scenario (default 60 + 0.1 a tweet, more with faults)",
+    )
     demo.set_defaults(func=_demo)
     classify = sub.add_parser(
         "classify", help="triage JSON Lines from stdin ({tweet, author, place}) to JSON Lines on stdout"
