@@ -20,7 +20,8 @@ def load_prices(path: str | Path = PRICES) -> dict[str, Any]:
 @dataclass(frozen=True)
 class Usage:
     complaints: int  # complaints routed (given a reference): the denominator
-    x_posts_read: int = 0  # posts returned by search, every query (response queries read Seva's and officers' posts)
+    # posts returned by search, every query (response queries read Seva's and officers' posts), once a UTC day
+    x_posts_read: int = 0
     x_users_read: int = 0  # users returned by user lookups
     x_posts_created: int = 0  # Seva's posts without a URL (replies)
     x_posts_created_with_url: int = 0

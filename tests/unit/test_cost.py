@@ -157,3 +157,32 @@ def test_usage_is_read_from_the_local_clouds_ground_truth():
     assert used.lambda_invocations == 7 and used.pipe_events == 9
     assert used.sqs_lane_requests == 7 + 2 * 2  # a send per message, a receive and a delete per batch
     assert used.aws_requests == {"dynamodb.PutItem": 3, "sns.Publish": 4}
+
+
+def test_the_fake_x_bills_a_post_read_twice_in_a_day_once():
+    from datetime import UTC, datetime
+
+    from sevalocal.fakex import FakeX
+    from werkzeug.test import Client
+
+    # Given 3 searchable posts mentioning a registered handle
+    now = [datetime(2026, 11, 1, 10, 0, tzinfo=UTC).timestamp()]
+    x = FakeX(speed=1.0, clock=lambda: now[0])
+    for i in range(3):
+        author = {"id": "7", "username": "c", "name": "C"}
+        x.publish({"id": 10 + i, "text": f"@agrapolice help {i}"}, author, None, now[0] - 3600)
+    client = Client(x.wsgi)
+    headers = {"Authorization": f"Bearer {x.bearer_token}"}
+
+    def search() -> None:
+        out = client.get("/2/tweets/search/recent?query=@agrapolice&max_results=10", headers=headers)
+        assert out.status_code == 200 and out.json["meta"]["result_count"] == 3
+
+    # When the same search runs twice the same day, then once the next day
+    search()
+    search()
+    assert (x.returned["posts_returned"], x.returned["posts"]) == (6, 3)
+    now[0] += 86400
+    search()
+    # Then every post returned is counted, and billed once a day (X's daily deduplication)
+    assert (x.returned["posts_returned"], x.returned["posts"]) == (9, 6)
