@@ -10,13 +10,14 @@ PIP_FLAGS := --quiet --disable-pip-version-check
 # The browser tests drive Debian's chromium (Playwright, no browser download); Devanagari needs Noto fonts
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup lock browser up demo test test-unit test-integration test-e2e lint format build bench model scenario clean
+.PHONY: help setup lock browser up demo test test-unit test-integration test-e2e lint format build bench bench-flood model scenario clean
 
 help:
 	@echo "make demo   run the bundled scenario end to end on the local cloud"
 	@echo "make up     the web app on the local cloud, playing the bundled scenario (seva up --port 8080)"
 	@echo "make test   lint + unit, integration and end-to-end tests"
 	@echo "make lint   ruff + mypy + cfn-lint + IAM policy test + checkov;  make build   sam build (python3.13);  make bench   benchmarks"
+	@echo "make bench-flood  an SOS after a 1,500-complaint flood vs alone (FLOOD_ARGS=--quick)"
 	@echo "make model  retrain triage's model from tests/data (labelled set and fresh batches)"
 
 # Installs the lock (every transitive dependency pinned, each file checked against its hash).
@@ -92,6 +93,11 @@ bench: setup build
 	$(VENV)/bin/python bench/triage_bench.py
 	$(VENV)/bin/python bench/coldstart_bench.py
 	$(VENV)/bin/python bench/artefact_bench.py
+
+# Not part of `make test` (minutes of CPU): an SOS after 1,500 routine complaints vs alone, one run.
+# FLOOD_ARGS=--quick for a smaller flood.
+bench-flood: setup
+	nice $(VENV)/bin/python bench/flood_bench.py $(FLOOD_ARGS)
 
 model: setup
 	$(VENV)/bin/python infra/tools/train_triage_model.py

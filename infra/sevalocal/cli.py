@@ -17,13 +17,21 @@ def _demo(args: argparse.Namespace) -> int:
     from sevalocal.demo import DemoOptions, run_demo
     from sevalocal.scenario import DEFAULT_SCENARIO, ScenarioError
 
+    scenario = Path(args.scenario) if args.scenario else DEFAULT_SCENARIO
+    if args.burst:
+        import tempfile
+
+        from sevalocal.scenario_gen import burst, write_jsonl
+
+        scenario = write_jsonl(burst(args.burst), Path(tempfile.mkdtemp(prefix="seva-burst-")) / "burst.jsonl")
     options = DemoOptions(
-        scenario=Path(args.scenario) if args.scenario else DEFAULT_SCENARIO,
+        scenario=scenario,
         speed=args.speed,
         faults=args.faults,
         seed=args.seed,
         report=Path(args.report) if args.report else None,
         quiet=args.quiet,
+        grace_s=args.grace,
     )
     try:
         _, status = run_demo(options)
@@ -172,11 +180,23 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="run a scenario end to end on the local cloud", epilog=EXIT_CODES_HELP)
     demo.add_argument("--scenario", help="JSON Lines scenario (default: the bundled one)")
+    demo.add_argument(
+        "--burst",
+        type=int,
+        metavar="N",
+        help="instead of a scenario: N tweets of the usual mix to every registered handle within one minute",
+    )
     demo.add_argument("--speed", type=float, default=60.0, help="scenario seconds per wall second (> 0; default 60)")
     demo.add_argument("--faults", type=float, default=0.0, help="fraction of X/AWS calls and invocations to fail")
     demo.add_argument("--seed", type=int, default=0, help="seed for reproducible faults")
     demo.add_argument("--report", help="write the JSON report here")
     demo.add_argument("--quiet", action="store_true", help="no progress lines")
+    demo.add_argument(
+        "--grace",
+        type=float,
+        metavar="S",
+        help="wall seconds allowed to drain after the scenario (default 60 + 0.1 a tweet, more with faults)",
+    )
     demo.set_defaults(func=_demo)
     up = sub.add_parser(
         "up", help="the local cloud with the web app, playing a scenario, until stopped", epilog=EXIT_CODES_HELP
@@ -221,6 +241,8 @@ def _check(args: argparse.Namespace) -> None:
             raise CliError("--speed must be a number above 0 (scenario seconds per wall second)")
         if args.report and not Path(args.report).resolve().parent.is_dir():
             raise CliError(f"--report {args.report}: no such directory")
+        if getattr(args, "burst", None) is not None and (args.burst < 1 or args.scenario):
+            raise CliError("--burst takes a positive number of tweets, and no --scenario")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,6 +17,7 @@ from typing import Any
 
 from sevalocal.aws import CREDENTIALS, REGION, MotoProcess, infra_client
 from sevalocal.citizens_sim import CitizenSimulator
+from sevalocal.cost import Usage, cost_per_1000_complaints, load_prices
 from sevalocal.emulator import Emulator, InvokeResult
 from sevalocal.fakex import FakeX, ServerThread, UserCredentials, snowflake
 from sevalocal.faults import FaultPlan
@@ -317,8 +318,13 @@ class LocalCloud:
         return int(out["Count"])
 
     def dlq_depth(self) -> int:
+        """Messages parked in dead-letter and on-failure queues: every queue but the lanes (the queues an event
+        source mapping reads, whose messages are work still to do, not failures)."""
+        lanes = {q.queue_arn.rsplit(":", 1)[-1] for f in self.deployment.functions for q in f.queues}
         total = 0
         for url in self.deployment.queues.values():
+            if url.rsplit("/", 1)[-1] in lanes:
+                continue
             attrs = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
             total += int(attrs["Attributes"]["ApproximateNumberOfMessages"])
         return total
@@ -650,6 +656,9 @@ def build_report(
             },
         },
         "aws_requests_per_ingested_tweet": round(sum(cloud.aws_app.requests.values()) / max(1, len(ingested)), 3),
+        "cost_usd_per_1000_complaints": cost_per_1000_complaints(
+            usage(cloud, sum(1 for i in stored if "reference" in i)), load_prices()
+        ),
         "faults_injected": dict(cloud.faults.injected + cloud.aws.injected),
         "functions": dict(sorted(cloud.emulator.stats.items())),
         "speed": cloud.options.speed,
@@ -680,6 +689,32 @@ def figures_report(cloud: LocalCloud) -> dict[str, Any]:
     return {k: v for k, v in summary(rows).items() if not k.endswith("_histogram")}
 
 
+def usage(cloud: LocalCloud, complaints: int) -> Usage:
+    """What the run used, from ground truth: the fake X's reads and posts, what SNS accepted, the handlers' AWS
+    calls, the emulator's invocations, pipe events and lane batches."""
+    from seva.sms import segments
+
+    published = list(cloud.aws_app.published)
+    email_topic = cloud.deployment.topics.get("OfficerEmailTopic")
+    stats = cloud.emulator.stats
+    lanes = {k.rsplit(".", 1)[0] for k in stats if k.endswith(".records")}
+    posts = [r.get("text") or "" for r in cloud.fakex.replies]
+    return Usage(
+        complaints=complaints,
+        x_posts_read=cloud.fakex.returned["posts"],
+        x_users_read=cloud.fakex.returned["users"],
+        x_posts_created=sum(1 for t in posts if "://" not in t),
+        x_posts_created_with_url=sum(1 for t in posts if "://" in t),
+        sms_segments=sum(segments(p["message"]) for p in published if p.get("phone")),
+        sns_topic_publishes=sum(1 for p in published if p.get("topic")),
+        sns_email_deliveries=sum(1 for p in published if email_topic and p.get("topic") == email_topic),
+        aws_requests=dict(cloud.aws_app.requests),
+        lambda_invocations=sum(v for k, v in stats.items() if k.endswith(".invocations")),
+        pipe_events=sum(v for k, v in stats.items() if k.startswith("Pipe.") and k.endswith(".events")),
+        sqs_lane_requests=sum(stats[f"{lane}.records"] + 2 * stats[f"{lane}.batches"] for lane in lanes),
+    )
+
+
 def _latencies(
     stored: list[dict[str, Any]], sent: list[Any], replies: list[dict[str, Any]], published_at: dict[str, float]
 ) -> dict[str, Any]:
@@ -700,7 +735,17 @@ def _latencies(
         ingested = _parse_time(item["ingested_at"]["S"])
         tweet_id, ref, priority = item["tweet_id"]["S"], item["reference"]["S"], item["priority"]["S"]
         for key in (priority, "all"):
-            row = rows.setdefault(key, {"tweet_to_notified": [], "ingested_to_notified": [], "ingested_to_replied": []})
+            row = rows.setdefault(
+                key,
+                {
+                    "tweet_to_notified": [],
+                    "ingested_to_notified": [],
+                    "ingested_to_replied": [],
+                    "ingested_to_routed": [],
+                },
+            )
+            if "routed_at" in item:
+                row["ingested_to_routed"].append(_parse_time(item["routed_at"]["S"]) - ingested)
             if ref in first_sent:
                 row["ingested_to_notified"].append(first_sent[ref] - ingested)
                 if tweet_id in published_at:
@@ -720,6 +765,7 @@ def _latencies(
 def render_summary(report: dict[str, Any]) -> str:
     t, c, n, r = report["tweets"], report["complaints"], report["notifications"], report["replies"]
     lat = report["latency_s"]
+    cost = report["cost_usd_per_1000_complaints"]
     rows = [
         (
             "tweets",
@@ -792,6 +838,11 @@ def render_summary(report: dict[str, Any]) -> str:
                 "  ".join(f"{name.replace('_', ' ')} p50 {v['p50']} p95 {v['p95']}" for name, v in row.items()),
             )
             for priority, row in lat["by_priority"].items()
+        ),
+        (
+            "cost",
+            f"${cost['total']:.2f} per 1,000 complaints (X reads {cost['x_reads']:.2f}, X posts "
+            f"{cost['x_posts']:.2f}, SMS {cost['sms']:.2f}, AWS {cost['aws']:.4f}; prices: infra/data/prices.json)",
         ),
         ("faults", "  ".join(f"{k} {v}" for k, v in sorted(report["faults_injected"].items())) or "none"),
         ("wall", f"{report['wall_s']} s"),

@@ -676,6 +676,7 @@ class QueueMapping:
         self.first_buffered = now
         self.in_flight += 1
         self.stats[f"{self.label}.batches"] += 1
+        self.stats[f"{self.label}.records"] += len(batch)
         self.pool.submit({"Records": batch}, lambda result: self._done(batch, result))
 
     def _done(self, batch: list[dict[str, Any]], result: InvokeResult) -> None:

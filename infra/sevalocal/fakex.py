@@ -205,6 +205,10 @@ class FakeX:
     replies: list[dict[str, Any]] = field(default_factory=list)
     requests: Counter = field(default_factory=Counter)
     refused: Counter = field(default_factory=Counter)  # requests over X's rate limit (answered 429)
+    # What X bills reads by: "posts" (a post returned twice in a UTC day is billed once), "posts_returned" (every
+    # post in every answer), "users" returned
+    returned: Counter = field(default_factory=Counter)
+    _billed_posts: set[tuple[str, str]] = field(default_factory=set)
     request_log: list[dict[str, Any]] = field(default_factory=list)
     keep_request_log: bool = False
     limits: dict[str, tuple[int, int]] = field(default_factory=lambda: dict(LIMITS))
@@ -532,6 +536,12 @@ class FakeX:
         page, rest = hits[:max_results], hits[max_results:]
         meta: dict[str, Any] = {"result_count": len(page)}
         body: dict[str, Any] = {}
+        with self._lock:
+            day = datetime.fromtimestamp(self.clock(), UTC).date().isoformat()
+            billed = {(day, str(p.tweet["id"])) for p in page} - self._billed_posts
+            self._billed_posts |= billed
+            self.returned["posts"] += len(billed)
+            self.returned["posts_returned"] += len(page)
         if page:
             meta["newest_id"], meta["oldest_id"] = page[0].tweet["id"], page[-1].tweet["id"]
             body["data"] = [self._render_tweet(p, args) for p in page]
@@ -637,6 +647,8 @@ class FakeX:
                     ]
                 },
             )
+        with self._lock:
+            self.returned["users"] += 1
         return _json(200, {"data": self._render_user(user, request.args)})
 
     def _create_tweet(self, request: Request, principal: str) -> Response:

@@ -314,6 +314,77 @@ def _flood(rng, count, span, districts, n):  # type: ignore[no-untyped-def]
     ]
 
 
+def _routine_or_sos(text: str, author: dict[str, Any], want_p1: bool) -> bool:
+    """Whether triage reads this tweet as a P1 (``want_p1``) or as a routine (P2/P3) complaint: the flood must
+    hold no P1 and the SOS must all be P1, so the bench measures lanes, not triage."""
+    from seva.triage import default_triager
+
+    result = default_triager().classify({"id": "1", "text": text}, author, None)
+    return bool(result.is_complaint) and (result.priority == "P1") == want_p1
+
+
+def flood_then_sos(
+    flood: int = 1500,
+    sos: int = 20,
+    flood_seconds: float = 60.0,
+    gap_seconds: float = 30.0,
+    start: float = 5.0,
+    seed: int = 2026,
+    handles: list[dict[str, Any]] | None = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A flood of ``flood`` routine complaints (P2/P3 by triage, each from its own citizen, to the district
+    handles) published over ``flood_seconds`` from ``start``, and ``sos`` SOS tweets (P1 by triage, each from
+    its own citizen) published within 10 s from ``gap_seconds`` after the flood's last tweet. Returns (flood,
+    sos): publish both for the flood run, the SOS alone (same times, same ids) for the baseline."""
+    rng = random.Random(seed)
+    handles = handles or _registry()
+    districts = [h for h in handles if h.get("kind") == "district" and h.get("district_code")]
+    routine_pool = [*COMPLAINTS_EN, *COMPLAINTS_HI, *COMPLAINTS_HINGLISH, *FLOOD]
+    sos_pool = [*SOS, FLOOD_SOS]
+
+    def text_for(pool: list[str], n: int, want_p1: bool) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        for _ in range(200):
+            handle = rng.choice(districts)
+            place = rng.choice(PLACES.get(handle["district_code"]) or [handle["district"]])
+            author = {"id": str(1_800_000_000 + n), "username": f"citizen_{n}", "name": f"Citizen {n}"}
+            text = rng.choice(pool).format(h="@" + handle["username"], place=place, n=n)
+            if _routine_or_sos(text, author, want_p1):
+                return text, author, handle
+        raise ValueError("no template gives the wanted priority")  # the lexicon changed: fix the templates
+
+    flood_out = []
+    for i in range(flood):
+        text, author, _ = text_for(routine_pool, i, False)
+        record = _tweet(start + flood_seconds * i / max(1, flood), i, text, author)
+        if any("\u0900" <= ch <= "\u097f" for ch in text):
+            record["tweet"]["lang"] = "hi"
+        flood_out.append(record)
+    sos_at = start + flood_seconds + gap_seconds
+    sos_out = []
+    for j in range(sos):
+        text, author, _ = text_for(sos_pool, flood + j, True)
+        record = _tweet(sos_at + 10.0 * j / max(1, sos), flood + j, text, author)
+        if any("\u0900" <= ch <= "\u097f" for ch in text):
+            record["tweet"]["lang"] = "hi"
+        sos_out.append(record)
+    return flood_out, sos_out
+
+
+def burst(tweets: int = 3000, seconds: float = 60.0, seed: int = 3000) -> list[dict[str, Any]]:
+    """A burst: ``tweets`` tweets of the usual mix (complaints, SOS, noise, threads, retweets, the handles' own
+    tweets) spread over every registered handle and published within ``seconds`` (a minute: between two
+    polls of the old one-minute schedule)."""
+    return generate(tweets, seconds / 60.0, seed, all_handles=True)
+
+
+def write_jsonl(records: list[dict[str, Any]], path: str | Path) -> Path:
+    path = Path(path)
+    with open(path, "w", encoding="utf-8") as fh:
+        for record in sorted(records, key=lambda r: r["at"]):
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tweets", type=int, default=160)

@@ -21,6 +21,7 @@ REPORT_KEYS = {
     "dlq",
     "x_requests",
     "aws_requests",
+    "cost_usd_per_1000_complaints",
     "latency_s",
     "wall_s",
     "verdict",
