@@ -227,6 +227,13 @@ class Router:
         refs = [r for r in complaint.tweet.get("referenced_tweets") or [] if isinstance(r, dict)]
         if refs and not any(r.get("type") == "replied_to" for r in refs):
             return None  # a quote, not a reply in the thread
+        answered = self._answered_complaint(complaint)
+        if answered is not None and answered.author_id == complaint.author_id:
+            # a reply to Seva's (or an officer's) post in the thread of one of the citizen's complaints: that one
+            if answered.status == Status.CLOSED and not citizen_verdict(complaint.text).reopen:
+                return None
+            if answered.status in FOLLOWABLE | {Status.CLOSED}:
+                return answered
         candidates = [
             c
             for c in self.repo.in_conversation(conversation, complaint.author_id)
@@ -254,6 +261,14 @@ class Router:
         citizen = Actor(ActorKind.CITIZEN, child.author_id or "?")
         self.repo.write([change, attach], actor=citizen, via=Channel.X, now=now, outbox=[])
         return RouteOutcome(child.tweet_id, "ATTACHED", parent.reference, parent_tweet_id=parent.tweet_id)
+
+    def _answered_complaint(self, post: Complaint) -> Complaint | None:
+        """The complaint whose thread post (a police reply, kept attached to it) this post replies to."""
+        target_id = replied_to(post.tweet)
+        target = self.repo.get(target_id) if target_id and target_id != post.tweet_id else None
+        if target is None or not target.parent_tweet_id or target.author_id == post.author_id:
+            return None
+        return self.repo.get(target.parent_tweet_id)
 
     def _follow_up(self, child: Complaint, parent: Complaint, now: datetime) -> RouteOutcome:
         """Triage the follow-up on its own: it may raise the priority, name or change the district, add a place

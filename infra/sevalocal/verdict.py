@@ -402,7 +402,8 @@ def judge_escalations(
                                 "seen": [(o[0], o[1]) for o in observed],
                             }
                         )
-                    elif stop > (got[0][2] or 0) + tolerance_s:
+                    elif stop >= end:  # still overdue when the clocks stopped: the level must have been told
+                        # (one acted on meanwhile may be skipped: notify tells no one a resolved complaint is late)
                         messages_missing += sum(1 for o in got[0][3] if (o, reference) not in told)
                 elif at > stop_late + tolerance_s and got:
                     wrong += 1

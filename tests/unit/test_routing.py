@@ -392,3 +392,19 @@ def test_a_closed_complaint_reopens_on_not_resolved_and_anything_else_is_a_new_t
     store.put(received("705", "@lucknowpolice still not resolved, nothing happened", "9", "701", replied_to="701"))
     router.route("705")
     assert store.get("701").status == Status.REOPENED
+
+
+def test_an_answer_to_the_resolution_reply_closes_the_complaint_that_reply_was_about(setup):
+    # Given a citizen with two complaints in one conversation (the first was closed when the second came), the
+    # second resolved, and Seva's reply to it kept with it
+    store, router, clock = setup
+    first = complaint("801", status=Status.ROUTED, author="9", conversation="801")
+    second = complaint("802", status=Status.RESOLVED, author="9", conversation="801", resolved_at=clock.now)
+    seva_reply = complaint("803", status=Status.ATTACHED, author="lucknowpolice", conversation="801")
+    store.put(first, second, seva_reply.__class__(**{**seva_reply.__dict__, "parent_tweet_id": "802"}))
+    # When the citizen answers that reply "thank you 5"
+    store.put(received("804", "@lucknowpolice thank you 5", "9", "801", replied_to="803"))
+    router.route("804")
+    # Then the complaint the reply was about is closed; the other is untouched
+    assert store.get("802").status == Status.CLOSED and store.get("802").satisfaction == 5
+    assert store.get("801").status == Status.ROUTED
