@@ -71,8 +71,13 @@ class ClockService:
         def one(tweet_id: str) -> str:
             if time_left() < 5:
                 return "deferred"
-            complaint = self.store.get(tweet_id)
-            return self.tick(complaint, now) if complaint is not None else "gone"
+            try:
+                complaint = self.store.get(tweet_id)
+                return self.tick(complaint, now) if complaint is not None else "gone"
+            except TransitionRefused:
+                return "raced"
+            except Exception:  # one complaint's failure (throttling, a timeout) never holds the others back:
+                return "failed"  # its clock stays in the index and is tried again next minute
 
         if self.workers > 1 and len(due) > 1:
             with ThreadPoolExecutor(max_workers=self.workers) as pool:

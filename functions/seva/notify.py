@@ -24,7 +24,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from seva.districts import Districts
-from seva.lifecycle import Action, Actor, Channel, Complaint, Event, Priority
+from seva.lifecycle import Action, Actor, Channel, Complaint, Event, Priority, Status
 from seva.messages import short_ist
 from seva.officers import Officer, mailbox_key, masked
 from seva.sms import Registry, complaint_sms, escalation_sms, followup_sms, reopened_sms
@@ -199,13 +199,17 @@ class Notifier:
         earlier_officers: list[Officer] | None = None,
     ) -> list[Delivery]:
         """What this event calls for (pure, given the ledger's record of who has the complaint)."""
-        if not complaint.is_open or complaint.reference is None or complaint.priority is None:
-            return []  # closed, noise or gone: nothing to tell
+        if complaint.reference is None or complaint.priority is None or complaint.status == Status.NOISE:
+            return []  # noise or gone: nothing to tell
         priority = complaint.priority
         category = str(complaint.category or "other")
         recipients = [o for o in officers if o.receives(priority, category)]
         if event.action in ANNOUNCE:
+            # Told even if an officer already acted on it (through an escalation's link, say): the district's
+            # record that it was told, and what the officers need to follow what their colleague did
             return self._complaint(complaint, recipients)
+        if not complaint.is_open:
+            return []  # resolved or closed since: no one is told it is late or changed
         if event.action == Action.ESCALATE:
             # the level's officers the clock chose (seva.clocks), each once for this escalation
             chosen = set(event.details.get("to") or [])

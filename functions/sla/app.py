@@ -15,7 +15,12 @@ from seva.settings import SlaSettings
 logger = Logger()
 metrics = Metrics()
 
-METRICS = {"escalated": "SlaBreached", "chain_exhausted": "SlaChainExhausted", "closed": "AutoClosed"}
+METRICS = {
+    "escalated": "SlaBreached",
+    "chain_exhausted": "SlaChainExhausted",
+    "closed": "AutoClosed",
+    "failed": "SlaClockFailed",
+}
 
 
 @metrics.log_metrics
@@ -29,6 +34,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     for outcome, metric in METRICS.items():
         if done.get(outcome):
             metrics.add_metric(name=metric, unit=MetricUnit.Count, value=done[outcome])
+    if done.get("failed"):
+        logger.warning("some clocks failed; they stay due and are tried again next minute", extra=done)
     if done.get("chain_exhausted"):
         logger.error("an overdue complaint has nobody left to escalate to", extra={"count": done["chain_exhausted"]})
     logger.info("clocks done", extra=done)

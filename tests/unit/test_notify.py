@@ -353,3 +353,18 @@ def test_a_reopened_complaint_tells_its_officers_with_the_new_deadline():
         registry.template("reopened", "en").matches(b) or registry.template("reopened", "hi").matches(b) for b in bodies
     )
     assert not [k for k, _, _ in sender.sent if k == "sos"]  # the SOS topic heard it once, at routing
+
+
+def test_a_complaint_an_officer_resolved_before_its_announcement_still_reaches_its_officers():
+    # Given a complaint resolved (through an escalation's link) before the ROUTE event reached notify
+    from seva.lifecycle import Status
+
+    c = complaint(priority=Priority.P2, status=Status.RESOLVED)
+    sender = Sender()
+    # When the ROUTE event is delivered
+    notify(notifier(sender), c)
+    # Then its officers are still told (the district's record), but an escalation for it would tell no one
+    assert sorted(k for k, _, _ in sender.sent) == ["email", "sms"]
+    late = Sender()
+    notify(notifier(late), c, event=routed(c, "x", Action.ESCALATE, stage="acknowledge", level=2, to=["lko-sp"]))
+    assert late.sent == []

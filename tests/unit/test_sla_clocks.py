@@ -206,3 +206,23 @@ def test_a_run_short_of_time_leaves_the_rest_for_the_next_minute():
     left = iter([30.0, 2.0, 2.0])
     assert service.run(lambda: next(left)) == {"escalated": 1, "deferred": 2}
     assert service.run() == {"escalated": 2}
+
+
+def test_one_complaint_failing_never_holds_the_others_back():
+    # Given three overdue complaints, the store failing on the second one
+    store, clock, service = setup(*(complaint(str(1001 + n), priority=Priority.P3) for n in range(3)))
+    clock.advance(days=3, seconds=1)
+    real_get = store.get
+
+    def flaky(tweet_id):
+        if tweet_id == "1002":
+            raise ConnectionError("throttled")
+        return real_get(tweet_id)
+
+    store.get = flaky  # type: ignore[method-assign]
+    # When the clocks run
+    assert service.run() == {"escalated": 2, "failed": 1}
+    # Then the two others are escalated, and the failed one next minute
+    store.get = real_get  # type: ignore[method-assign]
+    clock.advance(minutes=1)
+    assert service.run() == {"escalated": 1}
