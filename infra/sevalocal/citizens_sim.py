@@ -43,11 +43,13 @@ class CitizenSimulator:
         self,
         replies: Callable[[], list[dict[str, Any]]],
         author_of: Callable[[str], str | None],
-        post: Callable[[str, str, str], str | None],
+        post: Callable[..., str | None],
         speed: float,
         behaviour: CitizenBehaviour | None = None,
+        author_id_of: Callable[[str], str | None] = lambda tweet_id: None,
     ):
         self.replies, self.author_of, self.post, self.speed = replies, author_of, post, speed
+        self.author_id_of = author_id_of
         self.behaviour = behaviour or CitizenBehaviour()
         self.answers: list[Answer] = []
         self.errors: list[str] = []
@@ -106,7 +108,12 @@ class CitizenSimulator:
         for at, complaint, reply_id, text, rating, kind in due:
             author = self.author_of(complaint)
             handle = self.author_of(reply_id)
-            post_id = self.post(author, f"@{handle} {text}", reply_id) if author and handle else None
+            # as the complaint's own author (by id: two accounts may share a name in a scenario)
+            post_id = (
+                self.post(author, f"@{handle} {text}", reply_id, self.author_id_of(complaint))
+                if author and handle
+                else None
+            )
             self.answers.append(Answer(complaint, kind, rating, post_id, time.time()))
             with self._lock:
                 self._planned.remove((at, complaint, reply_id, text, rating, kind))

@@ -273,6 +273,10 @@ class LocalCloud:
         found = self.fakex.tweets.get(int(tweet_id)) if tweet_id.isdigit() else None
         return str(found.author["username"]) if found is not None else None
 
+    def author_id_of(self, tweet_id: str) -> str | None:
+        found = self.fakex.tweets.get(int(tweet_id)) if tweet_id.isdigit() else None
+        return str(found.author["id"]) if found is not None else None
+
     def sla_policy(self) -> Any:
         """The SLA policy the functions run with (the deployed parameters, in real minutes)."""
         from seva.sla import SlaPolicy
@@ -420,7 +424,11 @@ def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
         citizens = None
         if options.officers_act:
             citizens = CitizenSimulator(
-                lambda: list(cloud.fakex.replies), cloud.author_of, cloud.fakex.post_from_app, options.speed
+                lambda: list(cloud.fakex.replies),
+                cloud.author_of,
+                cloud.fakex.post_from_app,
+                options.speed,
+                author_id_of=cloud.author_id_of,
             ).start()
         cloud.citizens = citizens
         state: dict[str, Any] = {"next_check": 0.0, "next_print": 60.0, "check_cost": 0.0}

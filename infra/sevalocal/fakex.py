@@ -260,11 +260,12 @@ class FakeX:
             )
             self._next_id = max(self._next_id, int(tweet["id"]) + 1)
 
-    def post_from_app(self, username: str, text: str, reply_to: str) -> str | None:
+    def post_from_app(self, username: str, text: str, reply_to: str, user_id: str | None = None) -> str | None:
         """A person posts a reply in the X app (not through the API): searchable like any post, and not one of
         the API's replies (``replies``). None when the handle or the post does not exist."""
         with self._lock:
-            user = next((u for u in self.users.values() if u["username"].lower() == username.lower()), None)
+            user = self.users.get(user_id) if user_id else None  # usernames need not be unique in a scenario
+            user = user or next((u for u in self.users.values() if u["username"].lower() == username.lower()), None)
             target = self.tweets.get(int(reply_to)) if reply_to.isdigit() else None
             if user is None or target is None:
                 return None
