@@ -73,7 +73,9 @@ class ClockService:
                 return "deferred"
             try:
                 complaint = self.store.get(tweet_id)
-                return self.tick(complaint, now) if complaint is not None else "gone"
+                # the event's time is taken after the read: a change written meanwhile (an officer acknowledging)
+                # is earlier than this one in the audit trail, as it was in fact
+                return self.tick(complaint, max(now, self.now())) if complaint is not None else "gone"
             except TransitionRefused:
                 return "raced"
             except Exception:  # one complaint's failure (throttling, a timeout) never holds the others back:
