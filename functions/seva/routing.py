@@ -115,24 +115,28 @@ class Router:
     def route(self, tweet_id: Any) -> RouteOutcome:
         if not isinstance(tweet_id, str) or not tweet_id.isdigit():
             raise BadRecord(f"complaint image without a valid tweet_id: {str(tweet_id)[:40]!r}")
-        # The image says RECEIVED even on redelivery: the table says whether it was already handled.
-        complaint = self.repo.get(tweet_id)
-        if complaint is None or complaint.status != Status.RECEIVED:
-            return RouteOutcome(tweet_id, "SKIPPED")
-        now = self.now()
-        try:
-            first = original_id(complaint.tweet)
-            original = self.repo.get(first) if first else None
-            if original is not None:
-                return self._edit(complaint, original, now)
-            if self.is_police(complaint.author_username or ""):
-                return self._police_reply(complaint, now)
-            parent = self._thread_parent(complaint)
-            if parent is not None:
-                return self._follow_up(complaint, parent, now)
-            return self._triage(complaint, now)
-        except TransitionRefused:
-            return RouteOutcome(tweet_id, "SKIPPED")  # a concurrent delivery won
+        for _ in range(3):
+            # The image says RECEIVED even on redelivery: the table says whether it was already handled.
+            complaint = self.repo.get(tweet_id)
+            if complaint is None or complaint.status != Status.RECEIVED:
+                return RouteOutcome(tweet_id, "SKIPPED")
+            now = self.now()
+            try:
+                first = original_id(complaint.tweet)
+                original = self.repo.get(first) if first else None
+                if original is not None:
+                    return self._edit(complaint, original, now)
+                if self.is_police(complaint.author_username or ""):
+                    return self._police_reply(complaint, now)
+                parent = self._thread_parent(complaint)
+                if parent is not None:
+                    return self._follow_up(complaint, parent, now)
+                return self._triage(complaint, now)
+            except TransitionRefused:
+                # a concurrent delivery won (the tweet is handled: skipped above), or the complaint this tweet
+                # follows up changed meanwhile (an officer, a clock): read both again and decide again
+                continue
+        raise TransitionRefused(Action.ROUTE, Status.RECEIVED, "kept changing while being routed; retried later")
 
     def _triage(self, complaint: Complaint, now: datetime) -> RouteOutcome:
         triage = self.classify(complaint.tweet, complaint.author, complaint.place)

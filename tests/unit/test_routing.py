@@ -94,7 +94,9 @@ def test_a_concurrent_route_wins_and_this_one_is_skipped(setup):
     original_write = store.write
 
     def racing_write(changes, **kw):
-        store.items["103"] = store.items["103"].__class__(**{**store.items["103"].__dict__, "version": 7})
+        # another delivery of the same record routed it in the meantime
+        won = {**store.items["103"].__dict__, "version": 7, "status": Status.ROUTED}
+        store.items["103"] = store.items["103"].__class__(**won)
         return original_write(changes, **kw)
 
     store.write = racing_write
@@ -408,3 +410,25 @@ def test_an_answer_to_the_resolution_reply_closes_the_complaint_that_reply_was_a
     # Then the complaint the reply was about is closed; the other is untouched
     assert store.get("802").status == Status.CLOSED and store.get("802").satisfaction == 5
     assert store.get("801").status == Status.ROUTED
+
+
+def test_a_follow_up_whose_complaint_changes_meanwhile_is_routed_on_a_second_look(setup):
+    # Given a citizen's routed complaint, and a follow-up whose first write loses to an officer's change of it
+    store, router, _ = setup
+    store.put(received("901", "@lucknowpolice my bike was stolen in Aliganj", author="5"))
+    router.route("901")
+    store.put(received("902", "@lucknowpolice it was a red Splendor, please hurry", "5", "901", replied_to="901"))
+    real_write, calls = store.write, []
+
+    def officer_first(changes, **kw):
+        if not calls:
+            calls.append(1)
+            parent = store.get("901")
+            store.put(parent.__class__(**{**parent.__dict__, "version": parent.version + 1}))  # the officer's change
+        return real_write(changes, **kw)
+
+    store.write = officer_first  # type: ignore[method-assign]
+    # When the follow-up is routed
+    outcome = router.route("902")
+    # Then it is attached on the second look, never left RECEIVED
+    assert outcome.status == "ATTACHED" and store.get("902").status == Status.ATTACHED
