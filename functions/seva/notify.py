@@ -533,7 +533,8 @@ class NotifyService:
                 earlier = self.directory.for_district("HQ")  # it was in the state cell's queue
         officers = self.officers(complaint)
         if event.action == Action.ESCALATE and complaint.district_key != "HQ":
-            officers = [*officers, *self.directory.for_district("HQ")]  # the chain ends at the state cell
+            # the chain ends at the state cell (already in the list when the district has no one: once each)
+            officers = list({o.officer_id: o for o in [*officers, *self.directory.for_district("HQ")]}.values())
         try:
             results = self.notifier.notify(event, complaint, officers, follow_up, earlier)
         except NotificationsPending as pending:

@@ -368,3 +368,18 @@ def test_a_complaint_an_officer_resolved_before_its_announcement_still_reaches_i
     late = Sender()
     notify(notifier(late), c, event=routed(c, "x", Action.ESCALATE, stage="acknowledge", level=2, to=["lko-sp"]))
     assert late.sent == []
+
+
+def test_an_escalation_of_a_district_with_no_officers_tells_the_state_cell_once():
+    # Given a P1 in a district with no one in the directory (the state cell stands in), escalated to the state cell
+    c = complaint(priority=Priority.P1, district_code=118)
+    event = routed(c, "esc9", Action.ESCALATE, stage="acknowledge", level=3, to=["hq"])
+    sender, store = Sender(), Complaints()
+    store.put(c)
+    service = NotifyService(store, Directory(), notifier(sender), FailureQueue())
+    # When it is delivered
+    results = service.handle(event)
+    # Then the state cell's SMS is one delivery, not one per list it is on (two claims of one key in one
+    # invocation lean on the ledger's read of its own write)
+    assert [to for kind, to, _ in sender.sent if kind == "sms"] == ["+447700900003"]
+    assert [(r.officer_id, r.channel) for r in results] == [("hq", "sms")]
