@@ -54,7 +54,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> Any:
         return process_partial_response(
             event=event, record_handler=partial(_reply, desk), processor=processor, context=context
         )
-    outcomes = desk.sweep(settings.sweep_batch)  # EventBridge schedule
+    outcomes = desk.sweep(settings.sweep_batch, Invocation.time_left)  # EventBridge schedule
     for outcome in outcomes:
         _log(outcome)
     return {"retried": len(outcomes)}

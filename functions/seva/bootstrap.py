@@ -131,6 +131,11 @@ class Invocation:
         cls.deadline = time.time() + remaining_ms / 1000
 
     @classmethod
+    def time_left(cls) -> float:
+        """Seconds until the running invocation's deadline (a long time when no handler set one)."""
+        return cls.deadline - time.time() if cls.deadline else 900.0
+
+    @classmethod
     def lease_until(cls, margin: float) -> Callable[[], float]:
         """A claim is held until the claiming invocation's deadline: it cannot be sending after that."""
         return lambda: (cls.deadline or time.time() + 900) + margin
@@ -167,6 +172,7 @@ def notify_service(
             districts=load_districts(),
             now=utcnow,
             lease_until=Invocation.lease_until(settings.lease_margin_seconds),
+            time_left=Invocation.time_left,
             sms_per_author_per_hour=settings.sms_per_author_per_hour,
             pause=time.sleep,
             link=link,

@@ -183,6 +183,10 @@ class Notifier:
     districts: Districts
     now: Callable[[], datetime]
     lease_until: Callable[[], float]  # the invocation's deadline (epoch seconds), plus a margin
+    time_left: Callable[[], float] = lambda: float("inf")  # seconds until the invocation's deadline
+    delivery_seconds: float = 5.0
+    """The time one delivery may take (claim, publish with the SDK's retries, record). None starts with less
+    left: a timeout must never cut one between SNS accepting it and the ledger recording it (a double SMS)."""
     link: Callable[[Complaint, Officer], str] = lambda c, o: tweet_link(c, o)
     """The officer's one-tap action link for a complaint (signed, expiring, theirs alone)."""
     sms_per_author_per_hour: int = 5
@@ -328,6 +332,8 @@ class Notifier:
         def result(outcome: Outcome, message_id: str | None = None, error: str | None = None) -> DeliveryResult:
             return DeliveryResult(delivery.officer_id, delivery.channel, delivery.purpose, outcome, message_id, error)
 
+        if self.time_left() < self.delivery_seconds:
+            return result(Outcome.RETRY, error="deferred: the invocation is near its deadline")
         now = self.now()
         claim = self.ledger.claim(complaint.tweet_id, delivery.key, self.lease_until(), now)
         if claim.claim == Claim.SENT:
@@ -359,9 +365,10 @@ class Notifier:
             try:
                 return delivery.send()
             except SendFailed as exc:
-                if exc.final or attempt == self.send_attempts - 1:
-                    raise
-                self.pause(0.2 * 2**attempt)
+                wait = 0.2 * 2**attempt
+                if exc.final or attempt == self.send_attempts - 1 or self.time_left() < wait + self.delivery_seconds:
+                    raise  # the claim is released and SQS retries the event (in a new invocation's time)
+                self.pause(wait)
         raise AssertionError("unreachable")
 
     def _district_name(self, complaint: Complaint, language: str) -> str:

@@ -253,11 +253,16 @@ class ReplyDesk:
             return None
         return self._report(complaint, self.replier.reply(complaint, kind))
 
-    def sweep(self, limit: int) -> list[ReplyOutcome]:
+    def sweep(
+        self, limit: int, time_left: Callable[[], float] = lambda: float("inf"), reply_seconds: float = 8.0
+    ) -> list[ReplyOutcome]:
         """Retry the replies whose time has come, P1 first. One that raises is pushed back with backoff and
-        never blocks the others."""
+        never blocks the others; none is started with less than ``reply_seconds`` left in the invocation (the
+        rest stay due for the next sweep, a minute later)."""
         outcomes = []
         for tweet_id, kind in self.pending.due(self.replier.now(), limit):
+            if time_left() < reply_seconds:
+                break
             complaint = self.complaints.get(tweet_id)
             if complaint is None:
                 self.pending.clear_pending(tweet_id, kind)

@@ -177,11 +177,13 @@ class Worker:
             self._restart()
         elif result is None and time.time() > self.current.deadline:
             self.stats[f"{self.spec.logical_id}.timeouts"] += 1
-            self.faults.record("timeout")
+            self.faults.record(f"timeout {self.spec.logical_id}")
             result = InvokeResult(ok=False, error_type="Sandbox.Timedout", error_message="Task timed out")
             self._restart()
         if result is not None:
             result.duration_s = result.duration_s or (time.time() - self.current.started)
+            longest = f"{self.spec.logical_id}.longest_ms"  # how close invocations come to the timeout
+            self.stats[longest] = max(self.stats[longest], int(result.duration_s * 1000))
         return result
 
     def close(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -291,11 +292,13 @@ class Sender:
 
     fail: dict[int, Exception] = field(default_factory=dict)  # send number -> error raised instead of sending
     crash_after: int | None = None  # the process dies right after SNS accepted this send
+    on_send: Callable[[], None] = lambda: None  # e.g. a clock advancing: the time a publish takes
     sent: list[tuple[str, str, str]] = field(default_factory=list)
     calls: int = 0
 
     def _send(self, kind: str, to: str, body: str) -> str:
         self.calls += 1
+        self.on_send()
         if self.calls in self.fail:
             raise self.fail[self.calls]
         self.sent.append((kind, to, body))

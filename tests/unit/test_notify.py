@@ -172,6 +172,39 @@ def test_a_crash_after_sns_accepted_is_retried_only_once_the_lease_has_passed(cr
     assert doubled <= {(crashing.sent[-1][0], crashing.sent[-1][1])}
 
 
+def test_no_delivery_starts_too_close_to_the_invocations_deadline():
+    # Given an invocation with time for two deliveries (each is given 5 s: claim, publish, record)
+    clock, ledger, c = Clock(), Leases(), complaint(priority=Priority.P1)
+    deadline = clock().timestamp() + 10.5
+    sender = Sender(on_send=lambda: clock.advance(seconds=3))
+    n = replace(notifier(sender, ledger, clock=clock), time_left=lambda: deadline - clock().timestamp())
+    # When the event is handled
+    with pytest.raises(NotificationsPending) as pending:
+        notify(n, c)
+    # Then two messages went and the rest were never claimed (a timeout cannot cut one after SNS accepted it)
+    assert len(sender.sent) == 2
+    assert [r.outcome for r in pending.value.results].count(Outcome.RETRY) == 3
+    # And the redelivered event, in a new invocation, sends exactly the rest at once (no lease to wait out)
+    again = Sender()
+    notify(notifier(again, ledger, clock=clock), c)
+    assert len(again.sent) == 3
+    assert {(k, to) for k, to, _ in sender.sent}.isdisjoint({(k, to) for k, to, _ in again.sent})
+
+
+def test_a_failed_send_is_not_tried_again_without_time_for_it():
+    # Given SNS failing once, with just the time one delivery needs left in the invocation
+    clock, ledger, c = Clock(), Leases(), complaint(priority=Priority.P2)
+    deadline = clock().timestamp() + 5.1
+    flaky = Sender(fail={1: throttled()})
+    n = replace(notifier(flaky, ledger, clock=clock, attempts=3), time_left=lambda: deadline - clock().timestamp())
+    # When the event is handled
+    with pytest.raises(NotificationsPending) as pending:
+        notify(n, c)
+    # Then the failed SMS waits for the redelivery instead of a retry at the deadline; the email still went
+    assert [r.outcome for r in pending.value.results] == [Outcome.RETRY, Outcome.SENT]
+    assert flaky.calls == 2
+
+
 def test_an_sms_body_off_its_registered_template_is_refused_and_never_sent():
     # Given a filling step that (by a bug) produces a body the operator never registered
     class Tampered(type(load_templates().templates["complaint_en"])):

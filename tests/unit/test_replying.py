@@ -243,6 +243,27 @@ def test_the_sweep_goes_on_past_an_item_that_raises_and_pushes_it_back():
     assert [k for k, _ in desk.pending.due(clock(), 10)] == []
 
 
+def test_the_sweep_starts_no_reply_without_time_to_finish_it():
+    # Given three due replies and an invocation with time for two (each post takes 5 s here)
+    repo, clock, store = Repo(), Clock(), Complaints()
+    store.put(complaint("1"), complaint("2"), complaint("3"))
+    for tweet_id in ("1", "2", "3"):
+        repo.pending(store.get(tweet_id), "ack", clock(), 0, "429")
+
+    class Slow(FakeX):
+        def post_reply(self, handle, text, in_reply_to):
+            clock.advance(seconds=5)
+            return super().post_reply(handle, text, in_reply_to)
+
+    x, deadline = Slow(), clock().timestamp() + 17
+    desk = ReplyDesk(replier(x, repo, clock=clock), store, repo, FailureQueue())
+    # When the sweep runs
+    outcomes = desk.sweep(limit=10, time_left=lambda: deadline - clock().timestamp(), reply_seconds=8)
+    # Then two are answered and the third is still due for the next sweep, untouched
+    assert [o.status for o in outcomes] == [REPLIED, REPLIED]
+    assert [k for k, _ in desk.pending.due(clock(), 10)] == ["3"]
+
+
 def test_p1_replies_come_first_in_the_sweep():
     repo, clock = Repo(), Clock()
     repo.pending(complaint("1", priority=Priority.P3), "ack", clock() - timedelta(minutes=5), 0, "429")

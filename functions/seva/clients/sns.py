@@ -22,9 +22,12 @@ class SnsSender:
         import boto3
         from botocore.config import Config
 
-        # Standard retry mode: exponential backoff with jitter on throttling and 5xx, 3 attempts
+        # Standard retry mode: exponential backoff with jitter on throttling and 5xx. Short timeouts (a publish
+        # takes milliseconds): a hung call must fail well inside the time the notifier reserves for a delivery
         self.client = boto3.client(
-            "sns", region_name=region, config=Config(retries={"mode": "standard", "max_attempts": 3})
+            "sns",
+            region_name=region,
+            config=Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "max_attempts": 2}),
         )
         self.email_topic_arn = email_topic_arn
         self.sos_topic_arn = sos_topic_arn
