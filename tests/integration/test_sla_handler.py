@@ -55,7 +55,7 @@ def test_an_overdue_p1_is_escalated_once_per_level_by_concurrent_invocations(sta
     route(stream.inserts())
     routed = item(stack, "9101")
     due = datetime.fromisoformat(routed["ack_due_at"]["S"].replace("+0000", "+00:00"))
-    assert routed["clock_key"]["S"] == "SLA"
+    assert routed["clock_key"]["S"] == "SLA#P1"
     # When four invocations run at once a second before the deadline, then at it, then twice more at it
     assert all(r == {} for r in run_clocks(due - timedelta(seconds=1), 4))
     at_due = run_clocks(due + timedelta(seconds=1), 4)
@@ -122,3 +122,34 @@ def test_an_acknowledged_complaint_not_resolved_in_time_is_escalated_for_the_res
     run_clocks(resolve_due + timedelta(seconds=1), 2)
     # Then the resolve stage is escalated (level 1 has nobody in Lucknow: the SP's level, 2)
     assert [(e["stage"], e["level"]) for e in escalations(stack, "9103")] == [("resolve", 2)]
+
+
+def test_due_clocks_come_p1_first_however_many_routine_ones_are_older(stack, sla_env):
+    import boto3
+    from seva.dal.complaints import DynamoComplaints
+
+    stream = Stream(stack)
+    # Given three routine complaints whose clocks fell due an hour ago, and a P1 due a minute ago
+    for tweet_id, text in [
+        ("9111", "@lucknowpolice street light not working in Aliganj"),
+        ("9112", "@lucknowpolice noise from a wedding band in Gomti Nagar every night"),
+        ("9113", "@lucknowpolice my bike was stolen in Aliganj"),
+        ("9114", "@lucknowpolice bachao, firing in Hazratganj"),
+    ]:
+        store(stack, tweet_id, text)
+    route(stream.inserts())
+    now = datetime.now(UTC) + timedelta(days=1)
+    table = boto3.resource("dynamodb", region_name="ap-south-1").Table(stack.tables["ComplaintsTable"])
+    for tweet_id in ("9111", "9112", "9113", "9114"):
+        ago = timedelta(minutes=1) if tweet_id == "9114" else timedelta(hours=1)
+        table.update_item(
+            Key={"tweet_id": tweet_id},
+            UpdateExpression="SET clock_due_at = :at",
+            ExpressionAttributeValues={":at": (now - ago).strftime("%Y-%m-%dT%H:%M:%S.%f+0000")},
+        )
+    assert item(stack, "9114")["priority"]["S"] == "P1"
+    assert {item(stack, i)["priority"]["S"] for i in ("9111", "9112", "9113")} == {"P2", "P3"}
+    # When the clock function asks for the due clocks, with room for two
+    due = DynamoComplaints(stack.tables["ComplaintsTable"], stack.tables["AuditTable"], "ap-south-1").due(now, 2)
+    # Then the P1 is first
+    assert due[0] == "9114"

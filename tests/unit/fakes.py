@@ -189,9 +189,13 @@ class Complaints:
         return self.items[complaint.tweet_id], event
 
     def due(self, now: datetime, limit: int = 500) -> list[str]:
-        """As the due-time index answers: every complaint whose running clock fires by now."""
-        due = [(clock.due_at, c.tweet_id) for c in self.items.values() if (clock := self.sla.next_clock(c))]
-        return [tweet_id for at, tweet_id in sorted(due) if at <= now][:limit]
+        """As the due-time index answers: every complaint whose running clock fires by now, P1 first."""
+        due = [
+            (str(c.priority), clock.due_at, c.tweet_id)
+            for c in self.items.values()
+            if (clock := self.sla.next_clock(c))
+        ]
+        return [tweet_id for _, at, tweet_id in sorted(due) if at <= now][:limit]
 
     def get_many(self, tweet_ids: list[str]) -> list[Complaint]:
         return [self.items[i] for i in tweet_ids if i in self.items]

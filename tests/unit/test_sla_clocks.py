@@ -226,3 +226,18 @@ def test_one_complaint_failing_never_holds_the_others_back():
     store.get = real_get  # type: ignore[method-assign]
     clock.advance(minutes=1)
     assert service.run() == {"escalated": 1}
+
+
+def test_a_p1_is_escalated_first_when_a_run_has_time_for_only_a_few():
+    # Given twenty routine complaints overdue for an hour and a P1 overdue by a minute
+    routine = [complaint(str(2000 + i), priority=Priority.P3) for i in range(20)]
+    store, clock, service = setup(*routine)
+    clock.advance(hours=6)
+    store.put(complaint("1001", priority=Priority.P1, tweeted=clock() - P1_ACK - timedelta(minutes=1)))
+    service.workers = 1
+    # When the run has time for three complaints only
+    budget = iter([60, 60, 60])
+    done = service.run(time_left=lambda: next(budget, 0))
+    # Then the P1 was one of them; the rest wait for the next minute
+    assert escalations(store, "1001") != []
+    assert done["deferred"] == 18

@@ -43,7 +43,15 @@ from seva.retention import Retention
 from seva.sla import DEFAULT_POLICY, SlaPolicy
 from seva.tweets import TweetEnvelope, full_text, minimal_author, parse_created_at
 
-CLOCK_KEY = "SLA"  # one partition of the due-time index: a few thousand running clocks, read once a minute
+# The due-time index has a partition per priority, read P1 first: however many routine clocks fall due in a
+# minute, no P1 waits behind them (a few thousand running clocks, read once a minute)
+CLOCK_PRIORITIES = ("P1", "P2", "P3")
+LEGACY_CLOCK_KEY = "SLA"  # the one partition of releases before 2026-12 (read last until its clocks have moved)
+
+
+def clock_key(priority: Any) -> str:
+    return f"SLA#{priority or 'P3'}"
+
 
 # Fields a transition may set on the complaint (whatever else it is asked to set is a bug)
 SETTABLE = frozenset(
@@ -346,7 +354,7 @@ class DynamoComplaints:
                 value = expiry[complaint.tweet_id]
                 actions.append(m.expires_at.set(value) if value else m.expires_at.remove())
             if clock is not None:
-                actions += [m.clock_key.set(CLOCK_KEY), m.clock_due_at.set(clock.due_at)]
+                actions += [m.clock_key.set(clock_key(after.priority)), m.clock_due_at.set(clock.due_at)]
             elif complaint.status in OPEN or complaint.status == Status.RESOLVED:
                 actions += [m.clock_key.remove(), m.clock_due_at.remove()]
             if after.status in OPEN:
@@ -392,15 +400,19 @@ class DynamoComplaints:
         return [i.tweet_id for i in found][:MAX_FOLLOWERS]
 
     def due(self, now: datetime, limit: int = 500) -> list[str]:
-        """Complaints whose clock is due (the sparse due-time index; eventually consistent: read each again)."""
-        m = self.model
-        return [i.tweet_id for i in m.by_clock.query(CLOCK_KEY, m.clock_due_at <= now, limit=limit)]
+        """Complaints whose clock is due, P1 first, then by due time (the sparse due-time index; eventually
+        consistent: read each again)."""
+        m, found = self.model, list[str]()
+        for key in (*map(clock_key, CLOCK_PRIORITIES), LEGACY_CLOCK_KEY):
+            if len(found) < limit:
+                found += [i.tweet_id for i in m.by_clock.query(key, m.clock_due_at <= now, limit=limit - len(found))]
+        return found
 
     def retime(self, complaint: Complaint) -> None:
         """Put the index entry right for the complaint as read (a clock written by an older version)."""
         m, clock = self.model, self.sla.next_clock(complaint)
         actions: list[Any] = (
-            [m.clock_key.set(CLOCK_KEY), m.clock_due_at.set(clock.due_at)]
+            [m.clock_key.set(clock_key(complaint.priority)), m.clock_due_at.set(clock.due_at)]
             if clock
             else [m.clock_key.remove(), m.clock_due_at.remove()]
         )
