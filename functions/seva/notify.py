@@ -215,6 +215,8 @@ class Notifier:
         if not complaint.is_open:
             return []  # resolved or closed since: no one is told it is late or changed
         if event.action == Action.ESCALATE:
+            if not _still_overdue(complaint, event):
+                return []  # acknowledged, reassigned or reopened since: nobody is told of a deadline that moved
             # the level's officers the clock chose (seva.clocks), each once for this escalation
             chosen = set(event.details.get("to") or [])
             return self._alert(complaint, event, [o for o in officers if o.officer_id in chosen], "escalation")
@@ -464,6 +466,22 @@ class Notifier:
 
 class OffTemplate(Exception):
     pass
+
+
+def _still_overdue(complaint: Complaint, event: Event) -> bool:
+    """An escalation still stands when its stage is still running, in the same district, at its level or
+    above. An acknowledgement, a reassignment or a reopening restarts the clock (level 0): an escalation
+    delivered after one (a retried message) would tell of a deadline that no longer holds, in the words of the
+    complaint as it is now — the same SMS the restarted clock's own escalation sends when its time comes."""
+    from seva.sla import SlaPolicy
+
+    stage = SlaPolicy.stage_of(complaint.status)
+    return (
+        stage is not None
+        and str(stage) == str(event.details.get("stage") or "acknowledge")
+        and complaint.district_code == event.district_code
+        and complaint.escalation_level >= int(event.details.get("level") or 0)
+    )
 
 
 def _delivered(complaint: Complaint, delivery: Delivery, message_id: str, at: datetime) -> Event:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from seva.districts import load_districts
-from seva.lifecycle import Action, Actor, Channel, Event, Priority
+from seva.lifecycle import Action, Actor, Channel, Event, Priority, Status
 from seva.notify import NotificationsPending, Notifier, NotifyService, Outcome, SendFailed, admit
 from seva.officers import Officer, masked, normalise_phone
 from seva.sms import load_templates, segments
@@ -358,7 +358,7 @@ def test_sms_recipients_must_be_indian_mobiles(phone):
 
 def test_an_escalation_reaches_exactly_the_officers_the_clock_chose_once_in_their_language():
     # Given a P1 escalated to the state cell (HQ), whose directory is passed along with the district's
-    c = complaint(priority=Priority.P1)
+    c = complaint(priority=Priority.P1, escalation_level=3)
     event = routed(c, "esc1", Action.ESCALATE, stage="acknowledge", level=3, to=["hq", "lko-sp"])
     people = [*Directory().for_district("162"), *Directory().for_district("HQ")]
     sender, ledger = Sender(), Leases()
@@ -405,7 +405,7 @@ def test_a_complaint_an_officer_resolved_before_its_announcement_still_reaches_i
 
 def test_an_escalation_of_a_district_with_no_officers_tells_the_state_cell_once():
     # Given a P1 in a district with no one in the directory (the state cell stands in), escalated to the state cell
-    c = complaint(priority=Priority.P1, district_code=118)
+    c = complaint(priority=Priority.P1, district_code=118, escalation_level=3)
     event = routed(c, "esc9", Action.ESCALATE, stage="acknowledge", level=3, to=["hq"])
     sender, store = Sender(), Complaints()
     store.put(c)
@@ -416,3 +416,34 @@ def test_an_escalation_of_a_district_with_no_officers_tells_the_state_cell_once(
     # invocation lean on the ledger's read of its own write)
     assert [to for kind, to, _ in sender.sent if kind == "sms"] == ["+447700900003"]
     assert [(r.officer_id, r.channel) for r in results] == [("hq", "sms")]
+
+
+@pytest.mark.parametrize("since", ["reassigned", "acknowledged", "reopened"])
+def test_an_escalation_delivered_after_its_clock_restarted_tells_nobody(since):
+    # Given a P1 escalated to the state cell at level 3, and then — before its message was delivered (a retry) —
+    # reassigned to the state cell with a new deadline, or acknowledged, or resolved and reopened
+    c = complaint(priority=Priority.P1, escalation_level=3)
+    event = routed(c, "esc1", Action.ESCALATE, stage="acknowledge", level=3, to=["hq"])
+    now = {
+        "reassigned": replace(
+            c, district_code=None, district=None, escalation_level=0, ack_due_at=NOW + timedelta(minutes=40)
+        ),
+        "acknowledged": replace(c, status=Status.ACKNOWLEDGED, escalation_level=0),
+        "reopened": replace(c, status=Status.REOPENED, escalation_level=0),
+    }[since]
+    sender, store = Sender(), Complaints()
+    store.put(now)
+    # When the old escalation is delivered
+    results = NotifyService(store, Directory(), notifier(sender), FailureQueue()).handle(event)
+    # Then nobody is told of a deadline that no longer holds (the restarted clock escalates on its own, once)
+    assert sender.sent == [] and results == []
+
+
+def test_a_later_escalation_still_tells_the_levels_below_it_that_were_not_yet_told():
+    # Given a level-2 escalation delivered after the level-3 one was written (the clock moved on meanwhile)
+    c = complaint(priority=Priority.P1, escalation_level=3)
+    event = routed(c, "esc1", Action.ESCALATE, stage="acknowledge", level=2, to=["lko-sp"])
+    sender = Sender()
+    # When it is delivered, the SP is told all the same
+    notify(notifier(sender), c, Directory().for_district("162"), event)
+    assert [to for kind, to, _ in sender.sent if kind == "sms"] == ["+447700900002"]
