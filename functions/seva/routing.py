@@ -120,15 +120,19 @@ class Router:
             complaint = self.repo.get(tweet_id)
             if complaint is None or complaint.status != Status.RECEIVED:
                 return RouteOutcome(tweet_id, "SKIPPED")
-            now = self.now()
             try:
                 first = original_id(complaint.tweet)
                 original = self.repo.get(first) if first else None
+                police = original is None and self.is_police(complaint.author_username or "")
+                answered = self._answered(complaint) if police else None
+                parent = self._thread_parent(complaint) if original is None and not police else None
+                # The time is taken after every read: a change written meanwhile (a concurrent route of the
+                # parent, an officer) stays earlier than this one in the audit trail, as it was in fact
+                now = self.now()
                 if original is not None:
                     return self._edit(complaint, original, now)
-                if self.is_police(complaint.author_username or ""):
-                    return self._police_reply(complaint, now)
-                parent = self._thread_parent(complaint)
+                if police:
+                    return self._police_reply(complaint, answered, now)
                 if parent is not None:
                     return self._follow_up(complaint, parent, now)
                 return self._triage(complaint, now)
@@ -184,11 +188,10 @@ class Router:
             "resolve_due_at": self.sla.due(Stage.RESOLVE, priority, now),
         }
 
-    def _police_reply(self, post: Complaint, now: datetime) -> RouteOutcome:
+    def _police_reply(self, post: Complaint, target: Complaint | None, now: datetime) -> RouteOutcome:
         """A police handle answered in a thread by hand: the complaint's first response (time-stamped when the
         post was made), so officers who work in the X app are measured too. Seva's own replies are kept with
-        the complaint and measure nothing."""
-        target = self._answered(post)
+        the complaint and measure nothing. ``target``: the complaint it answers (``_answered``)."""
         if target is None:
             # not about a complaint Seva holds: kept, out of the review queue
             change = Change(post, Action.MARK_NOISE, {"is_complaint": False, "needs_review": None}, {"police": True})

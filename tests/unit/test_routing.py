@@ -432,3 +432,26 @@ def test_a_follow_up_whose_complaint_changes_meanwhile_is_routed_on_a_second_loo
     outcome = router.route("902")
     # Then it is attached on the second look, never left RECEIVED
     assert outcome.status == "ATTACHED" and store.get("902").status == Status.ATTACHED
+
+
+def test_a_follow_up_routed_while_its_complaint_is_being_routed_comes_after_it_in_the_trail(setup):
+    # Given a complaint and the citizen's follow-up in its thread, both just received
+    store, router, clock = setup
+    store.put(received("101", "@lucknowpolice my bike was stolen in Aliganj"))
+    store.put(received("102", "@lucknowpolice it was a red Pulsar", conversation="101", replied_to="101"))
+    read_thread = store.in_conversation
+
+    def while_the_complaint_is_routed(conversation, author):
+        # another invocation routes the complaint while this one is looking for the follow-up's thread
+        clock.advance(seconds=1)
+        router.route("101")
+        clock.advance(seconds=1)
+        return read_thread(conversation, author)
+
+    store.in_conversation = while_the_complaint_is_routed
+    # When the follow-up is routed
+    assert router.route("102").status == "ATTACHED"
+    # Then, in time order, the complaint's trail is its route and then the follow-up (each state from the last)
+    trail = sorted(store.trail("101"), key=lambda e: e.at)
+    assert [e.action for e in trail] == [Action.ROUTE, Action.FOLLOW_UP]
+    assert trail[1].from_status == trail[0].to_status
