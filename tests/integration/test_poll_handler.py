@@ -184,17 +184,27 @@ def test_an_8_day_outage_resumes_from_the_edge_of_recent_search_with_a_recorded_
 
 @pytest.mark.parametrize(
     ("answer", "stopped"),
-    [("usage_cap", "usage_capped"), (401, "x_credentials"), (403, "x_credentials")],
+    [(["usage_cap"], "usage_capped"), ([401, 401], "x_credentials"), ([403], "x_credentials")],
 )
 def test_limits_of_the_whole_app_are_states_and_later_cycles_make_no_request(
     poll_env, stack, publish, fake_x, answer, stopped
 ):
     publish.tweet("@agrapolice theft")
-    fake_x.scripted = [answer]
+    fake_x.scripted = list(answer)
     assert invoke_poll(publish)["stopped"] == stopped
     before = fake_x.requests[SEARCH]
     assert invoke_poll(publish)["stopped"] == stopped  # remembered: no request until it may lift
     assert fake_x.requests[SEARCH] == before
+
+
+def test_one_stray_401_is_tried_again_and_searching_goes_on(poll_env, stack, publish, fake_x):
+    # Given X answering 401 once (then the token works again)
+    tweet = publish.tweet("@agrapolice theft")
+    fake_x.scripted = [401]
+    # When the poller runs
+    report = invoke_poll(publish)
+    # Then the search was tried again at once: no credentials pause, the tweet is stored
+    assert report["stopped"] is None and tweet in stored_ids(stack)
 
 
 def test_x_refusing_a_cursor_with_400_reanchors_it(poll_env, stack, publish, fake_x):

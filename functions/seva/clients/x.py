@@ -57,8 +57,9 @@ def _header_int(response: Any, name: str) -> int | None:
 
 class XSearch:
     """Recent search with every X answer mapped to what the poll cycle does about it: 429 → RateLimited (or
-    UsageCapped), 401/403 → CredentialsRejected, a 400 about the cursor → CursorTooOld, another 400 → BadQuery,
-    5xx/network and a 200 that is not a page → bounded retries, then XUnavailable / MalformedAnswer."""
+    UsageCapped), 403 or a second 401 in a row → CredentialsRejected, a 400 about the cursor → CursorTooOld,
+    another 400 → BadQuery, 5xx/network and a 200 that is not a page → bounded retries, then XUnavailable /
+    MalformedAnswer."""
 
     def __init__(
         self,
@@ -121,7 +122,14 @@ class XSearch:
                 if "usagecap" in _detail(exc).replace(" ", "") or "usage-capped" in _detail(exc):
                     raise UsageCapped(_detail(exc)) from exc
                 raise RateLimited(_header_int(exc.response, "x-rate-limit-reset")) from exc
-            except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
+            except tweepy.Unauthorized as exc:
+                # Tried once more at once: a token that is really wrong or revoked fails again, while one stray
+                # 401 must not stop every search for the credentials pause (minutes in which an SOS goes unread)
+                if attempt >= 1:
+                    raise CredentialsRejected(_detail(exc)) from exc
+                self.sleep(self.retry_base_seconds)
+                continue
+            except tweepy.Forbidden as exc:
                 raise CredentialsRejected(_detail(exc)) from exc
             except tweepy.BadRequest as exc:
                 cursor_words = ("since_id", "until_id", "start_time")
