@@ -177,7 +177,9 @@ def test_no_delivery_starts_too_close_to_the_invocations_deadline():
     clock, ledger, c = Clock(), Leases(), complaint(priority=Priority.P1)
     deadline = clock().timestamp() + 10.5
     sender = Sender(on_send=lambda: clock.advance(seconds=3))
-    n = replace(notifier(sender, ledger, clock=clock), time_left=lambda: deadline - clock().timestamp())
+    n = replace(
+        notifier(sender, ledger, clock=clock), time_left=lambda: deadline - clock().timestamp(), delivery_seconds=5
+    )
     # When the event is handled
     with pytest.raises(NotificationsPending) as pending:
         notify(n, c)
@@ -196,7 +198,11 @@ def test_a_failed_send_is_not_tried_again_without_time_for_it():
     clock, ledger, c = Clock(), Leases(), complaint(priority=Priority.P2)
     deadline = clock().timestamp() + 5.1
     flaky = Sender(fail={1: throttled()})
-    n = replace(notifier(flaky, ledger, clock=clock, attempts=3), time_left=lambda: deadline - clock().timestamp())
+    n = replace(
+        notifier(flaky, ledger, clock=clock, attempts=3),
+        time_left=lambda: deadline - clock().timestamp(),
+        delivery_seconds=5,
+    )
     # When the event is handled
     with pytest.raises(NotificationsPending) as pending:
         notify(n, c)
