@@ -34,6 +34,7 @@ from sevalocal.verdict import (
     judge_lifecycle,
     judge_notifications,
     judge_replies,
+    settle_unknown_outcomes,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -572,7 +573,8 @@ def build_report(
     references = Counter(i["reference"]["S"] for i in stored if "reference" in i)
     busy = [c for c in poll_cycles if c > 0]
     latency = _latencies(stored, verdict["sent"], list(cloud.fakex.replies), published_at)
-    audit, taken = cloud.audit(), (cloud.simulator.taken if cloud.simulator else [])
+    audit = cloud.audit()
+    taken = settle_unknown_outcomes(cloud.simulator.taken if cloud.simulator else [], audit)
     policy, tolerance = cloud.sla_policy(), 3 * 60 / cloud.speed + 5
     end = cloud.clocks_stopped_at or time.time()
     closing = judge_closing(

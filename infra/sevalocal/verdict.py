@@ -225,6 +225,33 @@ _AFTER = {"acknowledge": "ACKNOWLEDGED", "on_the_way": "ON_THE_WAY", "resolve": 
 _ACTION = {"acknowledge": "ACKNOWLEDGE", "on_the_way": "ON_THE_WAY", "resolve": "RESOLVE", "reassign": "REASSIGN"}
 
 
+def settle_unknown_outcomes(taken: list[Any], audit: list[dict[str, Any]], slack_s: float = 1.0) -> list[Any]:
+    """Officers' requests whose answer was lost (no answer, or a 5xx: the API may have acted before it failed,
+    as any HTTP API may) took effect exactly when the trail holds that officer's event for that action, written
+    while the request was out; such a request counts as accepted, answered when its event was written. Nothing
+    the officers did not ask for is taken from the trail."""
+    from dataclasses import replace
+
+    def s(item: dict[str, Any], key: str) -> str | None:
+        value = item.get(key)
+        return value.get("S") if isinstance(value, dict) else None
+
+    written: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+    for e in audit:
+        if s(e, "via") == "link" and s(e, "at"):
+            at = datetime.strptime(str(s(e, "at")), "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+            written[(s(e, "complaint_id") or "", s(e, "action") or "", s(e, "actor_id") or "")].append(at)
+    settled = []
+    for t in taken:
+        if (t.status == 0 or t.status >= 500) and t.action in _ACTION:
+            times = written.get((t.tweet_id, _ACTION[t.action], t.officer_id), [])
+            hit = next((at for at in times if (t.sent_at or t.at) - slack_s <= at <= t.at + slack_s), None)
+            if hit is not None:
+                t = replace(t, status=200, at=max(hit, t.sent_at or hit))
+        settled.append(t)
+    return settled
+
+
 def judge_lifecycle(
     stored: list[dict[str, Any]],
     audit: list[dict[str, Any]],
@@ -442,6 +469,14 @@ def _fires(policy: Any, priority: str, district: str, team: dict[str, set[str]])
         current = level
 
 
+def _closed_before_read(auto: list[dict[str, Any]], answer: Any, read: dict[str | None, float]) -> bool:
+    """The clock closed the complaint before the citizen's answer was read from X (it was posted in time, but a
+    post reaches Seva only when it is polled): nothing could have acted on it earlier."""
+    ingested = read.get(answer.post_id)
+    times = [datetime.strptime(str(e["at"]["S"]), "%Y-%m-%dT%H:%M:%S.%f%z").timestamp() for e in auto]
+    return bool(times) and (ingested is None or min(times) <= ingested)
+
+
 def judge_closing(
     stored: list[dict[str, Any]],
     audit: list[dict[str, Any]],
@@ -478,6 +513,7 @@ def judge_closing(
         elif t.status == 200 and t.action in _AFTER and t.tweet_id in resolved_at:
             del resolved_at[t.tweet_id]  # acted on again (reassigned): not the last word
     answered = {a.tweet_id: a for a in answers if a.post_id}
+    read = {s(i, "tweet_id"): when(s(i, "ingested_at")) for i in stored if s(i, "ingested_at")}
     wrong: list[dict[str, Any]] = []
     allowed: dict[str, set[str]] = {}
     ratings = []
@@ -499,6 +535,12 @@ def judge_closing(
             ]
             if len(hits) != 1 or s(hits[0], "via") != "x" or s(hits[0], "actor_kind") != "citizen":
                 wrong.append({"id": tweet_id, "expected": "reopen by the citizen", "found": len(hits)})
+            if answer.at < at:
+                answer = None  # an officer resolved it again after the citizen's "not resolved": judged anew
+        if answer is not None and answer.kind == "close" and _closed_before_read(found("CLOSE", "auto"), answer, read):
+            allowed[tweet_id] = {"CLOSED"}  # the clock closed it before Seva could read the thanks (ingest lag)
+        elif answer is not None and answer.kind == "reopen":
+            pass  # judged above: reopened, and nothing after it
         elif answer is not None and answer.at > at + auto_close_s - tolerance_s:
             allowed[tweet_id] = {"CLOSED"}  # thanked once the objection period was (nearly) over: closed either way
         elif answer is not None:
@@ -512,7 +554,8 @@ def judge_closing(
                 ratings.append(answer.rating)
         else:
             due = at + auto_close_s
-            auto = found("CLOSE", "auto")
+            # the clock's closings of this resolution (a closing before a reopening belongs to the earlier one)
+            auto = [e for e in found("CLOSE", "auto") if when(s(e, "at")) >= at - tolerance_s]
             if due < end - tolerance_s:
                 allowed[tweet_id] = {"CLOSED"}
                 if len(auto) != 1:
