@@ -184,7 +184,7 @@ class Notifier:
     now: Callable[[], datetime]
     lease_until: Callable[[], float]  # the invocation's deadline (epoch seconds), plus a margin
     time_left: Callable[[], float] = lambda: float("inf")  # seconds until the invocation's deadline
-    delivery_seconds: float = 10.0
+    delivery_seconds: float = 20.0
     """The time one delivery may take (claim, publish with the SDK's retries, record). None starts with less
     left: a timeout must never cut one between SNS accepting it and the ledger recording it (a double SMS)."""
     link: Callable[[Complaint, Officer], str] = lambda c, o: tweet_link(c, o)

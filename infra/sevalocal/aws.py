@@ -69,12 +69,13 @@ class AwsMiddleware:
                 return self._error(service, throttle, start_response)
         if service == "sqs" and operation == "ReceiveMessage":
             return self.app(environ, start_response)
+        arrived = time.time()
         with self._serial:
             if service == "sns" and operation == "Publish":
-                return list(self._recording_publish(environ, start_response))
+                return list(self._recording_publish(environ, start_response, arrived))
             return list(self.app(environ, start_response))
 
-    def _recording_publish(self, environ, start_response):  # type: ignore[no-untyped-def]
+    def _recording_publish(self, environ, start_response, arrived: float):  # type: ignore[no-untyped-def]
         """Keep what SNS accepted: ground truth for notifications (phone/topic, body, attributes)."""
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
@@ -102,6 +103,9 @@ class AwsMiddleware:
                         "subject": form.get("Subject"),
                         "attributes": attributes,
                         "at": time.time(),
+                        # how long the caller waited (requests queue for moto): one that outlasts the SDK's read
+                        # timeout was given up on by its sender, and may be sent again
+                        "waited_s": round(time.time() - arrived, 3),
                     }
                 )
         return result

@@ -369,9 +369,11 @@ class Judge:
         }
         documented = crash_window_keys(self.cloud.emulator.crash_notes, by_request)
         statuses = Counter(i.get("status", {}).get("S") for i in stored)
+        notifications = judge_notifications(stored, self.cloud.officers, sent, self.sms_limit, documented)
+        notifications["slowest_publish_s"] = max((float(p.get("waited_s") or 0) for p in published), default=0.0)
         return {
             "unrouted": statuses.get("RECEIVED", 0),
-            "notifications": judge_notifications(stored, self.cloud.officers, sent, self.sms_limit, documented),
+            "notifications": notifications,
             "replies": judge_replies(stored, list(self.cloud.fakex.replies)),
             "sent": sent,
         }

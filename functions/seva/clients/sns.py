@@ -22,13 +22,13 @@ class SnsSender:
         import boto3
         from botocore.config import Config
 
-        # Standard retry mode: backoff with jitter on throttling and 5xx; the notifier tries again itself. The
-        # timeouts bound a hung call inside the time the notifier reserves for a delivery (10 s), yet are long
-        # enough that a slow answer is waited for: a publish given up on may have been accepted (a double SMS)
+        # No SDK retries: the notifier tries again itself, each time only with the time for it. The timeouts
+        # bound a hung call inside the time the notifier reserves for a delivery (20 s), and are long enough that
+        # a slow answer is waited for: a publish given up on may yet be accepted (an SMS sent twice)
         self.client = boto3.client(
             "sns",
             region_name=region,
-            config=Config(connect_timeout=2, read_timeout=7, retries={"mode": "standard", "max_attempts": 1}),
+            config=Config(connect_timeout=3, read_timeout=15, retries={"mode": "standard", "max_attempts": 1}),
         )
         self.email_topic_arn = email_topic_arn
         self.sos_topic_arn = sos_topic_arn
