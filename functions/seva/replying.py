@@ -133,7 +133,7 @@ class Replier:
     now: Callable[[], datetime]
     lease_until: Callable[[], float]
     max_attempts: int = 5
-    retry_base: timedelta = timedelta(minutes=1)  # after a 5xx: 2, 4, … of these
+    retry_base: timedelta = timedelta(minutes=1)  # after a 5xx: 2, 4, … of these, at most 30 (X outages last hours)
     rate_wait: timedelta = timedelta(minutes=15)  # after a 429 without a reset time: X's window
     credentials_wait: timedelta = timedelta(minutes=10)  # after a 401/403 about credentials
 
@@ -219,7 +219,8 @@ class Replier:
         return ReplyOutcome(complaint.tweet_id, kind, PENDING, reason=reason)
 
     def retry_later(self, complaint: Complaint, kind: str, tries: int, reason: str) -> ReplyOutcome:
-        return self._later(complaint, kind, self.now() + self.retry_base * 2**tries, tries, reason)
+        wait = self.retry_base * min(2**tries, 30)
+        return self._later(complaint, kind, self.now() + wait, tries, reason)
 
 
 class ComplaintReader(Protocol):

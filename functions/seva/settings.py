@@ -139,7 +139,8 @@ class ReplySettings(_Settings):
     user_window_seconds: float = Field(default=900, gt=0)
     app_post_limit: int = Field(default=10_000, ge=1)
     app_window_seconds: float = Field(default=86_400, gt=0)
-    max_reply_attempts: int = Field(default=5, ge=1)
+    max_reply_attempts: int = Field(default=12, ge=1)
+    """Tries before a reply is FAILED (failure queue): backoff 2, 4, … 30 minutes, so X may be down 4 hours."""
     reply_retry_base_seconds: float = Field(default=60, gt=0)
     reply_failure_queue_url: str | None = None
     sweep_batch: int = Field(default=150, ge=1)

@@ -294,3 +294,26 @@ def test_a_p1_reply_may_use_the_reserve_routine_replies_leave():
 
 def test_no_registered_handle_means_it_cannot_reply():
     assert replier(FakeX()).reply(complaint(handles=("stranger",)), "ack").status == NOT_ALLOWED
+
+
+def test_an_x_outage_of_three_hours_still_ends_in_the_reply():
+    # Given X answering 503 to every post for three hours, and the default number of tries
+    from seva.settings import ReplySettings
+
+    repo, clock = Repo(), Clock()
+    outage_ends = clock() + timedelta(hours=3)
+
+    class Down(FakeX):
+        def post_reply(self, handle, text, in_reply_to):
+            if clock() < outage_ends:
+                raise PostUnavailable("503 Service Unavailable")
+            return super().post_reply(handle, text, in_reply_to)
+
+    x, attempts = Down(), ReplySettings.model_fields["max_reply_attempts"].default
+    # When the sweep retries it each time it is due
+    outcome = replier(x, repo, clock=clock, max_attempts=attempts).reply(complaint(), "ack")
+    while outcome.status == PENDING:
+        clock.advance(seconds=(repo.pending_at[("1001", "ack")] - clock()).total_seconds())
+        outcome = replier(x, repo, clock=clock, max_attempts=attempts).reply(complaint(), "ack")
+    # Then the citizen is answered once X is back, never given up on meanwhile
+    assert outcome.status == REPLIED and len(x.posted) == 1
