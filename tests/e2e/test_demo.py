@@ -39,7 +39,7 @@ def test_bundled_demo_ingests_routes_notifies_and_answers_every_complaint(tmp_pa
     status = seva(["demo", "--report", str(tmp_path / "report.json")])
     report = json.loads((tmp_path / "report.json").read_text())
     # Then it exits 0 with nothing lost and nothing doubled, from ground truth
-    assert status == 0
+    assert status == 0, _why(report)
     assert set(report) >= REPORT_KEYS
     tweets = report["tweets"]
     assert tweets["published"] == 184 and tweets["matching"] > 100
@@ -119,7 +119,7 @@ def test_demo_with_faults_loses_nothing_doubles_nothing_and_tells_every_officer(
         )
     )
     # Then it exits 0: nothing lost or doubled, every delivery the directory calls for was accepted by SNS
-    assert status == 0, report["verdict"]
+    assert status == 0, _why(report)
     assert report["tweets"]["lost"] == 0 and report["tweets"]["ingested"] == report["tweets"]["matching"]
     assert report["complaints"]["duplicates"] == report["complaints"]["duplicate_references"] == 0
     n, r = report["notifications"], report["replies"]
@@ -212,3 +212,20 @@ def test_a_poison_record_goes_to_the_on_failure_queue_without_blocking_the_shard
     finally:
         os.environ.pop("AWS_ENDPOINT_URL", None)
         cloud.close()
+
+
+def _why(report: dict) -> str:
+    """What a failing demo's report says about it (the report file is gone with the CI machine)."""
+    n, lc = report["notifications"], report.get("lifecycle") or {}
+    keep = {
+        "verdict": report["verdict"],
+        "waiting_on": report.get("waiting_on"),
+        "duplicate_sample": n.get("duplicate_sample"),
+        "missing_detail": n.get("missing_detail"),
+        "slowest_publish_s": n.get("slowest_publish_s"),
+        "unanswered": report["replies"].get("unanswered_detail"),
+        "faults": report.get("faults_injected"),
+        "longest_ms": {k: v for k, v in report.get("functions", {}).items() if "longest" in k or "timeouts" in k},
+        "lifecycle_wrong": {k: lc.get(k) for k in lc if k.endswith("_sample") and lc.get(k)},
+    }
+    return json.dumps(keep, ensure_ascii=False, default=str)[:6000]
