@@ -76,3 +76,21 @@ def test_thanks_read_only_after_the_clock_closed_the_complaint_is_no_fault_of_th
         judge_closing(stored, trail, [], taken, answers, auto_close_s=60, end=T0 + 400, tolerance_s=5)["closing_wrong"]
         == 1
     )
+
+
+def test_a_crash_right_after_a_long_hindi_email_was_accepted_is_the_documented_window():
+    from urllib.parse import urlencode
+
+    from sevalocal.runtime import _request_note
+    from sevalocal.verdict import crash_window_keys
+
+    # Given a Hindi email (percent-encoded, far longer than 4,000 characters) whose publish was the last request
+    # of an invocation that then crashed
+    message = "शिकायत UP-LKO-2026-000001: मेरी बाइक चोरी हो गई " * 40
+    body = urlencode({"Action": "Publish", "TopicArn": "arn:email", "Message": message}).encode()
+    assert len(body) > 4000
+    note = {"crashing_after": _request_note("POST", "/", body)}
+    # When the demo looks for the crash window
+    keys = crash_window_keys([note], {("arn:email", message): "lko-sp|email|UP-LKO-2026-000001|complaint"})
+    # Then the message is recognised (its second copy is the documented window, not a fault)
+    assert keys == {"lko-sp|email|UP-LKO-2026-000001|complaint"}
