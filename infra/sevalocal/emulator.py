@@ -654,10 +654,14 @@ class QueueMapping:
         the function's timeout guarantees in AWS."""
         return int(2 * self.spec.timeout_s + 10)
 
-    def _retry_visibility(self) -> int:
-        """After a failure: the queue's visibility timeout in scenario time — but never before the failed
-        invocation's deadline has passed (its claims are held until then, in real time)."""
-        return max(1, round(self.visibility_s / self.speed), int(self.spec.timeout_s + 6))
+    def _retry_visibility(self, result: InvokeResult) -> int:
+        """After a failure: the queue's visibility timeout in scenario time. After a crash or a timeout, never
+        before the dead invocation's deadline has passed (its claims are held until then, in real time); an
+        invocation that returned its failures holds nothing, and its records come back in scenario time."""
+        scenario = max(2, round(self.visibility_s / self.speed))
+        if result.crashed or result.error_type == "Sandbox.Timedout":
+            return max(scenario, int(self.spec.timeout_s + 6))
+        return scenario
 
     def pump(self) -> None:
         now = time.time()
@@ -698,7 +702,7 @@ class QueueMapping:
                     self.sqs.change_message_visibility(
                         QueueUrl=self.url,
                         ReceiptHandle=record["receiptHandle"],
-                        VisibilityTimeout=self._retry_visibility(),
+                        VisibilityTimeout=self._retry_visibility(result),
                     )
                 except Exception:  # the message moved on (deleted, or to its DLQ): nothing to retry
                     self.stats[f"{self.label}.visibility_lost"] += 1
