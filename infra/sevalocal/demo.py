@@ -371,6 +371,17 @@ class Judge:
         statuses = Counter(i.get("status", {}).get("S") for i in stored)
         notifications = judge_notifications(stored, self.cloud.officers, sent, self.sms_limit, documented)
         notifications["slowest_publish_s"] = max((float(p.get("waited_s") or 0) for p in published), default=0.0)
+        # for a doubled message: when each copy was accepted, and the crashes right after a publish (the window)
+        doubled = set(notifications["duplicate_sample"])
+        notifications["duplicate_detail"] = [
+            {"key": s.key[:160], "at": round(s.at - published[0]["at"], 2), "waited_s": p.get("waited_s")}
+            for p, s in zip(published, sent, strict=False)
+            if s.key[:160] in doubled
+        ][:10]
+        notifications["crashes_after_a_publish"] = {
+            "notes": sum(1 for n in self.cloud.emulator.crash_notes if "Action=Publish" in str(n)),
+            "matched": len(documented),
+        }
         return {
             "unrouted": statuses.get("RECEIVED", 0),
             "notifications": notifications,
@@ -525,6 +536,9 @@ def verdict_line(report: dict[str, Any]) -> tuple[int, str]:
         f"{r['duplicates']} replies doubled" if r["duplicates"] else "",
         f"{n['guard_violations']} SMS guard violations" if n["guard_violations"] else "",
         f"{report['complaints']['duplicates']} tweets stored twice" if report["complaints"]["duplicates"] else "",
+        f"{report['complaints']['duplicate_references']} references given twice"
+        if report["complaints"].get("duplicate_references")
+        else "",
         f"{lc['audit_missing']} transitions without their audit event" if lc.get("audit_missing") else "",
         f"{lc['first_responses_missing']} answers on X not recorded" if lc.get("first_responses_missing") else "",
         f"{lc['first_responses_wrong']} first responses no officer made" if lc.get("first_responses_wrong") else "",

@@ -22,13 +22,11 @@ class SnsSender:
         import boto3
         from botocore.config import Config
 
-        # No SDK retries: the notifier tries again itself, each time only with the time for it. The timeouts
-        # bound a hung call inside the time the notifier reserves for a delivery (20 s), and are long enough that
-        # a slow answer is waited for: a publish given up on may yet be accepted (an SMS sent twice)
+        # Standard retry mode: exponential backoff with jitter on throttling and 5xx, 3 attempts. The SDK's
+        # default timeouts stay: a publish given up on may yet be accepted (an SMS sent twice), so a slow answer
+        # is waited for; the notifier starts a delivery only with time for it (seva.notify.Notifier)
         self.client = boto3.client(
-            "sns",
-            region_name=region,
-            config=Config(connect_timeout=3, read_timeout=15, retries={"mode": "standard", "max_attempts": 1}),
+            "sns", region_name=region, config=Config(retries={"mode": "standard", "max_attempts": 3})
         )
         self.email_topic_arn = email_topic_arn
         self.sos_topic_arn = sos_topic_arn
