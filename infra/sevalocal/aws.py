@@ -267,13 +267,64 @@ def _confirm_subscription(self):  # type: ignore[no-untyped-def]
     return ActionResult({"SubscriptionArn": subscription.arn})
 
 
+_WHOLE_TABLE = object()
+
+
+def _query_within_scope(query):  # type: ignore[no-untyped-def]
+    """Table.query, reading only what DynamoDB would: a base-table query its own partition, an index query
+    every item unsorted (moto sorts the matches itself). moto builds a sorted list of the whole table for each
+    query — seconds per query once the audit trail holds tens of thousands of items, which made the local cloud,
+    not Seva, the bottleneck of a burst. Requests are served one at a time (``AwsMiddleware``), so the scope
+    set here is the running query's."""
+
+    def scoped(self, hash_key, *args, **kwargs):  # type: ignore[no-untyped-def]
+        index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
+        self._seva_scope = _WHOLE_TABLE if index_name or hash_key is None else hash_key
+        try:
+            return query(self, hash_key, *args, **kwargs)
+        finally:
+            self._seva_scope = None
+
+    return scoped
+
+
+def _items_in_scope(all_items):  # type: ignore[no-untyped-def]
+    def items(self):  # type: ignore[no-untyped-def]
+        scope = getattr(self, "_seva_scope", None)
+        if scope is None:  # a scan or an export: moto's sorted order (its pagination relies on it)
+            return all_items(self)
+        if scope is _WHOLE_TABLE:
+            partitions = list(self.items.values())
+        else:
+            partitions = [self.items[scope]] if scope in self.items else []
+        if not self.range_key_attr:
+            return partitions
+        return [item for partition in partitions for item in partition.values()]
+
+    return items
+
+
+def _retention_check(self, queue_name: str, message) -> bool:  # type: ignore[no-untyped-def]
+    """SQS's retention check, reading the queue's retention period. moto computes every queue attribute for it
+    (three passes over all its messages) once per message received: quadratic in a backlog's depth."""
+    retention = int(self.get_queue(queue_name).message_retention_period)
+    return retention + message.sent_timestamp / 1000 > time.time()
+
+
 def moto_app(faults: FaultPlan) -> AwsMiddleware:
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
     from moto.server import DomainDispatcherApplication, create_backend_app
     from moto.sns.models import SNSBackend
     from moto.sns.responses import SNSResponse
+    from moto.sqs.models import SQSBackend
 
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+    if not getattr(Table.query, "scoped", False):
+        Table.query = _query_within_scope(Table.query)  # type: ignore[method-assign]
+        Table.query.scoped = True  # type: ignore[attr-defined]
+        Table.all_items = _items_in_scope(Table.all_items)  # type: ignore[method-assign]
+    SQSBackend.is_message_valid_based_on_retention_period = _retention_check  # type: ignore[method-assign]
     if not getattr(SNSBackend.subscribe, "confirms", False):
         SNSBackend.subscribe = _confirmation_required(SNSBackend.subscribe)  # type: ignore[method-assign]
         SNSBackend.subscribe.confirms = True  # type: ignore[attr-defined]

@@ -459,6 +459,7 @@ def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
                     f"stored {cloud.item_count():>5}  polls {len(poll_cycles):>3}  "
                     f"x requests {sum(cloud.fakex.requests.values()):>5}  "
                     f"faults {sum(cloud.faults.injected.values()) + sum(cloud.aws.injected.values())}"
+                    + (f"  waiting on: {state['waiting_on']}" if state.get("waiting_on") else "")
                 )
             if t < last_at + 60 or now < state["next_check"]:
                 return False  # schedules fire every scenario minute: they never all rest at once

@@ -598,6 +598,15 @@ def to_sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
     }
 
 
+def _note_wait(stats: Counter, label: str, since: list[float], now: float) -> None:
+    """How long records waited before their batch went out (the longest, and the total for a mean): where a
+    backlog's time goes, per lane and per pipe."""
+    waits = [max(0.0, now - t) for t in since if t]
+    if waits:
+        stats[f"{label}.wait_max_ms"] = max(stats[f"{label}.wait_max_ms"], int(1000 * max(waits)))
+        stats[f"{label}.wait_total_ms"] += int(1000 * sum(waits))
+
+
 class QueueMapping:
     """An SQS event source mapping: pollers receive, batch and invoke up to ``MaximumConcurrency`` at once;
     successful records are deleted, failed ones come back after the visibility timeout (in scenario time)."""
@@ -683,6 +692,8 @@ class QueueMapping:
         self.in_flight += 1
         self.stats[f"{self.label}.batches"] += 1
         self.stats[f"{self.label}.records"] += len(batch)
+        sent = [int(r["attributes"].get("SentTimestamp", now * 1000)) / 1000 for r in batch]
+        _note_wait(self.stats, self.label, sent, now)
         self.pool.submit({"Records": batch}, lambda result: self._done(batch, result))
 
     def _done(self, batch: list[dict[str, Any]], result: InvokeResult) -> None:
@@ -769,6 +780,8 @@ class PipeRuntime:
             }
             for record in batch
         ]
+        created = [float(r["dynamodb"].get("ApproximateCreationDateTime", 0)) for r in batch]
+        _note_wait(self.stats, self.label, created, time.time())
         try:
             out = self.events.put_events(Entries=entries)
         except Exception:  # the bus is unavailable: retry the batch
