@@ -13,6 +13,8 @@ import json
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
@@ -20,6 +22,7 @@ import boto3
 from botocore.config import Config
 
 from sevalocal.faults import FaultPlan
+from sevalocal.runtime import BACKGROUND_HEADER
 
 INFRA_AGENT = "seva-localcloud"
 CONTROL_PATH = "/_seva/state"
@@ -35,6 +38,38 @@ _TARGET_PREFIX = {
 _JSON_SERVICES = {"dynamodb", "dynamodbstreams", "secretsmanager", "sqs"}
 
 
+BACKGROUND_ENVIRON = "HTTP_" + BACKGROUND_HEADER.upper().replace("-", "_")
+
+
+class _ServeFirst:
+    """One request at a time, the waiting foreground ones first: a routine lane's requests (tagged by the local
+    runtime) wait while an SOS's are queued, as in AWS neither would wait for the other at all."""
+
+    def __init__(self) -> None:
+        self._free = threading.Condition()
+        self._busy = False
+        self._foreground_waiting = 0
+
+    @contextmanager
+    def turn(self, background: bool) -> Iterator[None]:
+        with self._free:
+            if not background:
+                self._foreground_waiting += 1
+            try:
+                while self._busy or (background and self._foreground_waiting):
+                    self._free.wait()
+            finally:
+                if not background:
+                    self._foreground_waiting -= 1
+            self._busy = True
+        try:
+            yield
+        finally:
+            with self._free:
+                self._busy = False
+                self._free.notify_all()
+
+
 class AwsMiddleware:
     def __init__(self, app, faults: FaultPlan):  # type: ignore[no-untyped-def]
         self.app = app
@@ -46,7 +81,7 @@ class AwsMiddleware:
         # moto's backends are not thread-safe (a conditional write is a read and a write): requests are
         # served one at a time, as DynamoDB applies each write to an item atomically. A long poll waits
         # outside (moto's queues have their own lock), or it would stall everything else.
-        self._serial = threading.Lock()
+        self._serial = _ServeFirst()
 
     def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
         if environ.get("PATH_INFO", "").startswith(CONTROL_PATH):
@@ -70,7 +105,7 @@ class AwsMiddleware:
         if service == "sqs" and operation == "ReceiveMessage":
             return self.app(environ, start_response)
         arrived = time.time()
-        with self._serial:
+        with self._serial.turn(background=bool(environ.get(BACKGROUND_ENVIRON))):
             if service == "sns" and operation == "Publish":
                 return list(self._recording_publish(environ, start_response, arrived))
             return list(self.app(environ, start_response))
@@ -311,13 +346,47 @@ def _retention_check(self, queue_name: str, message) -> bool:  # type: ignore[no
     return retention + message.sent_timestamp / 1000 > time.time()
 
 
+def _count_messages_in_one_pass(queue_class) -> None:  # type: ignore[no-untyped-def]
+    """SQS's message counts with one clock reading per count. moto reads the clock twice per message, for each of
+    three counts, and computes every count on each SendMessage (it looks up one attribute through all of them):
+    a deep queue made each message EventBridge put on a lane cost milliseconds per message already there."""
+    from moto.core.utils import unix_time_millis
+
+    def messages(self):  # type: ignore[no-untyped-def]
+        now = unix_time_millis()
+        return [m for m in self._messages if now > m.visible_at and not now < m.delayed_until]
+
+    def delayed(self) -> int:  # type: ignore[no-untyped-def]
+        now = unix_time_millis()
+        return sum(1 for m in self._messages if now < m.delayed_until)
+
+    def not_visible(self) -> int:  # type: ignore[no-untyped-def]
+        now = unix_time_millis()
+        return sum(1 for m in self._messages if not now > m.visible_at)
+
+    queue_class.messages = property(messages)
+    queue_class.approximate_number_of_messages_delayed = property(delayed)
+    queue_class.approximate_number_of_messages_not_visible = property(not_visible)
+
+
+def _parse_each_path_once() -> None:
+    """EventBridge's input paths, parsed once: moto builds a JSONPath parser (its grammar tables included) for
+    each path of each target of each event."""
+    import functools
+
+    import jsonpath_ng.ext
+
+    if not hasattr(jsonpath_ng.ext.parse, "cache_info"):
+        jsonpath_ng.ext.parse = functools.lru_cache(maxsize=256)(jsonpath_ng.ext.parse)
+
+
 def moto_app(faults: FaultPlan) -> AwsMiddleware:
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table
     from moto.server import DomainDispatcherApplication, create_backend_app
     from moto.sns.models import SNSBackend
     from moto.sns.responses import SNSResponse
-    from moto.sqs.models import SQSBackend
+    from moto.sqs.models import Queue, SQSBackend
 
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
     if not getattr(Table.query, "scoped", False):
@@ -325,6 +394,8 @@ def moto_app(faults: FaultPlan) -> AwsMiddleware:
         Table.query.scoped = True  # type: ignore[attr-defined]
         Table.all_items = _items_in_scope(Table.all_items)  # type: ignore[method-assign]
     SQSBackend.is_message_valid_based_on_retention_period = _retention_check  # type: ignore[method-assign]
+    _count_messages_in_one_pass(Queue)
+    _parse_each_path_once()
     if not getattr(SNSBackend.subscribe, "confirms", False):
         SNSBackend.subscribe = _confirmation_required(SNSBackend.subscribe)  # type: ignore[method-assign]
         SNSBackend.subscribe.confirms = True  # type: ignore[attr-defined]
