@@ -237,7 +237,7 @@ class Router:
         answered = self._answered_complaint(complaint)
         if answered is not None and answered.author_id == complaint.author_id:
             # a reply to Seva's (or an officer's) post in the thread of one of the citizen's complaints: that one
-            if answered.status == Status.CLOSED and not citizen_verdict(complaint.text).reopen:
+            if answered.status == Status.CLOSED and not _reopens(complaint, answered):
                 return None
             if answered.status in FOLLOWABLE | {Status.CLOSED}:
                 return answered
@@ -246,14 +246,14 @@ class Router:
             for c in self.repo.in_conversation(conversation, complaint.author_id)
             if c.tweet_id != complaint.tweet_id and c.status in FOLLOWABLE | {Status.CLOSED} and not c.parent_tweet_id
         ]
-        if candidates and candidates[0].status == Status.CLOSED and not citizen_verdict(complaint.text).reopen:
+        if candidates and candidates[0].status == Status.CLOSED and not _reopens(complaint, candidates[0]):
             return None  # a closed complaint's thread: only "not resolved" reopens it; else a new complaint
         return candidates[0] if candidates else None
 
     def _citizen_answer(self, child: Complaint, parent: Complaint, now: datetime) -> RouteOutcome | None:
         """The citizen's answer to "resolved": "not resolved" reopens it (its officers are told, the resolve
         clock restarts); thanks or a 1-5 rating closes it with the satisfaction recorded."""
-        if parent.status not in (Status.RESOLVED, Status.CLOSED):
+        if parent.status not in (Status.RESOLVED, Status.CLOSED) or not _written_after_resolution(child, parent):
             return None
         verdict = citizen_verdict(child.text)
         details = {"by": "citizen", "post": child.tweet_id}
@@ -396,3 +396,14 @@ class Router:
     def _may_move(parent: Complaint) -> bool:
         """A follow-up moves a complaint that no one could place, or that only a handle or a profile placed."""
         return parent.district_code is None or decided_by(parent.evidence) in ("handle", "profile", None)
+
+
+def _written_after_resolution(post: Complaint, complaint: Complaint) -> bool:
+    """Only a post written after the complaint was resolved answers "resolved". One written before and read
+    late (X indexes late, the poller catches up after an outage) is a follow-up of the open complaint: "no
+    action yet" from before the officer came must not reopen what the officer has since resolved."""
+    return complaint.resolved_at is None or post.tweet_created_at >= complaint.resolved_at
+
+
+def _reopens(post: Complaint, closed: Complaint) -> bool:
+    return citizen_verdict(post.text).reopen and _written_after_resolution(post, closed)

@@ -121,6 +121,7 @@ def test_demo_with_faults_loses_nothing_doubles_nothing_and_tells_every_officer(
     assert injected.get("x_401", 0) + injected.get("x_malformed", 0) > 0
 
 
+@pytest.mark.timeout(1200)  # the drain budget grows with the fault rate and the officers' work (about 13 min)
 def test_demo_with_faults_and_officers_acting_records_every_action_with_its_actor(tmp_path):
     # Given the fault demo's scenario (SOS, escalating threads, one citizen's 12 complaints), 20% of X and AWS
     # calls and invocations failing, and officers acting on their links, on X and through previews, citizens

@@ -26,10 +26,16 @@ class Counter:
         return next(self.numbers)
 
 
-def received(tweet_id, text, author="111", conversation=None, replied_to=None):
+def received(tweet_id, text, author="111", conversation=None, replied_to=None, tweeted=None):
     extra = {"referenced_tweets": [{"type": "replied_to", "id": replied_to}]} if replied_to else {}
     return complaint(
-        tweet_id=tweet_id, status=Status.RECEIVED, text=text, author=author, conversation=conversation, tweet=extra
+        tweet_id=tweet_id,
+        status=Status.RECEIVED,
+        text=text,
+        author=author,
+        conversation=conversation,
+        tweet=extra,
+        **({"tweeted": tweeted} if tweeted else {}),
     )
 
 
@@ -393,6 +399,31 @@ def test_a_closed_complaint_reopens_on_not_resolved_and_anything_else_is_a_new_t
     assert router.route("704").status == "ROUTED"  # a new complaint, not a follow-up of a closed one
     store.put(received("705", "@lucknowpolice still not resolved, nothing happened", "9", "701", replied_to="701"))
     router.route("705")
+    assert store.get("701").status == Status.REOPENED
+
+
+@pytest.mark.parametrize("closed", [False, True])
+def test_a_post_written_before_the_resolution_and_read_after_it_does_not_reopen(setup, closed):
+    # Given a complaint resolved (and, in one case, closed since), and the citizen's "no action yet" in its
+    # thread, posted an hour before the resolution but read only now (X indexed it late, the poller caught up)
+    store, router, clock = setup
+    c = _resolved(store, router, clock)
+    resolved_at = c.tweet_created_at + timedelta(hours=1)
+    store.put(
+        c.__class__(**{**c.__dict__, "resolved_at": resolved_at, **({"status": Status.CLOSED} if closed else {})})
+    )
+    early = resolved_at - timedelta(minutes=30)
+    store.put(received("706", "@lucknowpolice अभी तक कोई कार्रवाई नहीं हुई", "9", "701", replied_to="701", tweeted=early))
+    # When it is routed
+    router.route("706")
+    # Then it is not the citizen's answer to "resolved": nothing reopens
+    assert store.get("701").status == (Status.CLOSED if closed else Status.RESOLVED)
+    assert not [e for e in store.trail("701") if e.action == Action.REOPEN]
+    # And the same words written after the resolution still reopen it
+    store.put(
+        received("707", "@lucknowpolice अभी तक कोई कार्रवाई नहीं हुई", "9", "701", replied_to="701", tweeted=clock.now)
+    )
+    router.route("707")
     assert store.get("701").status == Status.REOPENED
 
 
