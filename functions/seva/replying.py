@@ -23,12 +23,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from seva.lifecycle import Action, Actor, Channel, Complaint, Event, Priority
+from seva.lifecycle import Action, Actor, Channel, Complaint, Event, Priority, Status
 from seva.notify import Claim
 from seva.registry import HandleRegistry
 
 REPLIED, PENDING, NOT_ALLOWED, FAILED = "REPLIED", "REPLY_PENDING", "REPLY_NOT_ALLOWED", "REPLY_FAILED"
-SETTLED = (REPLIED, NOT_ALLOWED, FAILED)
+SUPERSEDED = "REPLY_SUPERSEDED"  # a progress reply still due once the complaint was resolved: never posted
+SETTLED = (REPLIED, NOT_ALLOWED, FAILED, SUPERSEDED)
 ALREADY_SETTLED = "already settled"
 REPLIER = Actor.system("reply")
 
@@ -39,6 +40,9 @@ class ReplyKind(StrEnum):
     ON_THE_WAY = "on_the_way"
     RESOLVED = "resolved"
 
+
+PROGRESS = frozenset({ReplyKind.ACKNOWLEDGED, ReplyKind.ON_THE_WAY})
+"""Replies that tell of progress: once the complaint is resolved, the resolution reply says more."""
 
 REPLY_FOR: dict[Action, ReplyKind] = {
     Action.ROUTE: ReplyKind.REGISTERED,
@@ -164,6 +168,9 @@ class Replier:
             lease_end = datetime.fromtimestamp(begun.lease_until or now.timestamp(), now.tzinfo)
             self.repo.pending(complaint, kind, lease_end, tries, "held by another invocation")
             return ReplyOutcome(complaint.tweet_id, kind, PENDING, handle=handle, reason="held")
+        if kind in PROGRESS and complaint.status in (Status.RESOLVED, Status.CLOSED):
+            # X refused it until the officer had resolved the complaint: "on the way" after "resolved" is false
+            return self._final(complaint, kind, SUPERSEDED, tries, f"the complaint is {complaint.status} now")
         if handle is None:
             return self._final(complaint, kind, NOT_ALLOWED, tries, "no registered handle was mentioned")
         wait_until = self.budget.take(handle, now, complaint.priority == Priority.P1)

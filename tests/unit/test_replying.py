@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from seva.districts import load_districts
-from seva.lifecycle import Priority
+from seva.lifecycle import Priority, Status
 from seva.notify import Claim
 from seva.registry import Handle, HandleRegistry
 from seva.replying import (
@@ -16,6 +16,7 @@ from seva.replying import (
     NOT_ALLOWED,
     PENDING,
     REPLIED,
+    SUPERSEDED,
     BadRequest,
     Begun,
     CredentialsRejected,
@@ -177,6 +178,21 @@ def test_two_overlapping_invocations_cannot_both_post():
     repo.begin(complaint(), "ack", clock().timestamp() + 60, clock())  # the other one claimed it a moment ago
     assert first.reply(complaint(), "ack").status == PENDING
     assert x.posted == {}
+
+
+@pytest.mark.parametrize("kind", ["acknowledged", "on_the_way"])
+@pytest.mark.parametrize("status", [Status.RESOLVED, Status.CLOSED])
+def test_a_progress_reply_still_due_after_the_complaint_was_resolved_is_never_posted(kind, status):
+    # Given "an officer is on the way" that X refused until after the officer had resolved the complaint
+    repo, clock = Repo(), Clock()
+    x = FakeX([PostUnavailable("503")])
+    assert replier(x, repo, clock=clock).reply(complaint(), kind).status == PENDING
+    clock.advance(minutes=5)
+    # When it is tried again, the complaint resolved meanwhile
+    outcome = replier(x, repo, clock=clock).reply(complaint(status=status), kind)
+    # Then it is settled unposted: the citizen is not told of progress after being told it was resolved
+    assert outcome.status == SUPERSEDED and x.posted == {}
+    assert replier(x, repo, clock=clock).reply(complaint(status=status), kind).status == SUPERSEDED
 
 
 def test_not_mentioned_is_final_and_a_bad_request_is_final():

@@ -158,7 +158,7 @@ class ComplaintModel(Model):
     notified_at = UTCDateTimeAttribute(null=True)
     notify_failed = ListAttribute[str](null=True)  # "<officer>#<channel>" deliveries that finally failed
     # reply (the first answer to the citizen)
-    reply_status = UnicodeAttribute(null=True)  # REPLIED | REPLY_PENDING | REPLY_NOT_ALLOWED | REPLY_FAILED
+    reply_status = UnicodeAttribute(null=True)  # REPLIED | REPLY_PENDING | REPLY_NOT_ALLOWED | REPLY_FAILED (ack)
     reply_attempts = NumberAttribute(null=True)
     reply_tweet_id = UnicodeAttribute(null=True)
     reply_handle = UnicodeAttribute(null=True)

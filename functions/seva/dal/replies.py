@@ -22,7 +22,7 @@ LEASE_PREFIX = "reply"
 
 
 class ReplyStateModel(LeaseModel):
-    outcome = UnicodeAttribute(null=True)  # REPLIED | REPLY_PENDING | REPLY_NOT_ALLOWED | REPLY_FAILED
+    outcome = UnicodeAttribute(null=True)  # seva.replying: REPLIED, REPLY_PENDING, or settled (SETTLED)
     tries = NumberAttribute(null=True)
     handle = UnicodeAttribute(null=True)
     reason = UnicodeAttribute(null=True)
