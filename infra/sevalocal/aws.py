@@ -13,8 +13,6 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
@@ -22,7 +20,6 @@ import boto3
 from botocore.config import Config
 
 from sevalocal.faults import FaultPlan
-from sevalocal.runtime import BACKGROUND_HEADER
 
 INFRA_AGENT = "seva-localcloud"
 CONTROL_PATH = "/_seva/state"
@@ -38,38 +35,6 @@ _TARGET_PREFIX = {
 _JSON_SERVICES = {"dynamodb", "dynamodbstreams", "secretsmanager", "sqs"}
 
 
-BACKGROUND_ENVIRON = "HTTP_" + BACKGROUND_HEADER.upper().replace("-", "_")
-
-
-class _ServeFirst:
-    """One request at a time, the waiting foreground ones first: a routine lane's requests (tagged by the local
-    runtime) wait while an SOS's are queued, as in AWS neither would wait for the other at all."""
-
-    def __init__(self) -> None:
-        self._free = threading.Condition()
-        self._busy = False
-        self._foreground_waiting = 0
-
-    @contextmanager
-    def turn(self, background: bool) -> Iterator[None]:
-        with self._free:
-            if not background:
-                self._foreground_waiting += 1
-            try:
-                while self._busy or (background and self._foreground_waiting):
-                    self._free.wait()
-            finally:
-                if not background:
-                    self._foreground_waiting -= 1
-            self._busy = True
-        try:
-            yield
-        finally:
-            with self._free:
-                self._busy = False
-                self._free.notify_all()
-
-
 class AwsMiddleware:
     def __init__(self, app, faults: FaultPlan):  # type: ignore[no-untyped-def]
         self.app = app
@@ -81,7 +46,7 @@ class AwsMiddleware:
         # moto's backends are not thread-safe (a conditional write is a read and a write): requests are
         # served one at a time, as DynamoDB applies each write to an item atomically. A long poll waits
         # outside (moto's queues have their own lock), or it would stall everything else.
-        self._serial = _ServeFirst()
+        self._serial = threading.Lock()
 
     def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
         if environ.get("PATH_INFO", "").startswith(CONTROL_PATH):
@@ -105,7 +70,7 @@ class AwsMiddleware:
         if service == "sqs" and operation == "ReceiveMessage":
             return self.app(environ, start_response)
         arrived = time.time()
-        with self._serial.turn(background=bool(environ.get(BACKGROUND_ENVIRON))):
+        with self._serial:
             if service == "sns" and operation == "Publish":
                 return list(self._recording_publish(environ, start_response, arrived))
             return list(self.app(environ, start_response))

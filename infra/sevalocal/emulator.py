@@ -59,7 +59,6 @@ class _Invocation:
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     started: float = 0.0
     deadline: float = 0.0
-    background: bool = False  # a routine lane's work (sevalocal.runtime: it yields to everything else)
 
 
 class Worker:
@@ -135,7 +134,6 @@ class Worker:
                 "crash_after": crash.randint(1, 6) if crash else None,
                 "hang_after": hang.randint(1, 6) if hang else None,
                 "deadline": invocation.deadline,
-                "background": invocation.background,
             }
         )
 
@@ -228,8 +226,8 @@ class FunctionPool:
     def busy(self) -> int:
         return sum(1 for w in self.workers if w.current is not None) + len(self.waiting)
 
-    def submit(self, event: dict[str, Any], on_done: Callable[[InvokeResult], None], background: bool = False) -> None:
-        self.waiting.append(_Invocation(event, on_done, background=background))
+    def submit(self, event: dict[str, Any], on_done: Callable[[InvokeResult], None]) -> None:
+        self.waiting.append(_Invocation(event, on_done))
 
     def pump(self) -> None:
         for worker in self.workers:
@@ -250,10 +248,7 @@ class FunctionPool:
             invocation.on_done(result)
         idle = [w for w in self.workers if w.idle]
         while self.waiting and idle:
-            # a routine lane's invocation never takes a free container ahead of a waiting P1 one
-            chosen = next((i for i in self.waiting if not i.background), self.waiting[0])
-            self.waiting.remove(chosen)
-            idle.pop(0).start(chosen)
+            idle.pop(0).start(self.waiting.popleft())
         starting = sum(1 for w in self.workers if not w.ready)
         # Scale out like Lambda: a cold start for each waiting invocation, up to the concurrency limit
         while len(self.waiting) > starting and len(self.workers) < self.limit:
@@ -619,9 +614,6 @@ class QueueMapping:
     def __init__(self, spec: FunctionSpec, source: QueueSource, pool: FunctionPool, sqs, stats: Counter, speed: float):  # type: ignore[no-untyped-def]
         self.spec, self.source, self.pool, self.sqs, self.stats, self.speed = spec, source, pool, sqs, stats, speed
         self.label = f"{spec.logical_id}.{source.name}"
-        # A queue other than a P1 lane is routine work: on two cores it must yield to the rest, as in AWS it
-        # would run on CPUs of its own (sevalocal.runtime)
-        self.background = not source.name.upper().startswith("P1")
         self.url = _queue_url(sqs, source.queue_arn)
         # A local pool smaller than the reserved concurrency keeps each lane's share of it
         reserved = spec.reserved_concurrency or pool.limit
@@ -708,7 +700,7 @@ class QueueMapping:
         self.stats[f"{self.label}.records"] += len(batch)
         sent = [int(r["attributes"].get("SentTimestamp", now * 1000)) / 1000 for r in batch]
         _note_wait(self.stats, self.label, sent, now)
-        self.pool.submit({"Records": batch}, lambda result: self._done(batch, result), background=self.background)
+        self.pool.submit({"Records": batch}, lambda result: self._done(batch, result))
 
     def _done(self, batch: list[dict[str, Any]], result: InvokeResult) -> None:
         self.in_flight -= 1

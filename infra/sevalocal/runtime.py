@@ -8,7 +8,6 @@ hardest case for idempotency.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import os
 import sys
@@ -41,23 +40,6 @@ class _CrashBudget:
     hang_after: int | None = None
     requests: int = 0
     conn: Any = None
-    background: bool = False
-    base_nice: int | None = None  # the niceness the container started with (the demo's own, e.g. under nice)
-
-
-BACKGROUND_HEADER = "X-Seva-Background"  # read by the local cloud's AWS (sevalocal.aws), never by AWS
-BACKGROUND_NICE = 10
-
-
-def _yield_when_background(background: bool) -> None:
-    """Two cores stand in for AWS, where every invocation has a CPU of its own: background work (a routine lane)
-    runs at a lower CPU priority and its AWS requests are served after waiting ones, so a flood slows an SOS by
-    what Seva's design makes it wait for, not by the laptop's cores."""
-    _CrashBudget.background = background
-    if _CrashBudget.base_nice is None:
-        _CrashBudget.base_nice = os.getpriority(os.PRIO_PROCESS, 0)
-    with contextlib.suppress(OSError):  # lowering the niceness again needs privileges: then it stays lower
-        os.setpriority(os.PRIO_PROCESS, 0, _CrashBudget.base_nice + (BACKGROUND_NICE if background else 0))
 
 
 def _request_note(method: str, url: str, body: Any) -> dict[str, Any]:
@@ -74,11 +56,6 @@ def _install_crash_hook() -> None:
     original = pool.HTTPConnectionPool.urlopen
 
     def urlopen(self, method, url, body=None, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if _CrashBudget.background:
-            if args:
-                args = ({**(args[0] or {}), BACKGROUND_HEADER: "1"}, *args[1:])
-            else:
-                kwargs["headers"] = {**(kwargs.get("headers") or {}), BACKGROUND_HEADER: "1"}
         response = original(self, method, url, body, *args, **kwargs)
         _CrashBudget.requests += 1
         if _CrashBudget.crash_after is not None and _CrashBudget.requests >= _CrashBudget.crash_after:
@@ -125,7 +102,6 @@ def worker_main(conn, spec: dict[str, Any], log_path: str) -> None:  # type: ign
         _CrashBudget.requests = 0
         _CrashBudget.crash_after = message.get("crash_after")
         _CrashBudget.hang_after = message.get("hang_after")
-        _yield_when_background(bool(message.get("background")))
         context = _Context(
             function_name=spec["name"],
             memory_limit_in_mb=spec["memory_mb"],

@@ -1,14 +1,12 @@
-"""The local cloud's AWS (moto behind sevalocal.aws): the shortcuts it takes answer as DynamoDB and SQS do, and
-a routine lane's requests wait for a waiting SOS's."""
+"""The local cloud's AWS (moto behind sevalocal.aws): the shortcuts it takes answer as DynamoDB and SQS do."""
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 
 import boto3
-from sevalocal.aws import CREDENTIALS, REGION, _ServeFirst
+from sevalocal.aws import CREDENTIALS, REGION
 
 
 def _client(service: str, url: str):  # type: ignore[no-untyped-def]
@@ -132,37 +130,3 @@ def test_sqs_counts_visible_in_flight_and_delayed_messages(aws_url):
     assert counts["ApproximateNumberOfMessages"] == "7"
     assert counts["ApproximateNumberOfMessagesNotVisible"] == "5"
     assert counts["ApproximateNumberOfMessagesDelayed"] == "1"
-
-
-def test_a_routine_request_waits_while_an_sos_request_is_queued():
-    # Given one request being served, a routine request and then an SOS request waiting for their turn
-    gate = _ServeFirst()
-    order: list[str] = []
-    release = threading.Event()
-    queued = threading.Event()
-
-    def serve(name: str, background: bool, hold: threading.Event | None = None) -> None:
-        with gate.turn(background=background):
-            order.append(name)
-            if hold is not None:
-                queued.set()
-                hold.wait(10)
-
-    first = threading.Thread(target=serve, args=("first", True, release))
-    first.start()
-    assert queued.wait(5)
-    routine = threading.Thread(target=serve, args=("routine", True))
-    routine.start()
-    sos = threading.Thread(target=serve, args=("sos", False))
-    sos.start()
-    deadline = time.time() + 5
-    while gate._foreground_waiting == 0 and time.time() < deadline:  # the SOS request is waiting now
-        time.sleep(0.001)
-
-    # When the request being served finishes
-    release.set()
-    for thread in (first, routine, sos):
-        thread.join(5)
-
-    # Then the SOS request goes before the routine one that was waiting longer
-    assert order == ["first", "sos", "routine"]
