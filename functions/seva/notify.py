@@ -355,10 +355,24 @@ class Notifier:
         except SendFailed as exc:
             final = self.ledger.release(complaint.tweet_id, delivery.key, str(exc)[:200], exc.final, now)
             return result(Outcome.FAILED if final else Outcome.RETRY, error=str(exc)[:200])
-        self.ledger.complete(
-            complaint.tweet_id, delivery.key, message_id, now, _delivered(complaint, delivery, message_id, now)
-        )
+        self._record_sent(complaint, delivery, message_id, now)
         return result(Outcome.SENT, message_id)
+
+    def _record_sent(self, complaint: Complaint, delivery: Delivery, message_id: str, now: datetime) -> None:
+        """SNS accepted it: record that, trying again while there is time. Giving up here would leave the claim
+        SENDING, to be taken over and sent again once its lease passed (a DynamoDB error after the send doubled
+        an SMS in the fault demo), so only running out of time (as a crash would) leaves that window open."""
+        event = _delivered(complaint, delivery, message_id, now)
+        for attempt in range(self.send_attempts + 3):
+            try:
+                self.ledger.complete(complaint.tweet_id, delivery.key, message_id, now, event)
+                return
+            except Exception:  # the store's error, whatever its client calls it: the send itself went through
+                wait = 0.2 * 2**attempt
+                if self.time_left() < wait + 2:
+                    raise
+                self.pause(wait)
+        self.ledger.complete(complaint.tweet_id, delivery.key, message_id, now, event)
 
     # -- messages ------------------------------------------------------------------------------------------
     def _send_with_retries(self, delivery: Delivery) -> str:

@@ -474,3 +474,24 @@ def test_a_later_escalation_still_tells_the_levels_below_it_that_were_not_yet_to
     # When it is delivered, the SP is told all the same
     notify(notifier(sender), c, Directory().for_district("162"), event)
     assert [to for kind, to, _ in sender.sent if kind == "sms"] == ["+447700900002"]
+
+
+def test_a_send_whose_record_fails_once_is_recorded_on_a_second_try_and_never_sent_again():
+    # Given the ledger failing to record the first completed send (a DynamoDB 5xx outlasting the SDK's retries)
+    class FlakyLedger(Leases):
+        failures = 1
+
+        def complete(self, complaint_id, key, message_id, now, event):  # type: ignore[no-untyped-def]
+            if self.failures:
+                self.failures -= 1
+                raise RuntimeError("ProvisionedThroughputExceededException")
+            return super().complete(complaint_id, key, message_id, now, event)
+
+    sender, ledger = Sender(), FlakyLedger()
+    n = notifier(sender, ledger)
+    c = complaint(priority=Priority.P2)
+    # When the complaint is notified, and its event delivered again later (SQS redelivery)
+    notify(n, c)
+    notify(n, c)
+    # Then the SP got the SMS and the email once each: the send was recorded, not given back for another try
+    assert sorted((k, to) for k, to, _ in sender.sent) == [("email", "lko-sp"), ("sms", "+447700900002")]
