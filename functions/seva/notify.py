@@ -10,8 +10,8 @@
   invocation is taken over once its lease has passed. The one window where a message can go twice: a crash
   after SNS accepted it and before the ledger recorded it. A delivery that keeps failing ends FAILED: on the
   complaint, in a metric and on the failure queue — never "notified".
-- One citizen cannot trigger unbounded SMS to an officer: past the hourly limit (by tweet time, whatever the
-  processing order) the officer gets one digest with the real count, emails go on. No guard ever holds back a P1.
+- One citizen cannot trigger unbounded SMS: past the hourly limit (by tweet time, whatever the processing
+  order) officers get one digest with the real count, emails go on. No guard ever holds back a P1.
 """
 
 from __future__ import annotations
@@ -287,20 +287,19 @@ class Notifier:
 
     def _complaint(self, complaint: Complaint, recipients: list[Officer]) -> list[Delivery]:
         out: list[Delivery] = []
+        sms_kind = "sms"
+        decision: GuardDecision | None = None
+        if complaint.priority != Priority.P1 and recipients:
+            # No guard ever holds back a P1
+            decision = self.guard.decide(
+                complaint.author_id or "unknown",
+                complaint.tweet_id,
+                complaint.tweet_created_at,
+                str(complaint.priority),
+                self.sms_per_author_per_hour,
+            )
+            sms_kind = decision.kind
         for officer in recipients:
-            sms_kind = "sms"
-            decision: GuardDecision | None = None
-            if complaint.priority != Priority.P1:
-                # No guard ever holds back a P1. The limit is per officer: one citizen's complaints to several
-                # districts fill no officer's phone, and each officer past it gets a digest of their own
-                decision = self.guard.decide(
-                    f"{complaint.author_id or 'unknown'}#{officer.officer_id}",
-                    complaint.tweet_id,
-                    complaint.tweet_created_at,
-                    str(complaint.priority),
-                    self.sms_per_author_per_hour,
-                )
-                sms_kind = decision.kind
             if sms_kind == "sms":
                 out.append(Delivery("complaint", officer.officer_id, "sms", self._sms_sender(complaint, officer)))
             elif sms_kind == "digest" and decision is not None:

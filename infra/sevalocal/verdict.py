@@ -103,27 +103,21 @@ def judge_notifications(
     for s in sent:
         if s.purpose == "digest":
             digests[s.to].append(s)
-
-    def team_of(item: dict[str, Any]) -> list[Any]:
-        district = str(item["district_code"]["N"]) if "district_code" in item else "HQ"
-        return by_district.get(district) or (by_district.get("HQ", []) if district != "HQ" else [])
-
-    # each citizen's non-P1 complaints to each officer by tweet time, to judge the hourly guard (per officer)
-    authored: dict[tuple[str, str], list[tuple[float, str]]] = defaultdict(list)
+    # each citizen's non-P1 complaints by tweet time, to judge the hourly guard
+    authored: dict[str, list[tuple[float, str]]] = defaultdict(list)
     for item in routed:
-        if item["priority"]["S"] != "P1" and item.get("status", {}).get("S") not in ("NOISE", "RECEIVED"):
-            for officer in team_of(item):
-                if officer.receives(item["priority"]["S"], item.get("category", {}).get("S", "other")):
-                    authored[(item.get("author_id", {}).get("S", "?"), officer.officer_id)].append(
-                        (parse_time(item["tweet_created_at"]["S"]), item["reference"]["S"])
-                    )
+        if item["priority"]["S"] != "P1":
+            authored[item.get("author_id", {}).get("S", "?")].append(
+                (parse_time(item["tweet_created_at"]["S"]), item["reference"]["S"])
+            )
     expected = 0
     missing: list[str] = []
     held = 0
     for item in routed:
         ref, priority = item["reference"]["S"], item["priority"]["S"]
         category = item.get("category", {}).get("S", "other")
-        team = team_of(item)
+        district = str(item["district_code"]["N"]) if "district_code" in item else "HQ"
+        team = by_district.get(district) or (by_district.get("HQ", []) if district != "HQ" else [])
         if item.get("status", {}).get("S") in ("NOISE", "RECEIVED"):
             continue
         for officer in team:
@@ -132,7 +126,7 @@ def judge_notifications(
             expected += 1
             if not received[(officer.officer_id, "sms", ref, "complaint")]:
                 if priority != "P1" and _guard_held(
-                    authored, item, officer.officer_id, digests.get(officer.officer_id, []), sms_limit
+                    authored, item, ref, digests.get(officer.officer_id, []), sms_limit
                 ):
                     held += 1
                 else:
@@ -167,17 +161,13 @@ def judge_notifications(
 
 
 def _guard_held(
-    authored: dict[tuple[str, str], list[tuple[float, str]]],
-    item: dict[str, Any],
-    officer_id: str,
-    digests: list[Sent],
-    limit: int,
+    authored: dict[str, list[tuple[float, str]]], item: dict[str, Any], ref: str, digests: list[Sent], limit: int
 ) -> bool:
-    """Held legitimately: the citizen had more than ``limit`` non-P1 complaints to this officer within an hour
-    of this one, and this officer got a digest."""
+    """Held legitimately: the citizen had more than ``limit`` non-P1 complaints within an hour of this one,
+    and this officer got a digest within that hour."""
     author = item.get("author_id", {}).get("S", "?")
     t = parse_time(item["tweet_created_at"]["S"])
-    near = [r for when, r in authored.get((author, officer_id), []) if abs(when - t) <= HOUR]
+    near = [r for when, r in authored.get(author, []) if abs(when - t) <= HOUR]
     return len(near) > limit and bool(digests)
 
 

@@ -263,27 +263,6 @@ def test_twelve_complaints_in_a_minute_processed_newest_first_send_the_limit_and
     assert sum(1 for kind, _, _ in sender.sent if kind == "email") == 12
 
 
-def test_the_limit_holds_per_district_so_every_officer_past_it_gets_a_digest():
-    # Given one citizen's 12 complaints in a minute: 8 to Lucknow (its SP), then 4 about a district with no
-    # officer registered (the state cell's)
-    sender = Sender()
-    n = notifier(sender, Leases(), Guard(), limit=5)
-    for i, c in enumerate(twelve_in_a_minute()):
-        if i < 8:
-            notify(n, c)
-        else:
-            notify(n, replace(c, district_code=118, district="Agra"), Directory().for_district("HQ"))
-    by_phone: dict[str, list[str]] = {}
-    for kind, to, body in sender.sent:
-        if kind == "sms":
-            by_phone.setdefault(to, []).append(body)
-    digest = load_templates().template("digest", "en")
-    # Then Lucknow's SP got the limit and one digest; the state cell, under the limit for that citizen, got
-    # each of its four
-    assert len(by_phone["+447700900002"]) == 6 and sum(digest.matches(b) for b in by_phone["+447700900002"]) == 1
-    assert len(by_phone["+447700900003"]) == 4 and not any(digest.matches(b) for b in by_phone["+447700900003"])
-
-
 def test_the_digest_says_how_many_and_which_priorities():
     book: dict = {}
     for i in range(7):

@@ -94,36 +94,3 @@ def test_a_crash_right_after_a_long_hindi_email_was_accepted_is_the_documented_w
     keys = crash_window_keys([note], {("arn:email", message): "lko-sp|email|UP-LKO-2026-000001|complaint"})
     # Then the message is recognised (its second copy is the documented window, not a fault)
     assert keys == {"lko-sp|email|UP-LKO-2026-000001|complaint"}
-
-
-def test_the_sms_guard_is_judged_per_officer():
-    # Given one citizen's 8 complaints to Lucknow's SP and 2 to Agra's, in one minute; SNS accepted Lucknow's
-    # first 5 and a digest, and for Agra only a digest
-    from seva.officers import Officer
-    from sevalocal.verdict import Sent, judge_notifications
-
-    officers = [
-        Officer(district="162", officer_id="lko-sp", name="SP", role="sp", phone="+919800000001"),
-        Officer(district="118", officer_id="agr-sp", name="SP", role="sp", phone="+919800000002"),
-    ]
-
-    def routed(n: int, district: str) -> dict:
-        return {
-            "reference": {"S": f"UP-{n}"},
-            "priority": {"S": "P3"},
-            "category": {"S": "theft"},
-            "district_code": {"N": district},
-            "status": {"S": "ROUTED"},
-            "author_id": {"S": "citizen"},
-            "tweet_created_at": {"S": at(n)},
-        }
-
-    stored = [routed(n, "162") for n in range(8)] + [routed(n, "118") for n in (8, 9)]
-    sent = [Sent("sms", "lko-sp", f"UP-{n}", "complaint", "", T0, f"k{n}") for n in range(5)]
-    sent.append(Sent("sms", "lko-sp", None, "digest", "", T0, "digest"))
-    sent.append(Sent("sms", "agr-sp", None, "digest", "", T0, "digest-agra"))  # a digest Agra's SP should not get
-    # When the deliveries are judged (limit 5)
-    verdict = judge_notifications(stored, officers, sent, sms_limit=5, documented=set())
-    # Then Lucknow's three past the limit were held; Agra's two, under the limit for that officer, are missing
-    assert verdict["held_by_guard"] == 3
-    assert sorted(verdict["missing_detail"]) == ["UP-8 sms agr-sp", "UP-9 sms agr-sp"]
