@@ -362,16 +362,16 @@ class Notifier:
         SENDING, to be taken over and sent again once its lease passed (a DynamoDB error after the send doubled
         an SMS in the fault demo), so only running out of time (as a crash would) leaves that window open."""
         event = _delivered(complaint, delivery, message_id, now)
-        for attempt in range(self.send_attempts + 3):
+        attempts = self.send_attempts + 3
+        for attempt in range(attempts):
             try:
                 self.ledger.complete(complaint.tweet_id, delivery.key, message_id, now, event)
                 return
             except Exception:  # the store's error, whatever its client calls it: the send itself went through
                 wait = 0.2 * 2**attempt
-                if self.time_left() < wait + 2:
+                if attempt == attempts - 1 or self.time_left() < wait + 2:
                     raise
                 self.pause(wait)
-        self.ledger.complete(complaint.tweet_id, delivery.key, message_id, now, event)
 
     # -- messages ------------------------------------------------------------------------------------------
     def _send_with_retries(self, delivery: Delivery) -> str:
