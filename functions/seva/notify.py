@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -118,49 +118,75 @@ class Ledger(Protocol):
 
 @dataclass(frozen=True)
 class GuardDecision:
-    kind: str  # sms | digest | hold
+    kind: str  # sms | digest (some officers get one) | hold
     count: int  # the citizen's complaints in the hour around this one (this one included)
     priorities: dict[str, int]
+    digest_to: frozenset[str] = frozenset()  # officers who get the digest instead of the SMS
 
 
 class AuthorGuard(Protocol):
     def decide(
-        self, author_id: str, tweet_id: str, tweeted_at: datetime, priority: str, limit: int
+        self, author_id: str, tweet_id: str, tweeted_at: datetime, priority: str, limit: int, officers: Sequence[str]
     ) -> GuardDecision: ...
 
 
 HOUR_S = 3600.0
 BOOK_KEEPS_S = 24 * HOUR_S
-GuardBook = dict[str, dict[str, list]]  # admitted | digested | held -> tweet id -> [tweet epoch seconds, priority]
+GuardBook = dict[str, dict[str, list]]
+"""admitted | held -> tweet id -> [tweet epoch seconds, priority]; digested -> "officer|tweet id" -> the same."""
+ANY_OFFICER = "*"  # a digest recorded before digests were per officer: it counts for every officer
 
 
-def admit(book: GuardBook, tweet_id: str, tweeted: float, priority: str, limit: int) -> tuple[GuardDecision, bool]:
+def admit(
+    book: GuardBook, tweet_id: str, tweeted: float, priority: str, limit: int, officers: Sequence[str] = (ANY_OFFICER,)
+) -> tuple[GuardDecision, bool]:
     """The per-citizen SMS guard's rule, on the citizen's book of recent complaints (changed in place; True
     when it changed). A complaint gets its SMS when fewer than ``limit`` of the citizen's complaints within an
     hour of it (by tweet time, either side) got theirs: so every hour-long window holds at most ``limit``,
-    whatever the processing order. The first one past the limit in an hour sends the officers a digest with
-    the real count and priorities; later ones go by email only. (P1 never comes here.)"""
-    for bucket, kind in (("admitted", "sms"), ("digested", "digest"), ("held", "hold")):
-        if tweet_id in book.setdefault(bucket, {}):
-            return _decision(kind, book, tweeted), False  # decided before: a redelivery gets the same answer
-    near = sum(1 for t, _ in book["admitted"].values() if abs(float(t) - tweeted) <= HOUR_S)
-    if near < limit:
-        kind, bucket = "sms", "admitted"
-    elif not any(abs(float(t) - tweeted) <= HOUR_S for t, _ in book["digested"].values()):
-        kind, bucket = "digest", "digested"
+    whatever the processing order. Past the limit, each officer it goes to gets one digest with the real count
+    and priorities, unless that officer had one for this citizen within the hour; otherwise email only.
+    The count is the citizen's, the digest the officer's: an officer of another district who never had
+    this citizen's SMS still hears of the complaint. (P1 never comes here.)"""
+    for bucket in ("admitted", "held", "digested"):
+        book.setdefault(bucket, {})
+    for key in [k for k in book["digested"] if "|" not in k]:  # the older, per-citizen digest entries
+        book["held"].setdefault(key, book["digested"][key])
+        book["digested"][f"{ANY_OFFICER}|{key}"] = book["digested"].pop(key)
+    changed = False
+    if tweet_id not in book["admitted"] and tweet_id not in book["held"]:
+        near = sum(1 for t, _ in book["admitted"].values() if abs(float(t) - tweeted) <= HOUR_S)
+        book["admitted" if near < limit else "held"][tweet_id] = [int(tweeted), priority]
+        changed = True
+    if tweet_id in book["admitted"]:
+        kind, digest_to = "sms", frozenset[str]()
     else:
-        kind, bucket = "hold", "held"
-    book[bucket][tweet_id] = [int(tweeted), priority]
-    newest = max(float(t) for entries in book.values() for t, _ in entries.values())
-    for entries in book.values():  # a day of tweets covers any processing delay; the book stays small
-        for stale in [k for k, (t, _) in entries.items() if float(t) < newest - BOOK_KEEPS_S]:
-            del entries[stale]
-    return _decision(kind, book, tweeted), True
+        digest_to = frozenset(o for o in officers if _digest_for(book, o, tweet_id, tweeted))
+        changed = changed or any(f"{o}|{tweet_id}" not in book["digested"] for o in digest_to)
+        for officer in digest_to:
+            book["digested"][f"{officer}|{tweet_id}"] = [int(tweeted), priority]
+        kind = "digest" if digest_to else "hold"
+    if changed:
+        newest = max(float(t) for entries in book.values() for t, _ in entries.values())
+        for entries in book.values():  # a day of tweets covers any processing delay; the book stays small
+            for stale in [k for k, (t, _) in entries.items() if float(t) < newest - BOOK_KEEPS_S]:
+                del entries[stale]
+    return _decision(kind, book, tweeted, digest_to), changed
 
 
-def _decision(kind: str, book: GuardBook, tweeted: float) -> GuardDecision:
-    around = [p for entries in book.values() for t, p in entries.values() if abs(float(t) - tweeted) <= HOUR_S]
-    return GuardDecision(kind, len(around), dict(Counter(str(p) for p in around)))
+def _digest_for(book: GuardBook, officer: str, tweet_id: str, tweeted: float) -> bool:
+    """This officer's digest for this complaint: decided before (a redelivery), or none to them within the hour."""
+    if f"{officer}|{tweet_id}" in book["digested"]:
+        return True
+    return not any(
+        key.split("|", 1)[0] in (officer, ANY_OFFICER) and abs(float(t) - tweeted) <= HOUR_S
+        for key, (t, _) in book["digested"].items()
+    )
+
+
+def _decision(kind: str, book: GuardBook, tweeted: float, digest_to: frozenset[str]) -> GuardDecision:
+    tweets = [*book["admitted"].values(), *book["held"].values()]
+    around = [p for t, p in tweets if abs(float(t) - tweeted) <= HOUR_S]
+    return GuardDecision(kind, len(around), dict(Counter(str(p) for p in around)), digest_to)
 
 
 class Sender(Protocol):
@@ -287,7 +313,6 @@ class Notifier:
 
     def _complaint(self, complaint: Complaint, recipients: list[Officer]) -> list[Delivery]:
         out: list[Delivery] = []
-        sms_kind = "sms"
         decision: GuardDecision | None = None
         if complaint.priority != Priority.P1 and recipients:
             # No guard ever holds back a P1
@@ -297,12 +322,12 @@ class Notifier:
                 complaint.tweet_created_at,
                 str(complaint.priority),
                 self.sms_per_author_per_hour,
+                [o.officer_id for o in recipients],
             )
-            sms_kind = decision.kind
         for officer in recipients:
-            if sms_kind == "sms":
+            if decision is None or decision.kind == "sms":
                 out.append(Delivery("complaint", officer.officer_id, "sms", self._sms_sender(complaint, officer)))
-            elif sms_kind == "digest" and decision is not None:
+            elif decision is not None and officer.officer_id in decision.digest_to:
                 out.append(Delivery("digest", officer.officer_id, "sms", self._digest_sender(officer, decision)))
             if officer.email:
                 out.append(Delivery("complaint", officer.officer_id, "email", self._email_sender(complaint, officer)))

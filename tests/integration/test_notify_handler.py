@@ -119,7 +119,7 @@ def test_two_invocations_guarding_one_citizen_at_once_never_both_admit(stack, no
 
     def decide(ids):
         for i in ids:
-            decisions[str(i)] = guard.decide("spammer", str(i), start + timedelta(seconds=i), "P2", 5).kind
+            decisions[str(i)] = guard.decide("spammer", str(i), start + timedelta(seconds=i), "P2", 5, ["lko-sp"]).kind
 
     threads = [threading.Thread(target=decide, args=(range(k, 12, 3),)) for k in range(3)]
     for t in threads:

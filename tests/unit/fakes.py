@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -279,9 +279,11 @@ class Guard:
 
     books: dict[str, dict] = field(default_factory=dict)
 
-    def decide(self, author_id: str, tweet_id: str, tweeted_at: datetime, priority: str, limit: int) -> GuardDecision:
+    def decide(
+        self, author_id: str, tweet_id: str, tweeted_at: datetime, priority: str, limit: int, officers: Sequence[str]
+    ) -> GuardDecision:
         book = copy.deepcopy(self.books.get(author_id, {}))
-        decision, _ = admit(book, tweet_id, tweeted_at.timestamp(), priority, limit)
+        decision, _ = admit(book, tweet_id, tweeted_at.timestamp(), priority, limit, officers)
         self.books[author_id] = book
         return decision
 

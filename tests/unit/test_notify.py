@@ -263,6 +263,26 @@ def test_twelve_complaints_in_a_minute_processed_newest_first_send_the_limit_and
     assert sum(1 for kind, _, _ in sender.sent if kind == "email") == 12
 
 
+def test_an_officer_of_another_district_gets_a_digest_for_a_held_complaint():
+    # Given a citizen past the limit with complaints for one SP, then one for another district's SP
+    sender, guard = Sender(), Guard()
+    n = notifier(sender, Leases(), guard, limit=5)
+    lucknow_sp = Directory().for_district("162")[1]
+    other_sp = lucknow_sp.model_copy(update={"officer_id": "bly-sp", "phone": "+447700900077", "district": "141"})
+    burst = twelve_in_a_minute()
+    for c in burst[:11]:
+        notify(n, c, [lucknow_sp])
+    # When the twelfth goes to the other district's SP only
+    notify(n, burst[11], [other_sp])
+    # Then that SP, who never heard of this citizen, gets the digest with the real count (one, not the SMS)
+    digest = load_templates().template("digest", "en")
+    to_other = [body for kind, to, body in sender.sent if kind == "sms" and to == "+447700900077"]
+    assert len(to_other) == 1 and digest.matches(to_other[0]) and "12" in to_other[0]
+    # And the first SP still had the limit and one digest
+    to_first = [body for kind, to, body in sender.sent if kind == "sms" and to == lucknow_sp.phone]
+    assert len(to_first) == 6 and sum(1 for b in to_first if digest.matches(b)) == 1
+
+
 def test_the_digest_says_how_many_and_which_priorities():
     book: dict = {}
     for i in range(7):
@@ -282,23 +302,42 @@ def test_a_p1_past_the_limit_still_gets_its_sms():
 
 
 @settings(max_examples=60, deadline=None)
-@given(order=st.permutations(list(range(12))), gaps=st.lists(st.integers(0, 1500), min_size=12, max_size=12))
-def test_the_guard_holds_whatever_the_processing_order(order, gaps):
-    # Given one citizen's complaints at arbitrary times, processed in any order
+@given(
+    order=st.permutations(list(range(12))),
+    gaps=st.lists(st.integers(0, 1500), min_size=12, max_size=12),
+    sent_to=st.lists(st.sampled_from([("sp",), ("sp", "cr"), ("other",)]), min_size=12, max_size=12),
+)
+def test_the_guard_holds_whatever_the_processing_order(order, gaps, sent_to):
+    # Given one citizen's complaints at arbitrary times to various officers, processed in any order
     times = [sum(gaps[: i + 1]) for i in range(12)]
     book: dict = {}
     decisions = {}
     for i in order:
-        decisions[i], _ = admit(book, str(i), float(times[i]), "P2", limit=3)
-    # Then no hour of tweet time holds more than the limit of SMS, nor more than one digest
+        decisions[i], _ = admit(book, str(i), float(times[i]), "P2", limit=3, officers=sent_to[i])
+    # Then no hour of tweet time holds more than the limit of SMS, nor more than one digest to any officer
     for start in times:
         window = [i for i in range(12) if start <= times[i] <= start + 3600]
         assert sum(1 for i in window if decisions[i].kind == "sms") <= 3
-        assert sum(1 for i in window if decisions[i].kind == "digest") <= 1
+        for officer in ("sp", "cr", "other"):
+            assert sum(1 for i in window if officer in decisions[i].digest_to) <= 1
     # And a complaint is held only when the hour around it already had the limit of SMS
     for i, d in decisions.items():
         if d.kind != "sms":
             assert sum(1 for j in range(12) if decisions[j].kind == "sms" and abs(times[j] - times[i]) <= 3600) >= 3
+    # And an officer is left without a digest only when they had one within the hour
+    for i, d in decisions.items():
+        for officer in set(sent_to[i]) - d.digest_to if d.kind != "sms" else ():
+            assert any(officer in decisions[j].digest_to and abs(times[j] - times[i]) <= 3600 for j in range(12))
+    # And a redelivery gets the same answer (the count may have grown since) and changes nothing
+    for i in range(12):
+        again, changed = admit(book, str(i), float(times[i]), "P2", limit=3, officers=sent_to[i])
+        assert (again.kind, again.digest_to, changed) == (decisions[i].kind, decisions[i].digest_to, False)
+
+
+def test_a_book_with_a_per_citizen_digest_from_before_counts_it_for_every_officer():
+    book = {"admitted": {str(i): [1000 + i, "P2"] for i in range(5)}, "digested": {"5": [1005, "P3"]}, "held": {}}
+    decision, _ = admit(book, "6", 1006.0, "P2", 5, ["sp"])
+    assert decision.kind == "hold" and decision.count == 7 and decision.priorities == {"P2": 6, "P3": 1}
 
 
 def test_a_follow_up_that_raises_to_p1_tells_the_sp_and_now_the_control_room_and_sos():

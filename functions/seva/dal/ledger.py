@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import datetime
 
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
@@ -117,7 +118,9 @@ class DynamoAuthorGuard:
     def __init__(self, table_name: str, region: str):
         self.model = bind(GuardModel, table_name, region)
 
-    def decide(self, author_id: str, tweet_id: str, tweeted_at: datetime, priority: str, limit: int) -> GuardDecision:
+    def decide(
+        self, author_id: str, tweet_id: str, tweeted_at: datetime, priority: str, limit: int, officers: Sequence[str]
+    ) -> GuardDecision:
         m = self.model
         for _ in range(20):
             try:
@@ -125,7 +128,7 @@ class DynamoAuthorGuard:
             except m.DoesNotExist:
                 item = m("sms#author", author_id, admitted={}, digested={}, held={}, version=0)
             book = {name: dict(getattr(item, name) or {}) for name in ("admitted", "digested", "held")}
-            decision, changed = admit(book, tweet_id, tweeted_at.timestamp(), priority, limit)
+            decision, changed = admit(book, tweet_id, tweeted_at.timestamp(), priority, limit, officers)
             if not changed:
                 return decision
             version = int(item.version or 0)
