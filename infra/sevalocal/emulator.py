@@ -153,7 +153,10 @@ class Worker:
             if "hanging" in message:
                 # the request before the hang is as good as the last one before a crash: its effect happened,
                 # nothing after it will
-                self.crash_note = {"crashing_after": message["hanging"]}
+                self.crash_note = {
+                    "crashing_after": message["hanging"],
+                    "unrecorded_publish": message.get("unrecorded_publish"),
+                }
                 # killed at its deadline, in scenario time (a real timeout would hold a worker for minutes)
                 kill_at = time.time() + max(1.0, self.spec.timeout_s / self.speed)
                 self.current.deadline = min(self.current.deadline, kill_at)

@@ -40,6 +40,9 @@ class _CrashBudget:
     hang_after: int | None = None
     requests: int = 0
     conn: Any = None
+    # An SNS publish no successful request has followed yet: a crash now is still in the window between SNS
+    # accepting it and the ledger recording it, even when the last request was a recording that failed
+    unrecorded_publish: dict[str, Any] | None = None
 
 
 def _request_note(method: str, url: str, body: Any) -> dict[str, Any]:
@@ -58,15 +61,23 @@ def _install_crash_hook() -> None:
     def urlopen(self, method, url, body=None, *args, **kwargs):  # type: ignore[no-untyped-def]
         response = original(self, method, url, body, *args, **kwargs)
         _CrashBudget.requests += 1
+        if 200 <= response.status < 300:
+            publish = b"Action=Publish" in (body if isinstance(body, bytes) else str(body or "").encode())
+            _CrashBudget.unrecorded_publish = _request_note(method, url, body) if publish else None
         if _CrashBudget.crash_after is not None and _CrashBudget.requests >= _CrashBudget.crash_after:
             # The request's side effect happened; its response dies with the process
-            _CrashBudget.conn.send({"crashing_after": _request_note(method, url, body)})
+            note = {"crashing_after": _request_note(method, url, body)}
+            if _CrashBudget.unrecorded_publish is not None:
+                note["unrecorded_publish"] = _CrashBudget.unrecorded_publish
+            _CrashBudget.conn.send(note)
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(CRASH_EXIT)
         if _CrashBudget.hang_after is not None and _CrashBudget.requests >= _CrashBudget.hang_after:
             # A timeout in the middle of a batch: the runtime kills the invocation at its deadline
-            _CrashBudget.conn.send({"hanging": _request_note(method, url, body)})
+            _CrashBudget.conn.send(
+                {"hanging": _request_note(method, url, body), "unrecorded_publish": _CrashBudget.unrecorded_publish}
+            )
             sys.stdout.flush()
             while True:
                 time.sleep(3600)
@@ -99,7 +110,7 @@ def worker_main(conn, spec: dict[str, Any], log_path: str) -> None:  # type: ign
             message = conn.recv()
         except EOFError:
             return
-        _CrashBudget.requests = 0
+        _CrashBudget.requests, _CrashBudget.unrecorded_publish = 0, None
         _CrashBudget.crash_after = message.get("crash_after")
         _CrashBudget.hang_after = message.get("hang_after")
         context = _Context(

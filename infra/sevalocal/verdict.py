@@ -70,18 +70,19 @@ def classify_published(
 
 
 def crash_window_keys(notes: Iterable[dict[str, Any]], classified_keys: dict[tuple[str, str], str]) -> set[str]:
-    """Messages whose publish was the last request of an invocation that then crashed: the documented window
-    (SNS accepted it, the ledger never heard) in which a retry may send it again."""
+    """Messages an invocation published and then crashed before any request succeeded after it (the last
+    request, or one whose recording failed): the documented window (SNS accepted it, the ledger never heard) in
+    which a retry may send it again."""
     keys = set()
     for note in notes:
-        request = note.get("crashing_after") or {}
-        form = {k: v[0] for k, v in parse_qs(request.get("body") or "").items()}
-        if form.get("Action") != "Publish":
-            continue
-        target = form.get("PhoneNumber") or form.get("TopicArn") or ""
-        key = classified_keys.get((target, form.get("Message", "")))
-        if key:
-            keys.add(key)
+        for request in (note.get("crashing_after") or {}, note.get("unrecorded_publish") or {}):
+            form = {k: v[0] for k, v in parse_qs(request.get("body") or "").items()}
+            if form.get("Action") != "Publish":
+                continue
+            target = form.get("PhoneNumber") or form.get("TopicArn") or ""
+            key = classified_keys.get((target, form.get("Message", "")))
+            if key:
+                keys.add(key)
     return keys
 
 

@@ -94,3 +94,23 @@ def test_a_crash_right_after_a_long_hindi_email_was_accepted_is_the_documented_w
     keys = crash_window_keys([note], {("arn:email", message): "lko-sp|email|UP-LKO-2026-000001|complaint"})
     # Then the message is recognised (its second copy is the documented window, not a fault)
     assert keys == {"lko-sp|email|UP-LKO-2026-000001|complaint"}
+
+
+def test_a_crash_after_a_failed_record_of_an_accepted_publish_is_the_documented_window_too():
+    from urllib.parse import urlencode
+
+    from sevalocal.runtime import _request_note
+    from sevalocal.verdict import crash_window_keys
+
+    # Given an invocation that published an SMS, had its ledger record refused, and crashed
+    message = "UP-BLY-2026-000002 P1 theft Bareilly"
+    publish = urlencode({"Action": "Publish", "PhoneNumber": "+447700900001", "Message": message}).encode()
+    note = {
+        "crashing_after": _request_note("POST", "/", b'{"TransactItems": []}'),
+        "unrecorded_publish": _request_note("POST", "/", publish),
+    }
+    # When the demo looks for the crash window, Then the SMS is in it
+    keys = crash_window_keys([note], {("+447700900001", message): "bly-cr|sms|UP-BLY-2026-000002|complaint|-"})
+    assert keys == {"bly-cr|sms|UP-BLY-2026-000002|complaint|-"}
+    # And a crash whose last request was a successful record names nothing
+    assert crash_window_keys([{"crashing_after": note["crashing_after"]}], {}) == set()
