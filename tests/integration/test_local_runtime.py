@@ -35,7 +35,7 @@ print("not reached")
 class _Aws(BaseHTTPRequestHandler):
     """SNS accepts the publish; every later request (the ledger's record of it) is throttled."""
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self.send_response(200 if self.path == "/" else 400)
         self.send_header("Content-Length", "0")
