@@ -273,9 +273,15 @@ class Router:
         """The complaint whose thread post (a police reply, kept attached to it) this post replies to."""
         target_id = replied_to(post.tweet)
         target = self.repo.get(target_id) if target_id and target_id != post.tweet_id else None
-        if target is None or not target.parent_tweet_id or target.author_id == post.author_id:
+        if target is None or target.author_id == post.author_id:
             return None
-        return self.repo.get(target.parent_tweet_id)
+        if target.parent_tweet_id:
+            return self.repo.get(target.parent_tweet_id)
+        if target.status == Status.RECEIVED and self.is_police(target.author_username or ""):
+            # read in the same poll and not routed yet: the complaint it answers, as its own routing will find
+            # (never the conversation's earliest complaint: the citizen may have several in one thread)
+            return self._answered(target)
+        return None
 
     def _follow_up(self, child: Complaint, parent: Complaint, now: datetime) -> RouteOutcome:
         """Triage the follow-up on its own: it may raise the priority, name or change the district, add a place

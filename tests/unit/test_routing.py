@@ -443,6 +443,27 @@ def test_an_answer_to_the_resolution_reply_closes_the_complaint_that_reply_was_a
     assert store.get("801").status == Status.ROUTED
 
 
+def test_an_answer_to_a_resolution_reply_read_before_that_reply_was_routed_goes_to_its_complaint():
+    # Given a citizen with two complaints in one conversation, the first closed, the second resolved, and Seva's
+    # "resolved" reply to the second read in the same poll as the citizen's answer to it (not routed yet)
+    store, clock = Complaints(), Clock(NOW + timedelta(hours=3))
+    first = complaint("811", status=Status.CLOSED, author="9", conversation="811", resolved_at=NOW)
+    second = complaint(
+        "812", status=Status.RESOLVED, author="9", conversation="811", resolved_at=NOW + timedelta(hours=1)
+    )
+    store.put(first, second, received("813", "Your complaint is resolved", "lucknowpolice", "811", replied_to="812"))
+    store.put(
+        received(
+            "814", "@lucknowpolice not resolved, nothing has happened", "9", "811", replied_to="813", tweeted=clock.now
+        )
+    )
+    # When the citizen's answer is routed first
+    police_router(store, clock).route("814")
+    # Then the complaint the reply was about is reopened; the other one is untouched
+    assert store.get("812").status == Status.REOPENED
+    assert store.get("811").status == Status.CLOSED and store.get("814").parent_tweet_id == "812"
+
+
 def test_a_follow_up_whose_complaint_changes_meanwhile_is_routed_on_a_second_look(setup):
     # Given a citizen's routed complaint, and a follow-up whose first write loses to an officer's change of it
     store, router, _ = setup
