@@ -118,6 +118,7 @@ def router(settings: RouteSettings) -> Router:
         reply_outbox_delay=timedelta(seconds=settings.reply_outbox_delay_seconds),
         is_police=registry.is_registered,
         ours=ours,
+        replied_with=lambda complaint: replies.posted(complaint.tweet_id),
     )
 
 

@@ -111,6 +111,8 @@ class Router:
     """A registered police handle (its replies are the police answering, not complaints)."""
     ours: Callable[[Complaint, Complaint], bool] = lambda complaint, post: False
     """Whether a police post in a complaint's thread is one of Seva's own replies."""
+    replied_with: Callable[[Complaint], set[str]] = lambda complaint: set()
+    """The ids of the replies Seva posted to a complaint (its reply records, kept whether or not read back)."""
 
     def route(self, tweet_id: Any) -> RouteOutcome:
         if not isinstance(tweet_id, str) or not tweet_id.isdigit():
@@ -234,18 +236,18 @@ class Router:
         refs = [r for r in complaint.tweet.get("referenced_tweets") or [] if isinstance(r, dict)]
         if refs and not any(r.get("type") == "replied_to" for r in refs):
             return None  # a quote, not a reply in the thread
-        answered = self._answered_complaint(complaint)
+        candidates = [
+            c
+            for c in self.repo.in_conversation(conversation, complaint.author_id)
+            if c.tweet_id != complaint.tweet_id and c.status in FOLLOWABLE | {Status.CLOSED} and not c.parent_tweet_id
+        ]
+        answered = self._answered_complaint(complaint, candidates)
         if answered is not None and answered.author_id == complaint.author_id:
             # a reply to Seva's (or an officer's) post in the thread of one of the citizen's complaints: that one
             if answered.status == Status.CLOSED and not _reopens(complaint, answered):
                 return None
             if answered.status in FOLLOWABLE | {Status.CLOSED}:
                 return answered
-        candidates = [
-            c
-            for c in self.repo.in_conversation(conversation, complaint.author_id)
-            if c.tweet_id != complaint.tweet_id and c.status in FOLLOWABLE | {Status.CLOSED} and not c.parent_tweet_id
-        ]
         if candidates and candidates[0].status == Status.CLOSED and not _reopens(complaint, candidates[0]):
             return None  # a closed complaint's thread: only "not resolved" reopens it; else a new complaint
         return candidates[0] if candidates else None
@@ -269,10 +271,14 @@ class Router:
         self.repo.write([change, attach], actor=citizen, via=Channel.X, now=now, outbox=[])
         return RouteOutcome(child.tweet_id, "ATTACHED", parent.reference, parent_tweet_id=parent.tweet_id)
 
-    def _answered_complaint(self, post: Complaint) -> Complaint | None:
-        """The complaint whose thread post (a police reply, kept attached to it) this post replies to."""
+    def _answered_complaint(self, post: Complaint, candidates: list[Complaint]) -> Complaint | None:
+        """The complaint whose thread post (a police reply, kept attached to it) this post replies to; for a
+        reply to a post not read yet, the citizen's complaint in this conversation that Seva posted it to."""
         target_id = replied_to(post.tweet)
         target = self.repo.get(target_id) if target_id and target_id != post.tweet_id else None
+        if target is None and target_id and target_id not in {c.tweet_id for c in candidates}:
+            # X returned the answer before Seva's reply (another query, a later page): the reply records know
+            return next((c for c in candidates if target_id in self.replied_with(c)), None)
         if target is None or target.author_id == post.author_id:
             return None
         if target.parent_tweet_id:

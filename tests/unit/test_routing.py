@@ -464,6 +464,26 @@ def test_an_answer_to_a_resolution_reply_read_before_that_reply_was_routed_goes_
     assert store.get("811").status == Status.CLOSED and store.get("814").parent_tweet_id == "812"
 
 
+def test_an_answer_read_before_sevas_reply_itself_goes_to_the_complaint_seva_posted_that_reply_to():
+    # Given a citizen with two complaints in one conversation, the first closed, the second resolved, and the
+    # citizen's thanks to Seva's "resolved" reply read before that reply (X returned it by another query)
+    store, clock = Complaints(), Clock(NOW + timedelta(hours=3))
+    first = complaint("821", status=Status.CLOSED, author="9", conversation="821", resolved_at=NOW)
+    second = complaint(
+        "822", status=Status.RESOLVED, author="9", conversation="821", resolved_at=NOW + timedelta(hours=1)
+    )
+    store.put(first, second)
+    store.put(received("824", "@lucknowpolice thank you 5", "9", "821", replied_to="823", tweeted=clock.now))
+    router = police_router(store, clock)
+    router.replied_with = lambda c: {"823"} if c.tweet_id == "822" else set()
+    # When the thanks are routed
+    outcome = router.route("824")
+    # Then the complaint Seva's reply was about is closed with the rating; the answer is not a new tweet
+    assert outcome.status == "ATTACHED" and store.get("824").parent_tweet_id == "822"
+    assert store.get("822").status == Status.CLOSED and store.get("822").satisfaction == 5
+    assert store.get("821").status == Status.CLOSED and store.get("821").satisfaction is None
+
+
 def test_a_follow_up_whose_complaint_changes_meanwhile_is_routed_on_a_second_look(setup):
     # Given a citizen's routed complaint, and a follow-up whose first write loses to an officer's change of it
     store, router, _ = setup
