@@ -85,16 +85,15 @@ def test_bundled_demo_ingests_routes_notifies_and_answers_every_complaint(tmp_pa
     assert "Summary" in out and "OK: nothing lost" in out
 
 
-@pytest.mark.parametrize("seed", [7, 11])
+@pytest.mark.parametrize("seed", [7])
 def test_demo_with_faults_loses_nothing_doubles_nothing_and_tells_every_officer(tmp_path, seed):
     # Given 100+ tweets with SOS, threads whose follow-ups raise the priority or name the district, and one
     # citizen sending 12 complaints in a minute; 20% of X and AWS calls and invocations failing
     records = generate(tweets=100, minutes=3, seed=seed, escalations=4, flood=12)
     scenario = write_scenario(tmp_path / "s.jsonl", records)
     report, status = run_demo(
-        # Intake and delivery under faults; the officers' side (acting, SLA clocks) is judged in the bundled demo:
-        # with X answering 401/429 to 5% of searches the poller pauses too often for officers' and citizens' posts
-        # on X to be ingested within the drain budget (README, Known limits)
+        # Intake and delivery under faults, alone (nothing else sends or posts); the officers' side under the
+        # same faults is the next test
         DemoOptions(
             scenario=scenario,
             faults=0.2,
@@ -119,6 +118,29 @@ def test_demo_with_faults_loses_nothing_doubles_nothing_and_tells_every_officer(
     assert injected.get("aws_outage_sns", 0) > 0
     assert all(injected.get(k, 0) > 0 for k in ("x_429", "x_503", "crash"))
     assert injected.get("x_401", 0) + injected.get("x_malformed", 0) > 0
+
+
+@pytest.mark.timeout(1500)  # the drain budget grows with the fault rate (≈ 13 minutes here); runs take ≈ 8
+def test_demo_with_faults_and_officers_acting_records_every_step_as_it_happened(tmp_path):
+    # Given the fault demo's scenario (SOS, escalating threads, a citizen sending 12 complaints in a minute) with
+    # 20% of X and AWS calls and invocations failing, and officers, citizens and SLA clocks acting on it
+    records = generate(tweets=100, minutes=3, seed=11, escalations=4, flood=12)
+    scenario = write_scenario(tmp_path / "s.jsonl", records)
+    report, status = run_demo(
+        DemoOptions(scenario=scenario, faults=0.2, seed=11, quiet=True, log_dir=tmp_path / "logs", officers_act=True)
+    )
+    # Then it exits 0: nothing lost or doubled, every officer told, every citizen answered
+    assert status == 0, _why(report)
+    n, r = report["notifications"], report["replies"]
+    assert n["missing"] == 0 and n["duplicates"] == 0 and n["guard_violations"] == 0
+    assert r["unanswered"] == 0 and r["duplicates"] == 0 and report["complaints"]["unrouted"] == 0
+    # And every officer's step is in the audit trail, every complaint in the state its officers and citizens
+    # left it, every escalation and closing as the ground truth says
+    lc = report["lifecycle"]
+    assert lc["officer_actions"] > 50 and lc["audit_missing"] == 0 and lc["state_mismatches"] == 0
+    assert lc["escalated"] > 0 and lc["escalations_wrong"] == 0 and lc["escalation_messages_missing"] == 0
+    assert lc["reopened"] > 0 and sum(lc["closed"].values()) > 0 and lc["closing_wrong"] == 0
+    assert report["faults_injected"].get("crash", 0) > 0 and report["faults_injected"].get("aws_outage_sns", 0) > 0
 
 
 def test_demo_reports_a_lost_tweet_and_exits_nonzero(tmp_path):
