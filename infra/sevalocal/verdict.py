@@ -153,7 +153,8 @@ def judge_notifications(
         "missing": len(missing),
         "missing_detail": missing[:20],
         "held_by_guard": held,
-        "guard_violations": _guard_violations(sent, routed, sms_limit),
+        "guard_violations": _guard_violations(sent, routed, sms_limit)
+        + _digest_violations(digests, authored, sms_limit),
         "duplicates": sum(duplicates.values()) - documented_dups,
         "duplicate_sample": [k[:160] for k in duplicates if k not in documented][:3],
         "duplicates_in_crash_window": documented_dups,
@@ -189,6 +190,17 @@ def _guard_violations(sent: list[Sent], routed: list[dict[str, Any]], limit: int
                 violations += 1
                 break
     return violations
+
+
+def _digest_violations(digests: dict[str, list[Sent]], authored: dict[str, list[tuple[float, str]]], limit: int) -> int:
+    """Officers sent more digests than the guard allows: one per officer and citizen past the limit, and no two
+    for one citizen within an hour of tweet time — so at most ``span // hour + 1`` for each such citizen."""
+    allowed = 0
+    for complaints in authored.values():
+        times = sorted(t for t, _ in complaints)
+        if any(sum(1 for t in times[i:] if t - start <= HOUR) > limit for i, start in enumerate(times)):
+            allowed += int((times[-1] - times[0]) // HOUR) + 1
+    return sum(1 for sent in digests.values() if len(sent) > allowed)
 
 
 def judge_replies(stored: list[dict[str, Any]], replies: list[dict[str, Any]]) -> dict[str, Any]:

@@ -114,3 +114,21 @@ def test_a_crash_after_a_failed_record_of_an_accepted_publish_is_the_documented_
     assert keys == {"bly-cr|sms|UP-BLY-2026-000002|complaint|-"}
     # And a crash whose last request was a successful record names nothing
     assert crash_window_keys([{"crashing_after": note["crashing_after"]}], {}) == set()
+
+
+def test_an_officer_with_two_digests_for_one_citizens_hour_is_a_guard_violation():
+    from sevalocal.verdict import Sent, _digest_violations
+
+    # Given one citizen's 8 routine complaints within ten minutes (past a limit of 5)
+    authored = {"spammer": [(1000.0 + 60 * i, f"UP-LKO-2026-00000{i}") for i in range(8)]}
+
+    def digests(n: int) -> dict[str, list[Sent]]:
+        return {
+            "lko-sp": [Sent("sms", "lko-sp", None, "digest", "8 complaints", 2000.0 + i, f"d{i}") for i in range(n)]
+        }
+
+    # Then one digest to the SP is what the guard allows, two are a violation
+    assert _digest_violations(digests(1), authored, limit=5) == 0
+    assert _digest_violations(digests(2), authored, limit=5) == 1
+    # And a citizen within the limit allows none
+    assert _digest_violations(digests(1), {"calm": authored["spammer"][:5]}, limit=5) == 1
