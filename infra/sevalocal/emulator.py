@@ -407,6 +407,10 @@ class _StreamReader:
         self.patterns = [EventPattern.load(p) for p in filters]
         self.shards: list[_Shard] = []
         description = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]
+        # ParallelizationFactor keeps the order of one *partition* key: a table with a sort key (the audit trail)
+        # spreads a complaint's events over slots by its hash key alone
+        schema = description.get("KeySchema") or []
+        self.hash_key = next((k["AttributeName"] for k in schema if k.get("KeyType") == "HASH"), None)
         for shard in description["Shards"]:
             iterator = streams.get_shard_iterator(
                 StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType=starting_position
@@ -435,8 +439,9 @@ class _StreamReader:
             if not self._matches(record):
                 self.stats[f"{self.label}.filtered_out"] += 1
                 continue
-            keys = json.dumps(record["dynamodb"].get("Keys") or {}, sort_keys=True).encode()
-            lane = shard.lanes[zlib.crc32(keys) % len(shard.lanes)]
+            keys = record["dynamodb"].get("Keys") or {}
+            partition = keys.get(self.hash_key, keys) if self.hash_key else keys
+            lane = shard.lanes[zlib.crc32(json.dumps(partition, sort_keys=True).encode()) % len(shard.lanes)]
             if not lane.buffer:
                 lane.first_buffered = now
             lane.buffer.append(record)
