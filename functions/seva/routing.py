@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, Protocol
 
 from seva.districts import Districts
@@ -236,11 +237,18 @@ class Router:
         refs = [r for r in complaint.tweet.get("referenced_tweets") or [] if isinstance(r, dict)]
         if refs and not any(r.get("type") == "replied_to" for r in refs):
             return None  # a quote, not a reply in the thread
-        candidates = [
-            c
-            for c in self.repo.in_conversation(conversation, complaint.author_id)
-            if c.tweet_id != complaint.tweet_id and c.status in FOLLOWABLE | {Status.CLOSED} and not c.parent_tweet_id
-        ]
+        author = complaint.author_id
+
+        @cache  # read once, and only when needed
+        def candidates() -> list[Complaint]:
+            return [
+                c
+                for c in self.repo.in_conversation(conversation, author)
+                if c.tweet_id != complaint.tweet_id
+                and c.status in FOLLOWABLE | {Status.CLOSED}
+                and not c.parent_tweet_id
+            ]
+
         answered = self._answered_complaint(complaint, candidates)
         if answered is not None and answered.author_id == complaint.author_id:
             # a reply to Seva's (or an officer's) post in the thread of one of the citizen's complaints: that one
@@ -248,9 +256,10 @@ class Router:
                 return None
             if answered.status in FOLLOWABLE | {Status.CLOSED}:
                 return answered
-        if candidates and candidates[0].status == Status.CLOSED and not _reopens(complaint, candidates[0]):
+        first = next(iter(candidates()), None)
+        if first is not None and first.status == Status.CLOSED and not _reopens(complaint, first):
             return None  # a closed complaint's thread: only "not resolved" reopens it; else a new complaint
-        return candidates[0] if candidates else None
+        return first
 
     def _citizen_answer(self, child: Complaint, parent: Complaint, now: datetime) -> RouteOutcome | None:
         """The citizen's answer to "resolved": "not resolved" reopens it (its officers are told, the resolve
@@ -271,14 +280,14 @@ class Router:
         self.repo.write([change, attach], actor=citizen, via=Channel.X, now=now, outbox=[])
         return RouteOutcome(child.tweet_id, "ATTACHED", parent.reference, parent_tweet_id=parent.tweet_id)
 
-    def _answered_complaint(self, post: Complaint, candidates: list[Complaint]) -> Complaint | None:
+    def _answered_complaint(self, post: Complaint, candidates: Callable[[], list[Complaint]]) -> Complaint | None:
         """The complaint whose thread post (a police reply, kept attached to it) this post replies to; for a
         reply to a post not read yet, the citizen's complaint in this conversation that Seva posted it to."""
         target_id = replied_to(post.tweet)
         target = self.repo.get(target_id) if target_id and target_id != post.tweet_id else None
-        if target is None and target_id and target_id not in {c.tweet_id for c in candidates}:
+        if target is None and target_id and target_id not in {c.tweet_id for c in candidates()}:
             # X returned the answer before Seva's reply (another query, a later page): the reply records know
-            return next((c for c in candidates if target_id in self.replied_with(c)), None)
+            return next((c for c in candidates() if target_id in self.replied_with(c)), None)
         if target is None or target.author_id == post.author_id:
             return None
         if target.parent_tweet_id:

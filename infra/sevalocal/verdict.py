@@ -174,22 +174,20 @@ def _guard_held(
 
 
 def _guard_violations(sent: list[Sent], routed: list[dict[str, Any]], limit: int) -> int:
-    """Per officer and citizen: more than ``limit`` complaint SMS for non-P1 complaints tweeted within an hour,
-    or more than one digest per hour."""
+    """Per officer and citizen: more than ``limit`` complaint SMS for non-P1 complaints tweeted within an hour
+    (digests: ``_digest_violations``)."""
     info = {i["reference"]["S"]: i for i in routed}
     per: dict[tuple[str, str], list[float]] = defaultdict(list)
     for s in sent:
         item = info.get(s.reference or "")
         if s.channel == "sms" and s.purpose == "complaint" and item and item["priority"]["S"] != "P1":
             per[(s.to, item.get("author_id", {}).get("S", "?"))].append(parse_time(item["tweet_created_at"]["S"]))
-    violations = 0
-    for times in per.values():
-        times.sort()
-        for i, start in enumerate(times):
-            if sum(1 for t in times[i:] if t - start <= HOUR) > limit:
-                violations += 1
-                break
-    return violations
+    return sum(1 for times in per.values() if _more_than_in_an_hour(times, limit))
+
+
+def _more_than_in_an_hour(times: list[float], limit: int) -> bool:
+    times = sorted(times)
+    return any(sum(1 for t in times[i:] if t - start <= HOUR) > limit for i, start in enumerate(times))
 
 
 def _digest_violations(digests: dict[str, list[Sent]], authored: dict[str, list[tuple[float, str]]], limit: int) -> int:
@@ -197,9 +195,9 @@ def _digest_violations(digests: dict[str, list[Sent]], authored: dict[str, list[
     for one citizen within an hour of tweet time — so at most ``span // hour + 1`` for each such citizen."""
     allowed = 0
     for complaints in authored.values():
-        times = sorted(t for t, _ in complaints)
-        if any(sum(1 for t in times[i:] if t - start <= HOUR) > limit for i, start in enumerate(times)):
-            allowed += int((times[-1] - times[0]) // HOUR) + 1
+        times = [t for t, _ in complaints]
+        if _more_than_in_an_hour(times, limit):
+            allowed += int((max(times) - min(times)) // HOUR) + 1
     return sum(1 for sent in digests.values() if len(sent) > allowed)
 
 
