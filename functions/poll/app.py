@@ -23,11 +23,21 @@ def _log_ingested(envelope: Any) -> None:
     logger.info("tweet ingested", extra={"tweet_id": envelope.id, "lang": envelope.tweet.get("lang")})
 
 
+def _express_failed(tweet_id: str, exc: Exception) -> None:
+    metrics.add_metric(name="ExpressSendFailed", unit=MetricUnit.Count, value=1)
+    logger.warning(
+        "SOS not sent to the express route lane; the stream routes it in its turn",
+        extra={"tweet_id": tweet_id, "error": f"{type(exc).__name__}: {exc}"[:300]},
+    )
+
+
 def _count(report: Any) -> None:
     metrics.add_metric(name="TweetsIngested", unit=MetricUnit.Count, value=report.ingested)
     metrics.add_metric(name="SearchRequests", unit=MetricUnit.Count, value=report.requests)
     metrics.add_metric(name="SearchPages", unit=MetricUnit.Count, value=report.pages)
     metrics.add_metric(name="PollLagSeconds", unit=MetricUnit.Seconds, value=report.max_lag_s)
+    if report.expressed:
+        metrics.add_metric(name="SosExpressed", unit=MetricUnit.Count, value=report.expressed)
     if report.gaps:
         metrics.add_metric(name="PollGaps", unit=MetricUnit.Count, value=report.gaps)
         logger.error("a query's cursor aged out of recent search: gap recorded", extra={"gaps": report.gaps})
@@ -50,7 +60,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = PollSettings.load()
     reports = run_cycles(
         # the police's own replies (first responses) are searched in the first cycle of each minute
-        lambda n: poll_cycle(settings, on_ingested=_log_ingested, responses=n == 0),
+        lambda n: poll_cycle(settings, on_ingested=_log_ingested, responses=n == 0, on_express_failed=_express_failed),
         cycles=settings.cycles_per_invocation,
         interval=timedelta(seconds=settings.poll_interval_seconds),
         clock=time.time,

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from seva.figures import FiguresKeeper
     from seva.notify import NotifyService
     from seva.officers import InvalidOfficer
-    from seva.polling import PollCycle
+    from seva.polling import ExpressLane, PollCycle
     from seva.replying import ReplyDesk
     from seva.routing import Router
     from seva.tweets import TweetEnvelope
@@ -38,7 +38,10 @@ def utcnow() -> datetime:
 
 
 def poll_cycle(
-    settings: PollSettings, on_ingested: Callable[[TweetEnvelope], None] | None = None, responses: bool = True
+    settings: PollSettings,
+    on_ingested: Callable[[TweetEnvelope], None] | None = None,
+    responses: bool = True,
+    on_express_failed: Callable[[str, Exception], None] = lambda tweet_id, exc: None,
 ) -> PollCycle:
     from seva.clients.secrets import get_json_secret
     from seva.clients.x import XSearch, make_client
@@ -69,8 +72,27 @@ def poll_cycle(
         id_at=snowflake_at,
         time_of=snowflake_time,
         on_ingested=on_ingested,
+        express=express_lane(settings, on_express_failed) if settings.route_express_queue_url else None,
         responses=responses,
     )
+
+
+def express_lane(settings: PollSettings, on_failed: Callable[[str, Exception], None]) -> ExpressLane:
+    from seva.clients.sqs import ExpressQueue
+    from seva.polling import ExpressLane
+    from seva.tweets import minimal_author
+
+    assert settings.route_express_queue_url
+    queue = ExpressQueue(settings.route_express_queue_url, settings.aws_region)
+
+    def urgent(envelope: TweetEnvelope) -> bool:
+        # The route function's own triage, on the tweet as it is stored: loaded on the first tweet, not at import
+        from seva.triage import default_triager
+
+        triager = default_triager(settings.handle_registry_path)
+        return triager.classify(envelope.tweet, minimal_author(envelope.author), envelope.place).priority == "P1"
+
+    return ExpressLane(urgent=urgent, send=queue.send, on_failed=on_failed)
 
 
 def router(settings: RouteSettings) -> Router:

@@ -151,6 +151,8 @@ class CycleReport:
     rate_limit_reset: int | None = None
     query_errors: dict[str, str] = field(default_factory=dict)  # query key -> x_unavailable | malformed | ...
     gaps: int = 0
+    expressed: int = 0  # stored tweets sent ahead to the express route lane (SOS)
+    express_failed: int = 0  # ... whose send failed: the stream routes them, in their turn
     ingested_ids: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -161,6 +163,29 @@ class CycleReport:
 
 class _PageBudgetSpent(Exception):
     pass
+
+
+@dataclass
+class ExpressLane:
+    """An SOS goes ahead of any backlog: a stored tweet that triage reads as P1 is also sent to the express
+    route lane (a queue the route logic reads at once), besides the table's stream, which routes every tweet in
+    its turn. Routing is idempotent, so whichever comes first routes it and the other finds it done. A send that
+    fails costs speed, never the complaint (the stream has it): counted and reported, and the cycle goes on."""
+
+    urgent: Callable[[TweetEnvelope], bool]
+    send: Callable[[str], None]
+    on_failed: Callable[[str, Exception], None] = lambda tweet_id, exc: None
+
+    def __call__(self, envelope: TweetEnvelope) -> bool | None:
+        """True: sent ahead; False: not urgent; None: urgent, but the send failed."""
+        try:
+            if not self.urgent(envelope):
+                return False
+            self.send(envelope.id)
+            return True
+        except Exception as exc:
+            self.on_failed(envelope.id, exc)
+            return None
 
 
 def derive_cursor(query: SearchQuery, known: Iterable[Cursor]) -> Cursor:
@@ -205,6 +230,8 @@ class PollCycle:
     """The moment of a snowflake id: tells an aged cursor before X refuses it."""
     credentials_retry: timedelta = timedelta(minutes=5)
     on_ingested: Callable[[TweetEnvelope], None] | None = None
+    express: Callable[[TweetEnvelope], bool | None] | None = None
+    """``ExpressLane``: a citizen's tweet, once stored, may go ahead of the stream's backlog (an SOS)."""
     responses: bool = True
     """Also search the police handles' own replies (first responses by hand): once a minute is enough, so the
     poll handler asks for them in one cycle of its four."""
@@ -394,6 +421,10 @@ class PollCycle:
                     self.report.max_lag_s = max(self.report.max_lag_s, (now - created).total_seconds())
                 if self.on_ingested:
                     self.on_ingested(envelope)
+                if self.express is not None and police is None:
+                    sent = self.express(envelope)
+                    self.report.expressed += sent is True
+                    self.report.express_failed += sent is None
             else:
                 self.report.already_stored += 1
 

@@ -45,17 +45,18 @@ def patch(monkeypatch: Any, recorder: Recorder) -> None:
         return original(client, operation, params)
 
     monkeypatch.setattr(BaseClient, "_make_api_call", record)
-    for module_name, logical in (
-        ("poll.app", "PollFunction"),
-        ("route.app", "RouteFunction"),
-        ("notify.app", "NotifyFunction"),
-        ("reply.app", "ReplyFunction"),
-        ("sla.app", "SlaFunction"),
-        ("figures.app", "FiguresFunction"),
-        ("api.app", "ApiFunction"),
+    for module_name, name, logical in (
+        ("poll.app", "handler", "PollFunction"),
+        ("route.app", "handler", "RouteFunction"),
+        ("route.app", "express_handler", "RouteExpressFunction"),
+        ("notify.app", "handler", "NotifyFunction"),
+        ("reply.app", "handler", "ReplyFunction"),
+        ("sla.app", "handler", "SlaFunction"),
+        ("figures.app", "handler", "FiguresFunction"),
+        ("api.app", "handler", "ApiFunction"),
     ):
         module = importlib.import_module(module_name)
-        monkeypatch.setattr(module, "handler", _wrap(module.handler, logical, recorder))
+        monkeypatch.setattr(module, name, _wrap(getattr(module, name), logical, recorder))
 
 
 def _wrap(handler: Any, logical: str, recorder: Recorder) -> Any:

@@ -189,3 +189,58 @@ def test_the_runbooks_reroute_payload_routes_a_complaint_left_received(stack, ro
     # Then it is routed like any new complaint
     assert result == {"batchItemFailures": []}
     assert item(stack, "1201")["status"]["S"] == "ROUTED"
+
+
+def test_an_sos_sent_ahead_by_the_poller_is_routed_from_the_express_lane_and_the_stream_finds_it_done(
+    poll_env, stack, publish, monkeypatch
+):
+    from seva.settings import PollSettings
+    from sevalocal.emulator import to_sqs_record
+
+    from tests.integration.conftest import invoke_poll
+
+    # Given an SOS and a routine complaint, polled (the poller stores both and sends the SOS ahead)
+    stream = Stream(stack)
+    sos = publish.tweet("@lucknowpolice HELP firing in Hazratganj right now")
+    routine = publish.tweet("@lucknowpolice my bike was stolen in Hazratganj")
+    report = invoke_poll(publish)
+    assert (report["ingested"], report["expressed"], report["express_failed"]) == (2, 1, 0)
+    url = PollSettings.load().route_express_queue_url
+    assert url == stack.queues["RouteExpressQueue"]
+    sqs = boto3.client("sqs")
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
+    assert [json.loads(m["Body"]) for m in messages] == [{"tweet_id": sos}]
+    # When the express route function takes it, with the environment the template gives it
+    spec = next(f for f in stack.functions if f.logical_id == "RouteExpressFunction")
+    for key, value in spec.env.items():
+        monkeypatch.setenv(key, value)
+    from route.app import express_handler
+
+    arn = stack.attributes[("RouteExpressQueue", "Arn")]
+    assert express_handler({"Records": [to_sqs_record(m, arn) for m in messages]}, Context()) == {
+        "batchItemFailures": []
+    }
+    # Then the SOS is routed as P1 before the stream's turn comes
+    year = datetime.now(UTC).year
+    routed = item(stack, sos)
+    assert (routed["status"]["S"], routed["priority"]["S"]) == ("ROUTED", "P1")
+    assert item(stack, routine)["status"]["S"] == "RECEIVED"
+    # And when the stream delivers both, the SOS is found done (no second transition, no number taken)
+    assert invoke(stream.inserts()) == {"batchItemFailures": []}
+    assert [e["action"]["S"] for e in audit(stack, sos)] == ["ROUTE"]
+    assert routed["reference"]["S"] == f"UP-LKO-{year}-000001"
+    assert item(stack, routine)["reference"]["S"] == f"UP-LKO-{year}-000002"
+
+
+def test_an_unusable_express_message_is_dropped_with_one_error_line(stack, monkeypatch, caplog):
+    # Given the express function and a message without a tweet id (the stream routes every stored tweet anyway)
+    spec = next(f for f in stack.functions if f.logical_id == "RouteExpressFunction")
+    for key, value in spec.env.items():
+        monkeypatch.setenv(key, value)
+    from route.app import express_handler
+
+    record = {"messageId": "m1", "receiptHandle": "r", "body": '{"tweet": 1}', "attributes": {}}
+    record |= {"messageAttributes": {}, "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:ap-south-1:1:q"}
+    # When it is delivered, then it is not retried, and one error line says why
+    assert express_handler({"Records": [record]}, Context()) == {"batchItemFailures": []}
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == ["express message unusable; dropped"]

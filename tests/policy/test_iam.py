@@ -38,6 +38,12 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "AuditTable": {"PutItem"},  # write's audit events
         "StateTable": {"UpdateItem", "PutItem", "Query"},  # reference counter, reply outbox, replies.posted
     },
+    "RouteExpressFunction": {  # the same routing, for the SOS the poller sends ahead
+        "ComplaintsTable": {"GetItem", "UpdateItem"},
+        "ComplaintsTable/by_conversation": {"Query"},
+        "AuditTable": {"PutItem"},
+        "StateTable": {"UpdateItem", "PutItem", "Query"},
+    },
     "NotifyFunction": {
         "ComplaintsTable": {"GetItem", "UpdateItem"},  # get, set_notified
         "AuditTable": {"PutItem"},  # ledger.complete's delivery event
@@ -76,6 +82,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
 LEADING_KEYS: dict[str, set[str]] = {
     "PollFunction": {"cursor#search", "gap#search", "ratelimit"},
     "RouteFunction": {"counter#reference", "reply#*"},
+    "RouteExpressFunction": {"counter#reference", "reply#*"},
     "NotifyFunction": {"notify#*", "sms#author"},
     "ReplyFunction": {"reply#*", "xbudget"},
     "ApiFunction": {"counter#reference"},

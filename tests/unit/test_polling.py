@@ -15,6 +15,7 @@ from seva.polling import (
     CredentialsRejected,
     Cursor,
     CursorTooOld,
+    ExpressLane,
     MalformedAnswer,
     PollCycle,
     RateLimited,
@@ -478,3 +479,50 @@ def test_several_cycles_run_in_one_invocation_15_s_apart():
         time_left=lambda: 300,
     )
     assert runs == [0, 15, 30, 45] and len(reports) == 4
+
+
+def test_a_stored_sos_is_sent_ahead_to_the_express_lane_once_and_routine_tweets_are_not():
+    # Given an SOS, a routine complaint, a police handle's own tweet and an SOS mentioning no registered handle
+    registry = registry_of(HANDLES)
+    x = FakeX(page_size=10)
+    x.tweets = [
+        {"id": 1, "mentions": ["alpha"], "author": "citizen", "retweet": False},
+        {"id": 2, "mentions": ["alpha"], "author": "citizen", "retweet": False},
+        {"id": 3, "mentions": ["alpha"], "author": "bravo", "retweet": False},
+        {"id": 4, "mentions": ["stranger"], "author": "citizen", "retweet": False},
+    ]
+    store = FakeStore()
+    sent: list[tuple[str, bool]] = []
+    lane = ExpressLane(
+        urgent=lambda envelope: envelope.id in {"1", "3", "4"},
+        send=lambda tweet_id: sent.append((tweet_id, tweet_id in store.stored)),
+    )
+    cursors = FakeCursors(x, store, registry)
+    # When two cycles run (the second sees the same tweets again: nothing new)
+    first = make_cycle(registry, x, store, cursors, express=lane).run()
+    again = make_cycle(registry, x, store, cursors, express=lane).run()
+    # Then only the citizen's SOS was sent ahead, once, and only after it was stored
+    assert sent == [("1", True)]
+    assert (first.expressed, first.express_failed, again.expressed) == (1, 0, 0)
+    assert set(store.stored) == {"1", "2"}
+
+
+def test_a_failed_express_send_slows_the_sos_down_but_loses_nothing():
+    # Given the express queue refusing every send
+    registry = registry_of(HANDLES)
+    x = FakeX(page_size=1)
+    x.tweets = [{"id": i, "mentions": ["alpha"], "author": "citizen", "retweet": False} for i in (1, 2, 3)]
+    store = FakeStore()
+    failures: list[str] = []
+
+    def refuse(tweet_id: str) -> None:
+        raise ConnectionError("SQS unreachable")
+
+    lane = ExpressLane(urgent=lambda e: True, send=refuse, on_failed=lambda tweet_id, exc: failures.append(tweet_id))
+    cursors = FakeCursors(x, store, registry)
+    # When a cycle runs
+    report = make_cycle(registry, x, store, cursors, express=lane).run()
+    # Then every tweet is stored (the stream routes them), each failure was reported, and the cycle went on
+    assert set(store.stored) == {"1", "2", "3"} and sorted(failures) == ["1", "2", "3"]
+    assert (report.expressed, report.express_failed, report.query_errors) == (0, 3, {})
+    assert cursors.items and all(c.since_id == 3 for c in cursors.items.values())

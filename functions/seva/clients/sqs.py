@@ -1,4 +1,4 @@
-"""SQS: the failure queues (a message per piece of work that finally failed)."""
+"""SQS: the failure queues (a message per piece of work that finally failed) and the express route lane."""
 
 from __future__ import annotations
 
@@ -26,3 +26,13 @@ class FailureQueue:
     def send(self, message: dict[str, Any]) -> None:
         if self.url:
             _client(self.region).send_message(QueueUrl=self.url, MessageBody=json.dumps(message, default=str))
+
+
+class ExpressQueue:
+    """The express route lane: a tweet id per message (the route function reads the tweet from the table)."""
+
+    def __init__(self, url: str, region: str):
+        self.url, self.region = url, region
+
+    def send(self, tweet_id: str) -> None:
+        _client(self.region).send_message(QueueUrl=self.url, MessageBody=json.dumps({"tweet_id": tweet_id}))
