@@ -26,7 +26,7 @@ def _log_ingested(envelope: Any) -> None:
 def _express_failed(tweet_id: str, exc: Exception) -> None:
     metrics.add_metric(name="ExpressSendFailed", unit=MetricUnit.Count, value=1)
     logger.warning(
-        "SOS not sent to the express route lane; the stream routes it in its turn",
+        "express route lane not reached (triage or send failed); the stream routes the tweet in its turn",
         extra={"tweet_id": tweet_id, "error": f"{type(exc).__name__}: {exc}"[:300]},
     )
 

@@ -72,6 +72,7 @@ def poll_cycle(
         id_at=snowflake_at,
         time_of=snowflake_time,
         on_ingested=on_ingested,
+        store_concurrency=settings.store_concurrency,
         express=express_lane(settings, on_express_failed) if settings.route_express_queue_url else None,
         responses=responses,
     )

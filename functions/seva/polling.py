@@ -230,6 +230,8 @@ class PollCycle:
     """The moment of a snowflake id: tells an aged cursor before X refuses it."""
     credentials_retry: timedelta = timedelta(minutes=5)
     on_ingested: Callable[[TweetEnvelope], None] | None = None
+    store_concurrency: int = 1
+    """Conditional puts of one page in flight at once (``_add_all``)."""
     express: Callable[[TweetEnvelope], bool | None] | None = None
     """``ExpressLane``: a citizen's tweet, once stored, may go ahead of the stream's backlog (an SOS)."""
     responses: bool = True
@@ -390,6 +392,7 @@ class PollCycle:
     def _store_page(self, page: SearchPage) -> None:
         if page.envelopes:
             self._window_stored = True
+        wanted: list[tuple[TweetEnvelope, list[str], bool]] = []
         for envelope in page.envelopes:
             if envelope.id in self._seen:
                 continue  # mentions handles of two queries: one conditional put is enough
@@ -412,21 +415,38 @@ class PollCycle:
             if not registered:
                 self.report.skipped_unregistered += 1
                 continue
-            now = self.now()
-            if self.store.add(envelope, registered, now):
-                self.report.ingested += 1
-                self.report.ingested_ids.append(envelope.id)
-                created = parse_created_at(envelope.tweet.get("created_at"))
-                if created:
-                    self.report.max_lag_s = max(self.report.max_lag_s, (now - created).total_seconds())
-                if self.on_ingested:
-                    self.on_ingested(envelope)
-                if self.express is not None and police is None:
-                    sent = self.express(envelope)
-                    self.report.expressed += sent is True
-                    self.report.express_failed += sent is None
-            else:
+            wanted.append((envelope, registered, police is not None))
+        for (envelope, _, by_police), (added, now) in zip(wanted, self._add_all(wanted), strict=True):
+            if not added:
                 self.report.already_stored += 1
+                continue
+            self.report.ingested += 1
+            self.report.ingested_ids.append(envelope.id)
+            created = parse_created_at(envelope.tweet.get("created_at"))
+            if created:
+                self.report.max_lag_s = max(self.report.max_lag_s, (now - created).total_seconds())
+            if self.on_ingested:
+                self.on_ingested(envelope)
+            if self.express is not None and not by_police:
+                sent = self.express(envelope)
+                self.report.expressed += sent is True
+                self.report.express_failed += sent is None
+
+    def _add_all(self, wanted: list[tuple[TweetEnvelope, list[str], bool]]) -> list[tuple[bool, datetime]]:
+        """Store a page's tweets, ``store_concurrency`` conditional puts at a time: a flood's page is stored in
+        the time of a few puts, so the next cycle (and an SOS tweeted meanwhile) does not wait for a hundred in a
+        row. Every put of the page has finished (or failed) before this returns: the cursor never passes one."""
+
+        def add(item: tuple[TweetEnvelope, list[str], bool]) -> tuple[bool, datetime]:
+            now = self.now()
+            return self.store.add(item[0], item[1], now), now
+
+        if self.store_concurrency <= 1 or len(wanted) <= 1:
+            return [add(item) for item in wanted]
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(min(self.store_concurrency, len(wanted))) as pool:
+            return list(pool.map(add, wanted))
 
 
 TWEPOCH_MS = 1288834974657  # X's snowflake epoch

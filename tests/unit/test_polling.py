@@ -211,8 +211,11 @@ tweet_st = st.fixed_dictionaries(
     failure_calls=st.dictionaries(st.integers(1, 40), st.sampled_from(["429", "5xx"]), max_size=6),
     crash_at=st.sets(st.integers(1, 80), max_size=5),
     max_pages=st.integers(1, 8),
+    store_concurrency=st.sampled_from([1, 4]),
 )
-def test_no_tweet_is_lost_or_doubled_and_cursors_hold(batches, page_size, failure_calls, crash_at, max_pages):
+def test_no_tweet_is_lost_or_doubled_and_cursors_hold(
+    batches, page_size, failure_calls, crash_at, max_pages, store_concurrency
+):
     # Given a registry packed into several small queries and X that fails and rate-limits at random
     registry = registry_of(HANDLES)
     x = FakeX(
@@ -227,8 +230,10 @@ def test_no_tweet_is_lost_or_doubled_and_cursors_hold(batches, page_size, failur
         for t in batch:
             next_id += 1
             x.tweets.append({**t, "id": next_id})
-        run_until_settled(registry, x, store, cursors, cycles=3, max_pages=max_pages)
-    run_until_settled(registry, x, store, cursors, max_pages=max_pages)
+        run_until_settled(
+            registry, x, store, cursors, cycles=3, max_pages=max_pages, store_concurrency=store_concurrency
+        )
+    run_until_settled(registry, x, store, cursors, max_pages=max_pages, store_concurrency=store_concurrency)
     # Then every matching tweet is stored exactly once, and nothing else is
     expected = {str(t["id"]) for t in x.tweets if matching(t, registry)}
     assert set(store.stored) == expected
@@ -526,3 +531,27 @@ def test_a_failed_express_send_slows_the_sos_down_but_loses_nothing():
     assert set(store.stored) == {"1", "2", "3"} and sorted(failures) == ["1", "2", "3"]
     assert (report.expressed, report.express_failed, report.query_errors) == (0, 3, {})
     assert cursors.items and all(c.since_id == 3 for c in cursors.items.values())
+
+
+def test_a_pages_tweets_are_stored_concurrently_and_all_before_the_cursor_moves():
+    # Given a page of 8 tweets and a store whose puts each wait until 4 are in flight at once
+    import threading
+
+    registry = registry_of(HANDLES)
+    x = FakeX(page_size=10)
+    x.tweets = [{"id": i, "mentions": ["alpha"], "author": "citizen", "retweet": False} for i in range(1, 9)]
+    store = FakeStore()
+    together = threading.Barrier(4, timeout=5)
+    plain_add = store.add
+
+    def add(envelope, registered_mentions, now):
+        together.wait()  # a BrokenBarrierError here: fewer than 4 puts were in flight
+        return plain_add(envelope, registered_mentions, now)
+
+    store.add = add  # type: ignore[method-assign]
+    cursors = FakeCursors(x, store, registry)
+    # When a cycle stores them 4 at a time
+    report = make_cycle(registry, x, store, cursors, store_concurrency=4).run()
+    # Then all 8 are stored, and the cursor moved past them only then (FakeCursors checks it on commit)
+    assert report.ingested == 8 and set(store.stored) == {str(i) for i in range(1, 9)}
+    assert all(c.since_id == 8 for c in cursors.items.values())
