@@ -40,10 +40,16 @@ def _route_new(router: Any, record: DynamoDBRecord) -> None:
 
 def _route_expressed(router: Any, record: SQSRecord) -> None:
     try:
-        _route(router, json.loads(record.body).get("tweet_id"))
-    except (BadRecord, ValueError, AttributeError) as exc:
+        tweet_id = json.loads(record.body)["tweet_id"]
+        if not isinstance(tweet_id, str) or not tweet_id.isdigit():
+            raise BadRecord("no valid tweet_id")
+    except (BadRecord, ValueError, KeyError, TypeError) as exc:
         # Not retried: the stream routes every stored tweet (and sends a bad one to RouteFailureQueue)
-        logger.error("express message unusable; dropped", extra={"error": str(exc)[:200]})
+        logger.error(
+            "express message unusable; dropped", extra={"message_id": record.message_id, "error": str(exc)[:200]}
+        )
+        return
+    _route(router, tweet_id)
 
 
 def _router(settings: RouteSettings) -> Any:

@@ -416,7 +416,11 @@ class PollCycle:
                 self.report.skipped_unregistered += 1
                 continue
             wanted.append((envelope, registered, police is not None))
+        failed: BaseException | None = None
         for (envelope, _, by_police), (added, now) in zip(wanted, self._add_all(wanted), strict=True):
+            if isinstance(added, BaseException):
+                failed = failed or added
+                continue
             if not added:
                 self.report.already_stored += 1
                 continue
@@ -431,22 +435,33 @@ class PollCycle:
                 sent = self.express(envelope)
                 self.report.expressed += sent is True
                 self.report.express_failed += sent is None
+        if failed is not None:
+            # The tweets stored before are counted and sent ahead (a retry finds them stored and would not);
+            # the cursor stays, so the retry stores the rest
+            raise failed
 
-    def _add_all(self, wanted: list[tuple[TweetEnvelope, list[str], bool]]) -> list[tuple[bool, datetime]]:
+    def _add_all(
+        self, wanted: list[tuple[TweetEnvelope, list[str], bool]]
+    ) -> list[tuple[bool | BaseException, datetime]]:
         """Store a page's tweets, ``store_concurrency`` conditional puts at a time: a flood's page is stored in
         the time of a few puts, so the next cycle (and an SOS tweeted meanwhile) does not wait for a hundred in a
-        row. Every put of the page has finished (or failed) before this returns: the cursor never passes one."""
+        row. Every put of the page has finished or failed (its exception in its place) before this returns."""
 
-        def add(item: tuple[TweetEnvelope, list[str], bool]) -> tuple[bool, datetime]:
+        def add(item: tuple[TweetEnvelope, list[str], bool]) -> tuple[bool | BaseException, datetime]:
             now = self.now()
-            return self.store.add(item[0], item[1], now), now
+            try:
+                return self.store.add(item[0], item[1], now), now
+            except Exception as exc:  # re-raised by _store_page once the page is accounted for
+                return exc, now
 
-        if self.store_concurrency <= 1 or len(wanted) <= 1:
+        if self.store_concurrency <= 1 or len(wanted) <= 2:
             return [add(item) for item in wanted]
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(min(self.store_concurrency, len(wanted))) as pool:
-            return list(pool.map(add, wanted))
+        # The first put alone: it opens the store's connection, which the others then share
+        first = add(wanted[0])
+        with ThreadPoolExecutor(min(self.store_concurrency, len(wanted) - 1)) as pool:
+            return [first, *pool.map(add, wanted[1:])]
 
 
 TWEPOCH_MS = 1288834974657  # X's snowflake epoch

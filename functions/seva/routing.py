@@ -127,6 +127,11 @@ class Router:
                 first = original_id(complaint.tweet)
                 original = self.repo.get(first) if first else None
                 police = original is None and self.is_police(complaint.author_username or "")
+                if original is None and not police and (waiting := self._received_parent(complaint)) is not None:
+                    # A reply read before the citizen's tweet it answers was routed (that one still waits in the
+                    # stream while this came by the express lane, or sits in another stream slot): that one
+                    # first, so this one follows it up instead of becoming a second complaint
+                    self.route(waiting.tweet_id)
                 answered = self._answered(complaint) if police else None
                 parent = self._thread_parent(complaint) if original is None and not police else None
                 # The time is taken after every read: a change written meanwhile (a concurrent route of the
@@ -228,6 +233,16 @@ class Router:
             if found is not None and found.reference:
                 return found
         return None
+
+    def _received_parent(self, complaint: Complaint) -> Complaint | None:
+        """The citizen's own tweet this one replies to, when it is not routed yet."""
+        target_id = replied_to(complaint.tweet)
+        if not target_id or target_id == complaint.tweet_id or not complaint.author_id:
+            return None
+        target = self.repo.get(target_id)
+        if target is None or target.status != Status.RECEIVED or target.author_id != complaint.author_id:
+            return None
+        return target
 
     def _thread_parent(self, complaint: Complaint) -> Complaint | None:
         """The citizen's own complaint in this conversation that this tweet follows up (the earliest)."""

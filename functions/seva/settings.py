@@ -71,8 +71,8 @@ class PollSettings(_Settings):
     """After X rejects the app's token (401/403), searching stops this long (the secret may be fixed meanwhile)."""
     cycles_per_invocation: int = Field(default=4, ge=1, le=10)
     """Cycles one scheduled invocation runs, ``poll_interval_seconds`` apart (a cycle every 15 s)."""
-    store_concurrency: int = Field(default=8, ge=1, le=32)
-    """Conditional puts of one search page in flight at once: a flood's 100-tweet page costs a few put latencies."""
+    store_concurrency: int = Field(default=8, ge=1, le=10)
+    """Conditional puts of one search page in flight at once (at most botocore's 10 pooled connections)."""
     route_express_queue_url: str | None = None
     """The express route lane: a tweet triage reads as an SOS is sent there too, ahead of the stream's backlog."""
 

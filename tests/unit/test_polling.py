@@ -534,24 +534,58 @@ def test_a_failed_express_send_slows_the_sos_down_but_loses_nothing():
 
 
 def test_a_pages_tweets_are_stored_concurrently_and_all_before_the_cursor_moves():
-    # Given a page of 8 tweets and a store whose puts each wait until 4 are in flight at once
+    # Given a page of 9 tweets and a store whose puts, after the first (alone: it opens the connection), each
+    # wait until 4 are in flight at once
     import threading
 
     registry = registry_of(HANDLES)
     x = FakeX(page_size=10)
-    x.tweets = [{"id": i, "mentions": ["alpha"], "author": "citizen", "retweet": False} for i in range(1, 9)]
+    x.tweets = [{"id": i, "mentions": ["alpha"], "author": "citizen", "retweet": False} for i in range(1, 10)]
     store = FakeStore()
     together = threading.Barrier(4, timeout=5)
     plain_add = store.add
 
     def add(envelope, registered_mentions, now):
-        together.wait()  # a BrokenBarrierError here: fewer than 4 puts were in flight
+        if store.stored:
+            together.wait()  # a BrokenBarrierError here: fewer than 4 puts were in flight
         return plain_add(envelope, registered_mentions, now)
 
     store.add = add  # type: ignore[method-assign]
     cursors = FakeCursors(x, store, registry)
     # When a cycle stores them 4 at a time
     report = make_cycle(registry, x, store, cursors, store_concurrency=4).run()
-    # Then all 8 are stored, and the cursor moved past them only then (FakeCursors checks it on commit)
-    assert report.ingested == 8 and set(store.stored) == {str(i) for i in range(1, 9)}
-    assert all(c.since_id == 8 for c in cursors.items.values())
+    # Then all 9 are stored, and the cursor moved past them only then (FakeCursors checks it on commit)
+    assert report.ingested == 9 and set(store.stored) == {str(i) for i in range(1, 10)}
+    assert all(c.since_id == 9 for c in cursors.items.values())
+
+
+@pytest.mark.parametrize("store_concurrency", [1, 4])
+def test_a_put_that_fails_mid_page_loses_neither_the_other_tweets_nor_their_express_send(store_concurrency):
+    # Given a page with an SOS, and a store that refuses one other tweet's put once (a throttle outlasting retries)
+    registry = registry_of(HANDLES)
+    x = FakeX(page_size=10)
+    x.tweets = [{"id": i, "mentions": ["alpha"], "author": "citizen", "retweet": False} for i in range(1, 7)]
+    store = FakeStore()
+    plain_add = store.add
+    refused: list[str] = []
+
+    def add(envelope, registered_mentions, now):
+        if envelope.id == "2" and not refused:
+            refused.append(envelope.id)
+            raise ConnectionError("throttled")
+        return plain_add(envelope, registered_mentions, now)
+
+    store.add = add  # type: ignore[method-assign]
+    sent: list[str] = []
+    lane = ExpressLane(urgent=lambda envelope: envelope.id == "5", send=sent.append)
+    cursors = FakeCursors(x, store, registry)
+    # When the cycle fails on that put (the invocation fails and Lambda runs it again)
+    with pytest.raises(ConnectionError):
+        make_cycle(registry, x, store, cursors, express=lane, store_concurrency=store_concurrency).run()
+    # Then the SOS stored in the same page was sent ahead all the same, and the cursor did not move
+    assert sent == ["5"] and "2" not in store.stored and len(store.stored) == 5
+    assert all(c.since_id is None for c in cursors.items.values())
+    # And the retry stores the refused tweet, moves the cursor and sends nothing twice
+    report = make_cycle(registry, x, store, cursors, express=lane, store_concurrency=store_concurrency).run()
+    assert (report.ingested, report.already_stored, sent) == (1, 5, ["5"])
+    assert all(c.since_id == 6 for c in cursors.items.values())

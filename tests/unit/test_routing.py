@@ -527,3 +527,21 @@ def test_a_follow_up_routed_while_its_complaint_is_being_routed_comes_after_it_i
     trail = sorted(store.trail("101"), key=lambda e: e.at)
     assert [e.action for e in trail] == [Action.ROUTE, Action.FOLLOW_UP]
     assert trail[1].from_status == trail[0].to_status
+
+
+def test_an_sos_reply_routed_before_the_complaint_it_follows_up_routes_that_complaint_first(setup):
+    # Given the citizen's complaint still waiting in the stream, and their SOS reply to it sent ahead (express lane)
+    store, router, clock = setup
+    store.put(received("301", "@lucknowpolice neighbours play loud music every night in Aliganj", author="7"))
+    clock.advance(minutes=1)
+    store.put(received("302", "@lucknowpolice he has come back with a knife, bachao", "7", "301", replied_to="301"))
+    # When the reply is routed first
+    outcome = router.route("302")
+    # Then the complaint was routed before it, and the reply follows it up (P1 now): one complaint, one number
+    assert outcome.status == "ATTACHED" and store.get("302").parent_tweet_id == "301"
+    parent = store.get("301")
+    assert parent.status == Status.ROUTED and parent.priority == Priority.P1 and parent.reference
+    assert store.get("302").reference is None
+    assert [e.action for e in sorted(store.trail("301"), key=lambda e: e.at)] == [Action.ROUTE, Action.FOLLOW_UP]
+    # And when the stream delivers the complaint afterwards, it is found done
+    assert router.route("301").status == "SKIPPED"
