@@ -238,20 +238,11 @@ class Notifier:
             # Told even if an officer already acted on it (through an escalation's link, say): the district's
             # record that it was told, and what the officers need to follow what their colleague did
             return self._complaint(complaint, recipients)
-        if not complaint.is_open:
-            return []  # resolved or closed since: no one is told it is late or changed
-        if event.action == Action.ESCALATE:
-            if not _still_overdue(complaint, event):
-                return []  # acknowledged, reassigned or reopened since: nobody is told of a deadline that moved
-            # the level's officers the clock chose (seva.clocks), each once for this escalation
-            chosen = set(event.details.get("to") or [])
-            return self._alert(complaint, event, [o for o in officers if o.officer_id in chosen], "escalation")
-        if event.action == Action.REOPEN:
-            return self._alert(complaint, event, recipients, "reopened")
         if event.action == Action.FOLLOW_UP and event.details.get("changed"):
             # Officers concerned before the follow-up get a follow-up message; those concerned now get the
             # whole complaint (the ledger skips whoever already has it). Decided from the event itself (the
-            # state before it), so a redelivered event is decided the same way.
+            # state before it), so a redelivered event is decided the same way, and whatever the complaint's
+            # state now: a resolution that overtook the event must not swallow what the citizen said (an SOS)
             before = event.details.get("from") or {}
             old_priority = Priority.parse(before.get("priority"), priority)
             old_key = str(before["district_code"]) if before.get("district_code") else complaint.district_key
@@ -270,6 +261,16 @@ class Notifier:
                 if o.email
             ]
             return [*self._complaint(complaint, recipients), *followups]
+        if not complaint.is_open:
+            return []  # resolved or closed since: no one is told it is late or reopened
+        if event.action == Action.ESCALATE:
+            if not _still_overdue(complaint, event):
+                return []  # acknowledged, reassigned or reopened since: nobody is told of a deadline that moved
+            # the level's officers the clock chose (seva.clocks), each once for this escalation
+            chosen = set(event.details.get("to") or [])
+            return self._alert(complaint, event, [o for o in officers if o.officer_id in chosen], "escalation")
+        if event.action == Action.REOPEN:
+            return self._alert(complaint, event, recipients, "reopened")
         return []
 
     def _alert(self, complaint: Complaint, event: Event, officers: list[Officer], kind: str) -> list[Delivery]:

@@ -365,6 +365,28 @@ def test_a_follow_up_that_raises_to_p1_tells_the_sp_and_now_the_control_room_and
     assert len(sender.sent) == before + len(new)
 
 
+@pytest.mark.parametrize("status_now", [Status.RESOLVED, Status.CLOSED])
+def test_a_follow_up_raising_to_p1_is_told_even_if_the_complaint_was_resolved_before_its_event_was_handled(
+    status_now,
+):
+    # Given a P2 complaint the SP has had, raised to P1 by the citizen's SOS in its thread
+    sender, ledger = Sender(), Leases()
+    n = notifier(sender, ledger)
+    c = complaint(priority=Priority.P2)
+    notify(n, c)
+    before = len(sender.sent)
+    raised = replace(c, priority=Priority.P1)
+    event = routed(
+        raised, "e2", Action.FOLLOW_UP, follow_up="1002", changed=["priority"], **{"from": {"priority": "P2"}}
+    )
+    # When an officer resolved it (or it closed) before the follow-up's event reached the notifier
+    now = replace(raised, status=status_now)
+    notify(n, now, event=event, follow_up=complaint(tweet_id="1002", text="He pulled her into a car, bachao"))
+    # Then the change the citizen made is told all the same: the control room and the SOS topic have the SOS
+    new = {(k, to) for k, to, _ in sender.sent[before:]}
+    assert ("sos", "topic") in new and ("sms", "+447700900001") in new
+
+
 def test_a_follow_up_that_changes_nothing_tells_nobody():
     sender = Sender()
     c = complaint()
