@@ -198,6 +198,7 @@ def notify_service(
             lease_until=Invocation.lease_until(settings.lease_margin_seconds),
             time_left=Invocation.time_left,
             sms_per_author_per_hour=settings.sms_per_author_per_hour,
+            concurrency=settings.send_concurrency,
             pause=time.sleep,
             link=link,
         ),

@@ -21,9 +21,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from functools import partial
 from typing import Any, Protocol
 
 from seva.districts import Districts
+from seva.fanout import fan_out
 from seva.lifecycle import Action, Actor, Channel, Complaint, Event, Priority, Status
 from seva.messages import short_ist
 from seva.officers import Officer, mailbox_key, masked
@@ -60,10 +62,10 @@ class SendFailed(Exception):
 class NotificationsPending(Exception):
     """Some deliveries must be retried (a send failed, or another invocation holds the claim)."""
 
-    def __init__(self, results: list[DeliveryResult], retry_after: float | None = None):
+    def __init__(self, results: list[DeliveryResult]):
         pending = [f"{r.officer_id}#{r.channel}:{r.outcome}" for r in results if r.outcome in _PENDING]
         super().__init__(f"deliveries to retry: {', '.join(pending)}")
-        self.results, self.retry_after = results, retry_after
+        self.results = results
 
 
 @dataclass(frozen=True)
@@ -217,6 +219,9 @@ class Notifier:
     """The officer's one-tap action link for a complaint (signed, expiring, theirs alone)."""
     sms_per_author_per_hour: int = 5
     send_attempts: int = 3
+    concurrency: int = 1
+    """Deliveries of one event in flight at once: an SOS reaches the control room, the SP and the SOS topic
+    together, not one publish after another (each delivery has its own claim, so they are independent)."""
     pause: Callable[[float], None] = lambda seconds: None
     log: Callable[[str, dict], None] = lambda message, extra: None
 
@@ -346,15 +351,11 @@ class Notifier:
     ) -> list[DeliveryResult]:
         """Send what the event calls for; raises ``NotificationsPending`` when some deliveries must be retried
         (after the others were tried: one failure never blocks the rest)."""
-        self._held_until = None
         deliveries = self.deliveries(event, complaint, officers, follow_up, earlier_officers)
-        results = [self._once(complaint, d) for d in deliveries]
+        results = fan_out(partial(self._once, complaint), deliveries, self.concurrency)
         if any(r.outcome in _PENDING for r in results):
-            held = [r for r in results if r.outcome == Outcome.HELD]
-            raise NotificationsPending(results, retry_after=self._held_until if held else None)
+            raise NotificationsPending(results)
         return results
-
-    _held_until: float | None = None
 
     def _once(self, complaint: Complaint, delivery: Delivery) -> DeliveryResult:
         def result(outcome: Outcome, message_id: str | None = None, error: str | None = None) -> DeliveryResult:
@@ -369,7 +370,6 @@ class Notifier:
         if claim.claim == Claim.FAILED:
             return result(Outcome.FAILED, error="failed before")
         if claim.claim == Claim.HELD:
-            self._held_until = max(self._held_until or 0, claim.lease_until or 0)
             return result(Outcome.HELD)
         try:
             message_id = self._send_with_retries(delivery)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from seva.fanout import fan_out
 from seva.querypack import MENTIONS, RESPONSES, SearchQuery, pack_queries
 from seva.registry import HandleRegistry
 from seva.tweets import (
@@ -454,14 +455,7 @@ class PollCycle:
             except Exception as exc:  # re-raised by _store_page once the page is accounted for
                 return exc, now
 
-        if self.store_concurrency <= 1 or len(wanted) <= 2:
-            return [add(item) for item in wanted]
-        from concurrent.futures import ThreadPoolExecutor
-
-        # The first put alone: it opens the store's connection, which the others then share
-        first = add(wanted[0])
-        with ThreadPoolExecutor(min(self.store_concurrency, len(wanted) - 1)) as pool:
-            return [first, *pool.map(add, wanted[1:])]
+        return fan_out(add, wanted, self.store_concurrency)
 
 
 TWEPOCH_MS = 1288834974657  # X's snowflake epoch

@@ -125,6 +125,8 @@ class NotifySettings(_Settings):
     notify_failure_queue_url: str | None = None
     max_send_attempts: int = Field(default=5, ge=1)
     lease_margin_seconds: float = Field(default=5, ge=0)
+    send_concurrency: int = Field(default=4, ge=1, le=10)
+    """Deliveries of one event published at once (at most botocore's 10 pooled connections)."""
     link_key_secret_name: str | None = None
     """The HMAC key of officers' action links (Secrets Manager); without it, messages link to the tweet."""
     public_base_url: str | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 from dataclasses import replace
 from datetime import timedelta
 
@@ -338,6 +339,63 @@ def test_a_book_with_a_per_citizen_digest_from_before_counts_it_for_every_office
     book = {"admitted": {str(i): [1000 + i, "P2"] for i in range(5)}, "digested": {"5": [1005, "P3"]}, "held": {}}
     decision, _ = admit(book, "6", 1006.0, "P2", 5, ["sp"])
     assert decision.kind == "hold" and decision.count == 7 and decision.priorities == {"P2": 6, "P3": 1}
+
+
+class TogetherSender(Sender):
+    """SNS answering several publishes at once: each waits until ``together`` of them are in flight."""
+
+    def __init__(self, together: int, fail_to: str | None = None):
+        super().__init__()
+        self.barrier, self.lock = threading.Barrier(together, timeout=5), threading.Lock()
+        self.in_flight, self.first_alone, self.fail_to = 0, None, fail_to
+
+    def _send(self, kind: str, to: str, body: str) -> str:
+        with self.lock:
+            self.calls += 1
+            first, self.in_flight = self.calls == 1, self.in_flight + 1
+            if first:
+                self.first_alone = self.in_flight == 1
+        try:
+            if not first:
+                self.barrier.wait()  # a BrokenBarrierError here: fewer sends were in flight at once
+            if to == self.fail_to:
+                raise throttled()
+            with self.lock:
+                self.sent.append((kind, to, body))
+                return f"msg-{len(self.sent)}"
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+
+def test_an_sos_reaches_its_officers_and_the_sos_topic_together_the_first_send_alone():
+    # Given a P1 complaint (control room and SP by SMS and email, and the SOS topic: five deliveries)
+    sender, ledger = TogetherSender(together=4), Leases()
+    n = replace(notifier(sender, ledger), concurrency=4)
+    # When it is notified with four sends at a time
+    results = notify(n, complaint(priority=Priority.P1))
+    # Then the first went alone (it opens the connections the others share), the other four at once
+    assert sender.first_alone is True
+    assert sorted(k for k, _, _ in sender.sent) == ["email", "email", "sms", "sms", "sos"]
+    assert [r.outcome for r in results] == [Outcome.SENT] * 5 and len(ledger.audit) == 5
+    # And a redelivery sends none of them again
+    again = notify(replace(n, sender=TogetherSender(together=1)), complaint(priority=Priority.P1))
+    assert [r.outcome for r in again] == [Outcome.ALREADY] * 5
+
+
+def test_one_failed_send_among_concurrent_ones_is_retried_alone():
+    # Given a P1 complaint whose SP's SMS is throttled while the other sends go through at once
+    sender, ledger = TogetherSender(together=4, fail_to="+447700900002"), Leases()
+    n = replace(notifier(sender, ledger), concurrency=4)
+    # When it is notified, the event is retried for that one delivery only
+    with pytest.raises(NotificationsPending) as pending:
+        notify(n, complaint(priority=Priority.P1))
+    retry = [(r.officer_id, r.channel) for r in pending.value.results if r.outcome == Outcome.RETRY]
+    assert retry == [("lko-sp", "sms")] and len(sender.sent) == 4
+    # And the retry sends just that one
+    later = Sender()
+    notify(replace(n, sender=later), complaint(priority=Priority.P1))
+    assert [(k, to) for k, to, _ in later.sent] == [("sms", "+447700900002")]
 
 
 def test_a_follow_up_that_raises_to_p1_tells_the_sp_and_now_the_control_room_and_sos():
