@@ -36,6 +36,8 @@ from seva.tweets import original_id, replied_to
 
 ROUTER = Actor.system("route")
 _URGENCY = {Priority.P1: 0, Priority.P2: 1, Priority.P3: 2}
+# Triage's district decisions (seva.triage.gazetteer) that come from the post's own words or place
+_DECIDED_BY_WORDS = ("text", "place", "agreeing ambiguous names")
 # A phone number the citizen adds ("call 98765 43210", "+91-98765-43210"); never forwarded by SMS (redacted)
 _PHONE = re.compile(r"(?<!\w)\+?\d(?:[\s\-().]*\d){9,}")
 
@@ -426,6 +428,11 @@ class Router:
             codes = {c for e in evidence if e.get("source") == source for c in e.get("district_codes") or []}
             if len(codes) == 1:
                 return next(iter(codes))
+        # "Sadar Bazar Agra": a locality of several districts and the one it is in; triage's decision from the
+        # words says which (never one from a handle: a follow-up's handles are the thread's)
+        decision = next((e for e in evidence if "decision" in e), {})
+        if decision.get("decision") in _DECIDED_BY_WORDS and decision.get("district_code") is not None:
+            return int(decision["district_code"])
         return None
 
     @staticmethod

@@ -144,6 +144,21 @@ def test_a_follow_up_names_the_district_of_a_complaint_no_one_could_place(setup)
     assert parent.reference.startswith("UP-HQ-")  # the citizen keeps the number they were given
 
 
+@pytest.mark.parametrize("district, code", [("Agra", 118), ("Meerut", 169), ("Bareilly", 130)])
+def test_a_follow_up_naming_an_ambiguous_locality_with_its_district_moves_the_complaint_there(setup, district, code):
+    # Given a complaint no one could place ("Sadar Bazar" is a locality of several districts)
+    store, router, _ = setup
+    store.put(received("311", "@Uppolice a man keeps following my sister from her coaching centre", author="8"))
+    router.route("311")
+    assert store.get("311").district_code is None
+    # When the citizen's SOS in the thread names the locality and its district
+    text = f"@Uppolice he has pulled her into a car right now near Sadar Bazar {district}, please help fast"
+    store.put(received("312", text, "8", "311", "311"))
+    outcome = router.route("312")
+    # Then the complaint moves to that district (its officers are told), not left with the state cell
+    assert store.get("311").district_code == code and "district" in outcome.changed
+
+
 def test_a_follow_up_that_changes_nothing_is_still_recorded(setup):
     store, router, _ = setup
     store.put(received("401", "@lucknowpolice my phone was stolen in Aliganj market", author="9"))
