@@ -615,6 +615,14 @@ def _note_wait(stats: Counter, label: str, since: list[float], now: float) -> No
         stats[f"{label}.wait_total_ms"] += int(1000 * sum(waits))
 
 
+def lane_concurrency(maximum: int, pool_limit: int, reserved: int | None) -> int:
+    """An SQS source's pollers in a local pool smaller than the function's reserved concurrency: each lane keeps
+    its share of the pool, rounded (the reply function's 2 + 2 of 5 reserved are 2 + 2 of 4 local workers, not
+    1 + 1: a lane run at half its declared concurrency backs up where AWS would not)."""
+    share = maximum * pool_limit / max(1, reserved or pool_limit)
+    return max(1, min(maximum, round(share)))
+
+
 class QueueMapping:
     """An SQS event source mapping: pollers receive, batch and invoke up to ``MaximumConcurrency`` at once;
     successful records are deleted, failed ones come back after the visibility timeout (in scenario time)."""
@@ -623,11 +631,7 @@ class QueueMapping:
         self.spec, self.source, self.pool, self.sqs, self.stats, self.speed = spec, source, pool, sqs, stats, speed
         self.label = f"{spec.logical_id}.{source.name}"
         self.url = _queue_url(sqs, source.queue_arn)
-        # A local pool smaller than the reserved concurrency keeps each lane's share of it
-        reserved = spec.reserved_concurrency or pool.limit
-        self.max_concurrency = max(
-            1, min(source.max_concurrency, source.max_concurrency * pool.limit // max(1, reserved))
-        )
+        self.max_concurrency = lane_concurrency(source.max_concurrency, pool.limit, spec.reserved_concurrency)
         attrs = sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["VisibilityTimeout"])["Attributes"]
         self.visibility_s = int(attrs.get("VisibilityTimeout", 30))
         self.in_flight = 0
