@@ -195,7 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--grace",
         type=float,
         metavar="S",
-        help="wall seconds allowed to drain after the scenario (default 60 + 0.1 a tweet, more with faults)",
+        help="wall seconds allowed to drain after the scenario (default 60 + 0.1 a tweet, more with faults "
+        "and with officers acting)",
     )
     demo.set_defaults(func=_demo)
     up = sub.add_parser(

@@ -464,7 +464,7 @@ def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
             if t < last_at + 60 or now < state["next_check"]:
                 return False  # schedules fire every scenario minute: they never all rest at once
             if not emulator.streams_idle:
-                state["waiting_on"] = "streams and queues still busy"
+                state["waiting_on"] = "streams and queues still busy: " + ", ".join(emulator.busy_sources()[:6])
                 return False
             if officers is not None and officers.pending:
                 state["waiting_on"] = f"{officers.pending} officers' steps still planned"
@@ -495,8 +495,9 @@ def run_demo(options: DemoOptions) -> tuple[dict[str, Any], int]:
 
         # Handlers run at real speed and back off on throttling: the drain budget grows with the scenario and
         # the fault rate (a 3,000-tweet burst must be allowed to finish)
-        # Officers acting bring their own work: escalations, reopenings, replies that say so (a minute and more)
-        lifecycle_s = 90.0 if options.officers_act else 0.0
+        # Officers acting bring their own work: escalations, reopenings, replies that say so (a minute and more,
+        # and more with every complaint: the bundled demo's 160 took up to 3 minutes to settle on 2 cores)
+        lifecycle_s = 90.0 + 0.5 * len(matching) if options.officers_act else 0.0
         grace = (
             options.grace_s
             if options.grace_s is not None

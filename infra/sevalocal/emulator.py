@@ -914,6 +914,13 @@ class Emulator:
             and all(q.idle for q in self.queue_mappings)
         )
 
+    def busy_sources(self) -> list[str]:
+        """The event sources not caught up yet (a queue with its backlog): what a drain still waits on."""
+        busy = [m.label for m in self.mappings if not m.idle] + [p.label for p in self.pipes if not p.idle]
+        return busy + [
+            f"{q.label} ({q.backlog + q.in_flight + len(q.buffer)})" for q in self.queue_mappings if not q.idle
+        ]
+
     @property
     def crash_notes(self) -> list[dict[str, Any]]:
         return [note for pool in self.pools.values() for note in pool.crash_notes]
