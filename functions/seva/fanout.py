@@ -13,8 +13,8 @@ Result = TypeVar("Result")
 def fan_out(fn: Callable[[Item], Result], items: Sequence[Item], workers: int) -> list[Result]:
     """``[fn(item) for item in items]``, up to ``workers`` calls at once. The first call runs alone: it opens the
     connections (botocore creates clients and reads credentials lazily, and that is not thread-safe) that the
-    others then share. Every call has finished when this returns; the first exception raised is re-raised then
-    (make ``fn`` return its errors when each item's outcome must be kept)."""
+    others then share. Every call has finished when this returns; the exception of the earliest item that raised
+    is re-raised then (make ``fn`` return its errors when each item's outcome must be kept)."""
     if workers <= 1 or len(items) <= 2:
         return [fn(item) for item in items]
     from concurrent.futures import ThreadPoolExecutor  # only where used: not at cold start

@@ -36,8 +36,9 @@ from seva.tweets import original_id, replied_to
 
 ROUTER = Actor.system("route")
 _URGENCY = {Priority.P1: 0, Priority.P2: 1, Priority.P3: 2}
-# Triage's district decisions (seva.triage.gazetteer) that come from the post's own words or place
-_DECIDED_BY_WORDS = ("text", "place", "agreeing ambiguous names")
+# Triage's district decisions (seva.triage.gazetteer) that come from the post's own words or place (not
+# "agreeing ambiguous names": the author's profile can be one of them)
+_DECIDED_BY_WORDS = ("text", "place")
 # A phone number the citizen adds ("call 98765 43210", "+91-98765-43210"); never forwarded by SMS (redacted)
 _PHONE = re.compile(r"(?<!\w)\+?\d(?:[\s\-().]*\d){9,}")
 
@@ -430,9 +431,10 @@ class Router:
                 return next(iter(codes))
         # "Sadar Bazar Agra": a locality of several districts and the one it is in; triage's decision from the
         # words says which (never one from a handle: a follow-up's handles are the thread's)
-        decision = next((e for e in evidence if "decision" in e), {})
-        if decision.get("decision") in _DECIDED_BY_WORDS and decision.get("district_code") is not None:
-            return int(decision["district_code"])
+        code = next((e.get("district_code") for e in evidence if "decision" in e), None)
+        named = {c for e in evidence if e.get("source") in ("text", "place") for c in e.get("district_codes") or []}
+        if decided_by(evidence) in _DECIDED_BY_WORDS and code is not None and code in named:
+            return int(code)  # one of the places the words name, never a pick the profile narrowed
         return None
 
     @staticmethod

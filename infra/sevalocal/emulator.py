@@ -21,6 +21,7 @@ a minute a second); handlers and batching windows run at real speed.
 from __future__ import annotations
 
 import json
+import math
 import multiprocessing as mp
 import queue
 import threading
@@ -618,9 +619,10 @@ def _note_wait(stats: Counter, label: str, since: list[float], now: float) -> No
 def lane_concurrency(maximum: int, pool_limit: int, reserved: int | None) -> int:
     """An SQS source's pollers in a local pool smaller than the function's reserved concurrency: each lane keeps
     its share of the pool, rounded (the reply function's 2 + 2 of 5 reserved are 2 + 2 of 4 local workers, not
-    1 + 1: a lane run at half its declared concurrency backs up where AWS would not)."""
+    1 + 1: a lane run at half its declared concurrency backs up where AWS would not). Halves round up, so the
+    lanes together may ask for a little more than the pool: the pool queues the rest, as Lambda throttles."""
     share = maximum * pool_limit / max(1, reserved or pool_limit)
-    return max(1, min(maximum, round(share)))
+    return max(1, min(maximum, math.floor(share + 0.5)))
 
 
 class QueueMapping:
@@ -917,9 +919,8 @@ class Emulator:
     def busy_sources(self) -> list[str]:
         """The event sources not caught up yet (a queue with its backlog): what a drain still waits on."""
         busy = [m.label for m in self.mappings if not m.idle] + [p.label for p in self.pipes if not p.idle]
-        return busy + [
-            f"{q.label} ({q.backlog + q.in_flight + len(q.buffer)})" for q in self.queue_mappings if not q.idle
-        ]
+        busy += [f"{q.label} ({q.backlog + q.in_flight + len(q.buffer)})" for q in self.queue_mappings if not q.idle]
+        return busy or ["a source that has just caught up"]
 
     @property
     def crash_notes(self) -> list[dict[str, Any]]:

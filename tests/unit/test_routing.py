@@ -159,6 +159,21 @@ def test_a_follow_up_naming_an_ambiguous_locality_with_its_district_moves_the_co
     assert store.get("311").district_code == code and "district" in outcome.changed
 
 
+def test_a_follow_ups_district_never_comes_from_the_authors_profile():
+    # Given triage's evidence for follow-ups whose words name only an ambiguous locality
+    sadar = {"source": "text", "match": "Sadar Bazar", "district_codes": [118, 169, 177, 180], "ambiguous": True}
+    profile = {"source": "profile", "match": "Cantt", "district_codes": [118, 130], "ambiguous": True}
+    # Then a decision the profile made or narrowed to a place the words do not name moves nothing
+    assert (
+        Router._named_district([sadar, profile, {"decision": "agreeing ambiguous names", "district_code": 118}]) is None
+    )
+    assert Router._named_district([sadar, {"decision": "profile", "district_code": 130}]) is None
+    assert Router._named_district([sadar, {"decision": "text", "district_code": 130}]) is None
+    # And one the words made among the places they name does
+    agra = {"source": "text", "match": "Agra", "district_codes": [118]}
+    assert Router._named_district([sadar, agra, {"decision": "text", "district_code": 118}]) == 118
+
+
 def test_a_follow_up_that_changes_nothing_is_still_recorded(setup):
     store, router, _ = setup
     store.put(received("401", "@lucknowpolice my phone was stolen in Aliganj market", author="9"))
