@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from seva.districts import Districts
 from seva.fanout import fan_out
-from seva.lifecycle import Action, Actor, Channel, Complaint, Event, Priority, Status
+from seva.lifecycle import OPEN, Action, Actor, Channel, Complaint, Event, Priority, Status
 from seva.messages import short_ist
 from seva.officers import Officer, mailbox_key, masked
 from seva.sms import Registry, complaint_sms, escalation_sms, followup_sms, reopened_sms
@@ -250,6 +250,9 @@ class Notifier:
             # state now: a resolution that overtook the event must not swallow what the citizen said (an SOS)
             before = event.details.get("from") or {}
             old_priority = Priority.parse(before.get("priority"), priority)
+            written_closed = event.from_status is not None and event.from_status not in OPEN
+            if written_closed and (priority != Priority.P1 or old_priority == Priority.P1):
+                return []  # posted in a resolved complaint's thread: only a new SOS is news to its officers
             old_key = str(before["district_code"]) if before.get("district_code") else complaint.district_key
             earlier = [o for o in (earlier_officers or officers) if o.receives(old_priority, category)]
             if not earlier_officers and old_key != complaint.district_key:

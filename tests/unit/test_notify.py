@@ -445,6 +445,28 @@ def test_a_follow_up_raising_to_p1_is_told_even_if_the_complaint_was_resolved_be
     assert ("sos", "topic") in new and ("sms", "+447700900001") in new
 
 
+@pytest.mark.parametrize("raised_to_p1", [True, False])
+def test_a_follow_up_posted_on_a_resolved_complaint_tells_its_officers_only_of_a_new_sos(raised_to_p1):
+    # Given a resolved P2 complaint its SP had, and the citizen's follow-up written in its thread afterwards
+    sender = Sender()
+    n = notifier(sender, Leases())
+    c = complaint(priority=Priority.P2)
+    notify(n, c)
+    before = len(sender.sent)
+    now = replace(c, status=Status.RESOLVED, priority=Priority.P1 if raised_to_p1 else Priority.P2)
+    changed = ["priority"] if raised_to_p1 else ["place"]
+    event = replace(
+        routed(now, "e3", Action.FOLLOW_UP, follow_up="1003", changed=changed, **{"from": {"priority": "P2"}}),
+        from_status=Status.RESOLVED,
+        to_status=Status.RESOLVED,
+    )
+    # When its event is handled
+    notify(n, now, event=event, follow_up=complaint(tweet_id="1003", text="he is back, bachao"))
+    # Then an SOS goes out to the control room and the SOS topic; a new place alone tells nobody
+    new = {(k, to) for k, to, _ in sender.sent[before:]}
+    assert (("sos", "topic") in new) is raised_to_p1 and (new == set()) is (not raised_to_p1)
+
+
 def test_a_follow_up_that_changes_nothing_tells_nobody():
     sender = Sender()
     c = complaint()
