@@ -52,11 +52,11 @@ def test_one_partition_keys_records_share_a_slot_whatever_their_sort_keys():
             assert mine == sorted(mine)
 
 
-def test_a_local_pool_smaller_than_the_reserved_concurrency_keeps_each_lanes_declared_share():
+def test_a_local_pool_smaller_than_the_reserved_concurrency_keeps_each_lanes_share_within_the_pool():
     # Given the template's lanes (MaximumConcurrency, reserved concurrency) and the local pool of 4 workers
-    # Then the reply lanes (2 + 2 of 5) keep 2 each, the notify lanes (4 + 4 of 8) 2 each, and a lane never 0
-    assert lane_concurrency(2, 4, 5) == 2
+    # Then the notify lanes (4 + 4 of 8) run 2 each, the reply lanes (2 + 2 of 5) 1 each, and a lane never 0
     assert lane_concurrency(4, 4, 8) == 2
+    assert lane_concurrency(2, 4, 5) == 1
     assert lane_concurrency(2, 2, 2) == 2
     assert lane_concurrency(1, 1, 10) == 1
     assert lane_concurrency(1000, 4, None) == 1000  # no ScalingConfig: the pool's size is the limit
