@@ -398,19 +398,25 @@ def test_one_failed_send_among_concurrent_ones_is_retried_alone():
     assert [(k, to) for k, to, _ in later.sent] == [("sms", "+447700900002")]
 
 
-def test_a_follow_up_that_raises_to_p1_tells_the_sp_and_now_the_control_room_and_sos():
-    # Given a P2 complaint the SP has had
-    sender, ledger = Sender(), Leases()
-    n = notifier(sender, ledger)
+def told_then_raised_to_p1(sender):
+    """A P2 complaint its SP was told of, and the follow-up event that raised it to P1: (notifier, the complaint
+    now, the event, how many messages had gone before)."""
+    n = notifier(sender, Leases())
     c = complaint(priority=Priority.P2)
     notify(n, c)
-    before = len(sender.sent)
-    # When a follow-up raises it to P1
     raised = replace(c, priority=Priority.P1)
-    follow = complaint(tweet_id="1002", status=complaint().status.RECEIVED, text="He is back with a knife, bachao")
     event = routed(
         raised, "e2", Action.FOLLOW_UP, follow_up="1002", changed=["priority"], **{"from": {"priority": "P2"}}
     )
+    return n, raised, event, len(sender.sent)
+
+
+def test_a_follow_up_that_raises_to_p1_tells_the_sp_and_now_the_control_room_and_sos():
+    # Given a P2 complaint the SP has had
+    sender = Sender()
+    n, raised, event, before = told_then_raised_to_p1(sender)
+    # When a follow-up raises it to P1
+    follow = complaint(tweet_id="1002", status=complaint().status.RECEIVED, text="He is back with a knife, bachao")
     notify(n, raised, event=event, follow_up=follow)
     new = sender.sent[before:]
     # Then the SP gets a follow-up SMS and email, the control room the whole complaint, and SOS goes out
@@ -428,15 +434,8 @@ def test_a_follow_up_raising_to_p1_is_told_even_if_the_complaint_was_resolved_be
     status_now,
 ):
     # Given a P2 complaint the SP has had, raised to P1 by the citizen's SOS in its thread
-    sender, ledger = Sender(), Leases()
-    n = notifier(sender, ledger)
-    c = complaint(priority=Priority.P2)
-    notify(n, c)
-    before = len(sender.sent)
-    raised = replace(c, priority=Priority.P1)
-    event = routed(
-        raised, "e2", Action.FOLLOW_UP, follow_up="1002", changed=["priority"], **{"from": {"priority": "P2"}}
-    )
+    sender = Sender()
+    n, raised, event, before = told_then_raised_to_p1(sender)
     # When an officer resolved it (or it closed) before the follow-up's event reached the notifier
     now = replace(raised, status=status_now)
     notify(n, now, event=event, follow_up=complaint(tweet_id="1002", text="He pulled her into a car, bachao"))
