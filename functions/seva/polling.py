@@ -177,16 +177,21 @@ class ExpressLane:
     send: Callable[[str], None]
     on_failed: Callable[[str, Exception], None] = lambda tweet_id, exc: None
 
-    def __call__(self, envelope: TweetEnvelope) -> bool | None:
-        """True: sent ahead; False: not urgent; None: urgent, but the send failed."""
+    def urgency(self, envelope: TweetEnvelope) -> bool | Exception:
+        """Whether triage reads it as P1, or why it could not (reported once the tweet is stored)."""
         try:
-            if not self.urgent(envelope):
-                return False
+            return self.urgent(envelope)
+        except Exception as exc:
+            return exc
+
+    def send_ahead(self, envelope: TweetEnvelope) -> bool:
+        """True: sent ahead; False: the send failed (reported)."""
+        try:
             self.send(envelope.id)
             return True
         except Exception as exc:
             self.on_failed(envelope.id, exc)
-            return None
+            return False
 
 
 def derive_cursor(query: SearchQuery, known: Iterable[Cursor]) -> Cursor:
@@ -233,7 +238,7 @@ class PollCycle:
     on_ingested: Callable[[TweetEnvelope], None] | None = None
     store_concurrency: int = 1
     """Conditional puts of one page in flight at once (``_add_all``)."""
-    express: Callable[[TweetEnvelope], bool | None] | None = None
+    express: ExpressLane | None = None
     """``ExpressLane``: a citizen's tweet, once stored, may go ahead of the stream's backlog (an SOS)."""
     responses: bool = True
     """Also search the police handles' own replies (first responses by hand): once a minute is enough, so the
@@ -417,29 +422,43 @@ class PollCycle:
                 self.report.skipped_unregistered += 1
                 continue
             wanted.append((envelope, registered, police is not None))
+        express = self.express
+        urgency = {e.id: express.urgency(e) if express and not by_police else False for e, _, by_police in wanted}
+        # A page's SOS are stored and sent ahead before its routine tweets: a hundred puts ahead of an SOS would
+        # hold it back as long (a second in AWS, far longer on a busy local cloud)
+        first = [w for w in wanted if urgency[w[0].id] is True]
+        rest = [w for w in wanted if urgency[w[0].id] is not True]
         failed: BaseException | None = None
-        for (envelope, _, by_police), (added, now) in zip(wanted, self._add_all(wanted), strict=True):
-            if isinstance(added, BaseException):
-                failed = failed or added
-                continue
-            if not added:
-                self.report.already_stored += 1
-                continue
-            self.report.ingested += 1
-            self.report.ingested_ids.append(envelope.id)
-            created = parse_created_at(envelope.tweet.get("created_at"))
-            if created:
-                self.report.max_lag_s = max(self.report.max_lag_s, (now - created).total_seconds())
-            if self.on_ingested:
-                self.on_ingested(envelope)
-            if self.express is not None and not by_police:
-                sent = self.express(envelope)
-                self.report.expressed += sent is True
-                self.report.express_failed += sent is None
+        for part in (first, rest):
+            for (envelope, _, _), (added, now) in zip(part, self._add_all(part), strict=True):
+                if isinstance(added, BaseException):
+                    failed = failed or added
+                elif added:
+                    self._ingested(envelope, now, urgency[envelope.id])
+                else:
+                    self.report.already_stored += 1
         if failed is not None:
             # The tweets stored before are counted and sent ahead (a retry finds them stored and would not);
             # the cursor stays, so the retry stores the rest
             raise failed
+
+    def _ingested(self, envelope: TweetEnvelope, now: datetime, urgency: bool | Exception) -> None:
+        self.report.ingested += 1
+        self.report.ingested_ids.append(envelope.id)
+        created = parse_created_at(envelope.tweet.get("created_at"))
+        if created:
+            self.report.max_lag_s = max(self.report.max_lag_s, (now - created).total_seconds())
+        if self.on_ingested:
+            self.on_ingested(envelope)
+        if self.express is None:
+            return
+        if isinstance(urgency, Exception):  # triage failed: the stream routes it, in its turn
+            self.express.on_failed(envelope.id, urgency)
+            self.report.express_failed += 1
+        elif urgency:
+            sent = self.express.send_ahead(envelope)
+            self.report.expressed += sent
+            self.report.express_failed += not sent
 
     def _add_all(
         self, wanted: list[tuple[TweetEnvelope, list[str], bool]]

@@ -62,6 +62,7 @@ class DemoOptions:
     officers_act: bool = True  # simulated officers act on the links that reach them
     never_share: float = 0.2  # complaints no officer ever acts on
     port: int = 0  # where the web app and the HTTP API answer (0: any free port)
+    p1_cpu_first: bool = False  # a backlog's invocations run at a lower CPU priority (sevalocal.emulator.CpuClass)
     # The SLA policy in scenario minutes (the template's parameters are divided by the speed): short enough that
     # the demo sees late acknowledgements, escalations up the chain and auto-closing
     sla_minutes: dict[str, float] = field(
@@ -176,7 +177,12 @@ class LocalCloud:
                 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=str(spec.memory_mb),
             )
         self.emulator = Emulator(
-            self.deployment, self.aws.url, speed=options.speed, faults=self.faults, log_dir=options.log_dir
+            self.deployment,
+            self.aws.url,
+            speed=options.speed,
+            faults=self.faults,
+            log_dir=options.log_dir,
+            p1_cpu_first=options.p1_cpu_first,
         )
         for api in self.deployment.http_apis.values():
             self.gateway = HttpApiGateway(api, self.aws.url)

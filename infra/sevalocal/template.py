@@ -324,7 +324,8 @@ def _create(
             attributes["VisibilityTimeout"] = str(props["VisibilityTimeout"])
         if props.get("RedrivePolicy"):
             attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
-        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        tags = {str(t["Key"]): str(t["Value"]) for t in props.get("Tags") or []}
+        url = sqs.create_queue(QueueName=name, Attributes=attributes, tags=tags)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         r.physical[logical], r.attributes[(logical, "Arn")] = url, arn
         r.attributes[(logical, "QueueName")] = name

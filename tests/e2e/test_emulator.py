@@ -4,6 +4,7 @@ events shaped like the real samples."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -162,6 +163,7 @@ def _lane_rows(aws, deployment):
             "ended": float(i["ended"]["N"]),
             "request": i["request"]["S"],
             "batch": int(i["batch"]["N"]),
+            "nice": int(i["nice"]["N"]),
         }
         for i in items
     ]
@@ -234,6 +236,52 @@ def test_a_pipe_feeds_priority_lanes_that_run_while_the_normal_lane_is_saturated
     assert _most_at_once(rows) <= 4
     # And the record that kept failing went to the DLQ after maxReceiveCount (2) receives
     assert len(by_id["bad"]) == 2
+    # And every invocation ran at the emulator's own CPU priority (P1 first on the CPU is not the default)
+    assert {r["nice"] for r in rows} == {os.getpriority(os.PRIO_PROCESS, 0)}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="lowering a worker's niceness again needs CAP_SYS_NICE (root)")
+def test_with_p1_cpu_first_the_backlogs_batches_run_below_the_p1_lane_on_the_cpu(aws, tmp_path):
+    # Given the lanes (the P1 lane's queue tagged seva:priority=P1) and a stream mapping, P1 lanes first on the CPU
+    deployment = deploy(FIXTURES / "lanes_template.yaml", aws, stack="cpufirst")
+    for spec in deployment.functions:
+        spec.env.update(
+            AWS_ENDPOINT_URL=aws,
+            AWS_ACCESS_KEY_ID="t",
+            AWS_SECRET_ACCESS_KEY="t",
+            AWS_REGION="ap-south-1",
+            AWS_DEFAULT_REGION="ap-south-1",
+        )
+    emulator = Emulator(deployment, aws, speed=60, log_dir=tmp_path, p1_cpu_first=True)
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    ddb = infra_client("dynamodb", aws)
+    table = deployment.tables["SourceTable"]
+    try:
+        emulator.wait_ready()
+        # When routine records, SOS records and stream records arrive, interleaved
+        for i in range(8):
+            lane = {"id": {"S": f"r{i}"}, "kind": {"S": "lane"}, "priority": {"S": "P3"}, "mode": {"S": "slow"}}
+            ddb.put_item(TableName=table, Item=lane)
+            ddb.put_item(TableName=table, Item={"id": {"S": f"p{i}"}, "kind": {"S": "parallel"}, "v": {"S": "0"}})
+            if i % 2:
+                sos = {"id": {"S": f"sos{i}"}, "kind": {"S": "lane"}, "priority": {"S": "P1"}}
+                ddb.put_item(TableName=table, Item=sos)
+        assert emulator.run_until(lambda: emulator.idle and emulator.streams_idle, timeout=120), dict(emulator.stats)
+    finally:
+        emulator.close()
+    rows = _lane_rows(aws, deployment)
+    by_lane: dict[str, set[int]] = {}
+    for r in rows:
+        by_lane.setdefault(r["lane"], set()).add(r["nice"])
+    # Then the P1 lane's invocations ran at the emulator's own niceness, the backlog's (the untagged queue's and
+    # the stream's batches) 10 steps lower, on the same workers, and nothing was refused
+    assert by_lane == {
+        "cpufirst-FastQueue": {base},
+        "cpufirst-SlowQueue": {min(19, base + 10)},
+        "parallel": {min(19, base + 10)},
+    }
+    assert sum(1 for r in rows if r["lane"] == "cpufirst-FastQueue") == 4
+    assert emulator.stats["cpu_first_refused"] == 0
 
 
 def test_parallelization_factor_runs_batches_of_one_shard_at_once_in_order_per_key(aws, tmp_path):

@@ -560,6 +560,53 @@ def test_a_pages_tweets_are_stored_concurrently_and_all_before_the_cursor_moves(
 
 
 @pytest.mark.parametrize("store_concurrency", [1, 4])
+def test_a_pages_sos_is_stored_and_sent_ahead_before_its_routine_tweets(store_concurrency):
+    # Given a page of 8 tweets whose SOS (the oldest) comes last in X's answer
+    registry = registry_of(HANDLES)
+    x = FakeX(page_size=10)
+    x.tweets = [{"id": i, "mentions": ["alpha"], "author": "citizen", "retweet": False} for i in range(1, 9)]
+    store = FakeStore()
+    plain_add = store.add
+    steps: list[tuple[str, str]] = []
+
+    def add(envelope, registered_mentions, now):
+        steps.append(("put", envelope.id))
+        return plain_add(envelope, registered_mentions, now)
+
+    store.add = add  # type: ignore[method-assign]
+    last = "1"  # X lists the newest first
+    lane = ExpressLane(urgent=lambda envelope: envelope.id == last, send=lambda i: steps.append(("send", i)))
+    cursors = FakeCursors(x, store, registry)
+    # When a cycle stores the page
+    report = make_cycle(registry, x, store, cursors, express=lane, store_concurrency=store_concurrency).run()
+    # Then the SOS was stored and sent ahead before any routine put, and every tweet was stored
+    assert steps[:2] == [("put", last), ("send", last)]
+    assert (report.ingested, report.expressed, len(store.stored)) == (8, 1, 8)
+
+
+def test_a_triage_failure_is_reported_and_the_tweet_stored_for_the_stream_to_route():
+    # Given triage failing on one tweet of two
+    registry = registry_of(HANDLES)
+    x = FakeX(page_size=10)
+    x.tweets = [{"id": i, "mentions": ["alpha"], "author": "citizen", "retweet": False} for i in (1, 2)]
+    store = FakeStore()
+    failures: list[str] = []
+
+    def urgent(envelope):
+        if envelope.id == "2":
+            raise ValueError("model file unreadable")
+        return False
+
+    lane = ExpressLane(urgent=urgent, send=lambda tweet_id: None, on_failed=lambda i, exc: failures.append(i))
+    cursors = FakeCursors(x, store, registry)
+    # When a cycle runs
+    report = make_cycle(registry, x, store, cursors, express=lane).run()
+    # Then both were stored and the failure reported, once
+    assert set(store.stored) == {"1", "2"} and failures == ["2"]
+    assert (report.ingested, report.expressed, report.express_failed) == (2, 0, 1)
+
+
+@pytest.mark.parametrize("store_concurrency", [1, 4])
 def test_a_put_that_fails_mid_page_loses_neither_the_other_tweets_nor_their_express_send(store_concurrency):
     # Given a page with an SOS, and a store that refuses one other tweet's put once (a throttle outlasting retries)
     registry = registry_of(HANDLES)
