@@ -426,8 +426,8 @@ class PollCycle:
         urgency = {e.id: express.urgency(e) if express and not by_police else False for e, _, by_police in wanted}
         # A page's SOS are stored and sent ahead before its routine tweets: a hundred puts ahead of an SOS would
         # hold it back as long (a second in AWS, far longer on a busy local cloud)
-        first = [w for w in wanted if urgency[w[0].id] is True]
-        rest = [w for w in wanted if urgency[w[0].id] is not True]
+        first = self._sos_first(wanted, urgency)
+        rest = [w for w in wanted if all(w[0].id != f[0].id for f in first)]
         failed: BaseException | None = None
         for part in (first, rest):
             for (envelope, _, _), (added, now) in zip(part, self._add_all(part), strict=True):
@@ -441,6 +441,30 @@ class PollCycle:
             # The tweets stored before are counted and sent ahead (a retry finds them stored and would not);
             # the cursor stays, so the retry stores the rest
             raise failed
+
+    @staticmethod
+    def _sos_first(
+        wanted: list[tuple[TweetEnvelope, list[str], bool]], urgency: dict[str, bool | Exception]
+    ) -> list[tuple[TweetEnvelope, list[str], bool]]:
+        """The page's SOS, each after the same citizen's earlier tweets of its conversation in the page: the
+        express route then finds stored the complaint an SOS follows up, as it would after the whole page."""
+        first: dict[str, tuple[TweetEnvelope, list[str], bool]] = {}
+        for item in wanted:
+            sos = item[0]
+            if urgency[sos.id] is not True:
+                continue
+            conversation, author = sos.tweet.get("conversation_id"), sos.tweet.get("author_id")
+            thread = [
+                w
+                for w in wanted
+                if conversation
+                and w[0].tweet.get("conversation_id") == conversation
+                and w[0].tweet.get("author_id") == author
+                and int(w[0].id) < int(sos.id)
+            ]
+            for w in [*sorted(thread, key=lambda w: int(w[0].id)), item]:
+                first.setdefault(w[0].id, w)
+        return list(first.values())
 
     def _ingested(self, envelope: TweetEnvelope, now: datetime, urgency: bool | Exception) -> None:
         self.report.ingested += 1

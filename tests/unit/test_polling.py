@@ -71,6 +71,7 @@ class FakeX:
                     "entities": {"mentions": [{"username": m} for m in t["mentions"]]},
                     "created_at": NOW.isoformat(),
                     **({"referenced_tweets": [{"type": "retweeted", "id": "1"}]} if t["retweet"] else {}),
+                    **t.get("fields", {}),
                 },
                 {"id": "u", "username": t["author"], "name": t["author"]},
             )
@@ -582,6 +583,38 @@ def test_a_pages_sos_is_stored_and_sent_ahead_before_its_routine_tweets(store_co
     # Then the SOS was stored and sent ahead before any routine put, and every tweet was stored
     assert steps[:2] == [("put", last), ("send", last)]
     assert (report.ingested, report.expressed, len(store.stored)) == (8, 1, 8)
+
+
+def test_an_sos_replying_in_its_own_thread_is_stored_after_the_tweets_it_follows_up_in_the_page():
+    # Given a page where a citizen's SOS (5) replies to their own complaint (2), which replies to their first (1),
+    # among other citizens' tweets, one of them in the same conversation (4)
+    registry = registry_of(HANDLES)
+    x = FakeX(page_size=10)
+
+    def tweet(i, author, conversation, reply_to=None):
+        refs = {"referenced_tweets": [{"type": "replied_to", "id": str(reply_to)}]} if reply_to else {}
+        fields = {"conversation_id": str(conversation), "author_id": author, **refs}
+        return {"id": i, "mentions": ["alpha"], "author": author, "retweet": False, "fields": fields}
+
+    x.tweets = [tweet(1, "c1", 1), tweet(2, "c1", 1, 1), tweet(3, "c2", 3), tweet(4, "c2", 1, 2), tweet(5, "c1", 1, 2)]
+    x.tweets.append(tweet(6, "c3", 6))
+    store = FakeStore()
+    plain_add = store.add
+    steps: list[tuple[str, str]] = []
+
+    def add(envelope, registered_mentions, now):
+        steps.append(("put", envelope.id))
+        return plain_add(envelope, registered_mentions, now)
+
+    store.add = add  # type: ignore[method-assign]
+    lane = ExpressLane(urgent=lambda envelope: envelope.id == "5", send=lambda i: steps.append(("send", i)))
+    cursors = FakeCursors(x, store, registry)
+    # When a cycle stores the page
+    report = make_cycle(registry, x, store, cursors, express=lane).run()
+    # Then the citizen's own thread went first, oldest first, the SOS last of it and sent ahead at once; the rest after
+    assert steps[:4] == [("put", "1"), ("put", "2"), ("put", "5"), ("send", "5")]
+    assert sorted(steps[4:]) == [("put", "3"), ("put", "4"), ("put", "6")]
+    assert (report.ingested, report.expressed) == (6, 1)
 
 
 def test_a_triage_failure_is_reported_and_the_tweet_stored_for_the_stream_to_route():
