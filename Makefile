@@ -17,7 +17,7 @@ help:
 	@echo "make up     the web app on the local cloud, playing the bundled scenario (seva up --port 8080)"
 	@echo "make test   lint + unit, integration and end-to-end tests"
 	@echo "make lint   ruff + mypy + cfn-lint + IAM policy test + checkov;  make build   sam build (python3.13);  make bench   benchmarks"
-	@echo "make bench-flood  an SOS after a 1,500-complaint flood vs alone (FLOOD_ARGS=--quick)"
+	@echo "make bench-flood  an SOS after a 1,500-complaint flood vs alone (FLOOD_ARGS=--quick; --shared-cpu when not root)"
 	@echo "make model  retrain triage's model from tests/data (labelled set and fresh batches)"
 
 # Installs the lock (every transitive dependency pinned, each file checked against its hash).

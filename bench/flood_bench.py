@@ -155,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  drained completely: {'yes' if not left else 'no — ' + '; '.join(left)}")
     for name, r in (("baseline", baseline), ("flood", flooded)):
         print(f"  {name} demo verdict: {r['verdict']}")
-    print(json.dumps({"baseline_p1": b, "flood_p1": f, "p95_ratio": round(ratio, 3), "left": left + missing_p1}))
+    summary = {"cpu": flooded.get("cpu"), "baseline_p1": b, "flood_p1": f, "p95_ratio": round(ratio, 3)}
+    print(json.dumps(summary | {"left": left + missing_p1}))
     verdicts = [f"{name}: {r['verdict']}" for name, r in (("baseline", baseline), ("flood", flooded)) if r["status"]]
     failed = ratio > args.max_ratio or left or missing_p1 or verdicts
     if failed:

@@ -695,6 +695,7 @@ def build_report(
         ),
         "faults_injected": dict(cloud.faults.injected + cloud.aws.injected),
         "functions": dict(sorted(cloud.emulator.stats.items())),
+        "cpu": "p1_first" if cloud.options.p1_cpu_first else "shared",
         "speed": cloud.options.speed,
         "wall_s": round(time.time() - wall_start, 2),
     }

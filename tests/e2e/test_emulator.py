@@ -164,6 +164,7 @@ def _lane_rows(aws, deployment):
             "request": i["request"]["S"],
             "batch": int(i["batch"]["N"]),
             "nice": int(i["nice"]["N"]),
+            "pid": int(i["pid"]["N"]),
         }
         for i in items
     ]
@@ -252,7 +253,8 @@ def test_with_p1_cpu_first_the_backlogs_batches_run_below_the_p1_lane_on_the_cpu
             AWS_REGION="ap-south-1",
             AWS_DEFAULT_REGION="ap-south-1",
         )
-    emulator = Emulator(deployment, aws, speed=60, log_dir=tmp_path, p1_cpu_first=True)
+    # (one worker a function: it serves both lanes, and invocations wait for it)
+    emulator = Emulator(deployment, aws, speed=60, log_dir=tmp_path, p1_cpu_first=True, max_workers=1)
     base = os.getpriority(os.PRIO_PROCESS, 0)
     ddb = infra_client("dynamodb", aws)
     table = deployment.tables["SourceTable"]
@@ -281,6 +283,9 @@ def test_with_p1_cpu_first_the_backlogs_batches_run_below_the_p1_lane_on_the_cpu
         "parallel": {min(19, base + 10)},
     }
     assert sum(1 for r in rows if r["lane"] == "cpufirst-FastQueue") == 4
+    # (a worker that ran a backlog's batch and then an SOS had its niceness lowered again)
+    workers = {lane: {r["pid"] for r in rows if r["lane"] == lane} for lane in by_lane}
+    assert workers["cpufirst-FastQueue"] & workers["cpufirst-SlowQueue"]
     assert emulator.stats["cpu_first_refused"] == 0
 
 

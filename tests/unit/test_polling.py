@@ -585,7 +585,8 @@ def test_a_pages_sos_is_stored_and_sent_ahead_before_its_routine_tweets(store_co
     assert (report.ingested, report.expressed, len(store.stored)) == (8, 1, 8)
 
 
-def test_an_sos_replying_in_its_own_thread_is_stored_after_the_tweets_it_follows_up_in_the_page():
+@pytest.mark.parametrize("store_concurrency", [1, 4])
+def test_an_sos_replying_in_its_own_thread_is_stored_after_the_tweets_it_follows_up_in_the_page(store_concurrency):
     # Given a page where a citizen's SOS (5) replies to their own complaint (2), which replies to their first (1),
     # among other citizens' tweets, one of them in the same conversation (4)
     registry = registry_of(HANDLES)
@@ -610,7 +611,7 @@ def test_an_sos_replying_in_its_own_thread_is_stored_after_the_tweets_it_follows
     lane = ExpressLane(urgent=lambda envelope: envelope.id == "5", send=lambda i: steps.append(("send", i)))
     cursors = FakeCursors(x, store, registry)
     # When a cycle stores the page
-    report = make_cycle(registry, x, store, cursors, express=lane).run()
+    report = make_cycle(registry, x, store, cursors, express=lane, store_concurrency=store_concurrency).run()
     # Then the citizen's own thread went first, oldest first, the SOS last of it and sent ahead at once; the rest after
     assert steps[:4] == [("put", "1"), ("put", "2"), ("put", "5"), ("send", "5")]
     assert sorted(steps[4:]) == [("put", "3"), ("put", "4"), ("put", "6")]
