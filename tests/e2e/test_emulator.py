@@ -183,10 +183,9 @@ def _most_at_once(rows) -> int:
     return most
 
 
-def test_a_pipe_feeds_priority_lanes_that_run_while_the_normal_lane_is_saturated(aws, tmp_path):
-    # Given a pipe from a table's stream to an event bus whose rules split P1 from the rest into two SQS
-    # lanes of one function (reserved concurrency 4, each lane at most 2 at once)
-    deployment = deploy(FIXTURES / "lanes_template.yaml", aws, stack="lanes")
+def _deploy_lanes(aws, stack):
+    """The lanes fixture deployed, its functions pointed at the local AWS."""
+    deployment = deploy(FIXTURES / "lanes_template.yaml", aws, stack=stack)
     for spec in deployment.functions:
         spec.env.update(
             AWS_ENDPOINT_URL=aws,
@@ -195,6 +194,13 @@ def test_a_pipe_feeds_priority_lanes_that_run_while_the_normal_lane_is_saturated
             AWS_REGION="ap-south-1",
             AWS_DEFAULT_REGION="ap-south-1",
         )
+    return deployment
+
+
+def test_a_pipe_feeds_priority_lanes_that_run_while_the_normal_lane_is_saturated(aws, tmp_path):
+    # Given a pipe from a table's stream to an event bus whose rules split P1 from the rest into two SQS
+    # lanes of one function (reserved concurrency 4, each lane at most 2 at once)
+    deployment = _deploy_lanes(aws, stack="lanes")
     emulator = Emulator(deployment, aws, speed=60, log_dir=tmp_path)
     ddb = infra_client("dynamodb", aws)
     table = deployment.tables["SourceTable"]
@@ -244,15 +250,7 @@ def test_a_pipe_feeds_priority_lanes_that_run_while_the_normal_lane_is_saturated
 @pytest.mark.skipif(os.geteuid() != 0, reason="lowering a worker's niceness again needs CAP_SYS_NICE (root)")
 def test_with_p1_cpu_first_the_backlogs_batches_run_below_the_p1_lane_on_the_cpu(aws, tmp_path):
     # Given the lanes (the P1 lane's queue tagged seva:priority=P1) and a stream mapping, P1 lanes first on the CPU
-    deployment = deploy(FIXTURES / "lanes_template.yaml", aws, stack="cpufirst")
-    for spec in deployment.functions:
-        spec.env.update(
-            AWS_ENDPOINT_URL=aws,
-            AWS_ACCESS_KEY_ID="t",
-            AWS_SECRET_ACCESS_KEY="t",
-            AWS_REGION="ap-south-1",
-            AWS_DEFAULT_REGION="ap-south-1",
-        )
+    deployment = _deploy_lanes(aws, stack="cpufirst")
     # (one worker a function: it serves both lanes, and invocations wait for it)
     emulator = Emulator(deployment, aws, speed=60, log_dir=tmp_path, p1_cpu_first=True, max_workers=1)
     base = os.getpriority(os.PRIO_PROCESS, 0)
@@ -290,15 +288,7 @@ def test_with_p1_cpu_first_the_backlogs_batches_run_below_the_p1_lane_on_the_cpu
 
 
 def test_parallelization_factor_runs_batches_of_one_shard_at_once_in_order_per_key(aws, tmp_path):
-    deployment = deploy(FIXTURES / "lanes_template.yaml", aws, stack="parallel")
-    for spec in deployment.functions:
-        spec.env.update(
-            AWS_ENDPOINT_URL=aws,
-            AWS_ACCESS_KEY_ID="t",
-            AWS_SECRET_ACCESS_KEY="t",
-            AWS_REGION="ap-south-1",
-            AWS_DEFAULT_REGION="ap-south-1",
-        )
+    deployment = _deploy_lanes(aws, stack="parallel")
     emulator = Emulator(deployment, aws, speed=60, log_dir=tmp_path)
     ddb = infra_client("dynamodb", aws)
     table = deployment.tables["SourceTable"]

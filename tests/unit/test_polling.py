@@ -560,12 +560,8 @@ def test_a_pages_tweets_are_stored_concurrently_and_all_before_the_cursor_moves(
     assert all(c.since_id == 9 for c in cursors.items.values())
 
 
-@pytest.mark.parametrize("store_concurrency", [1, 4])
-def test_a_pages_sos_is_stored_and_sent_ahead_before_its_routine_tweets(store_concurrency):
-    # Given a page of 8 tweets whose SOS (the oldest) comes last in X's answer
-    registry = registry_of(HANDLES)
-    x = FakeX(page_size=10)
-    x.tweets = [{"id": i, "mentions": ["alpha"], "author": "citizen", "retweet": False} for i in range(1, 9)]
+def store_noting_puts() -> tuple[FakeStore, list[tuple[str, str]]]:
+    """A store that notes each put, in order, in the list it returns (sends ahead are noted there too)."""
     store = FakeStore()
     plain_add = store.add
     steps: list[tuple[str, str]] = []
@@ -575,6 +571,16 @@ def test_a_pages_sos_is_stored_and_sent_ahead_before_its_routine_tweets(store_co
         return plain_add(envelope, registered_mentions, now)
 
     store.add = add  # type: ignore[method-assign]
+    return store, steps
+
+
+@pytest.mark.parametrize("store_concurrency", [1, 4])
+def test_a_pages_sos_is_stored_and_sent_ahead_before_its_routine_tweets(store_concurrency):
+    # Given a page of 8 tweets whose SOS (the oldest) comes last in X's answer
+    registry = registry_of(HANDLES)
+    x = FakeX(page_size=10)
+    x.tweets = [{"id": i, "mentions": ["alpha"], "author": "citizen", "retweet": False} for i in range(1, 9)]
+    store, steps = store_noting_puts()
     last = "1"  # X lists the newest first
     lane = ExpressLane(urgent=lambda envelope: envelope.id == last, send=lambda i: steps.append(("send", i)))
     cursors = FakeCursors(x, store, registry)
@@ -599,15 +605,7 @@ def test_an_sos_replying_in_its_own_thread_is_stored_after_the_tweets_it_follows
 
     x.tweets = [tweet(1, "c1", 1), tweet(2, "c1", 1, 1), tweet(3, "c2", 3), tweet(4, "c2", 1, 2), tweet(5, "c1", 1, 2)]
     x.tweets.append(tweet(6, "c3", 6))
-    store = FakeStore()
-    plain_add = store.add
-    steps: list[tuple[str, str]] = []
-
-    def add(envelope, registered_mentions, now):
-        steps.append(("put", envelope.id))
-        return plain_add(envelope, registered_mentions, now)
-
-    store.add = add  # type: ignore[method-assign]
+    store, steps = store_noting_puts()
     lane = ExpressLane(urgent=lambda envelope: envelope.id == "5", send=lambda i: steps.append(("send", i)))
     cursors = FakeCursors(x, store, registry)
     # When a cycle stores the page
