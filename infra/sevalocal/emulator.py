@@ -11,8 +11,8 @@
 - SQS event source mappings: ``BatchSize``, ``MaximumBatchingWindowInSeconds``, ``ScalingConfig.MaximumConcurrency``,
   ``ReportBatchItemFailures``; the queue's visibility timeout and redrive policy (moto moves a message to its
   DLQ after ``maxReceiveCount`` receives).
-- EventBridge Pipes from a DynamoDB stream to an event bus (filters, batches, retries, dead-letter queue);
-  moto's event bus delivers to its rules' SQS targets.
+- EventBridge Pipes from a DynamoDB stream to an event bus (filters, batches, ``ParallelizationFactor``, retries,
+  dead-letter queue); moto's event bus delivers to its rules' SQS targets.
 
 Time runs ``speed`` times faster than the wall clock for schedules and queue visibility timeouts (``--speed 60``:
 a minute a second); handlers and batching windows run at real speed.
@@ -829,39 +829,57 @@ class QueueMapping:
 
 
 class PipeRuntime:
-    """What an EventBridge Pipe does at run time: read the stream in order, filter, put events on the bus."""
+    """What an EventBridge Pipe does at run time: read the stream in order (per partition key, one batch per
+    ``ParallelizationFactor`` slot at once), filter, put events on the bus. The puts run on threads of their
+    own, as the pipe's pollers do in AWS: a slow bus never holds up the event loop's other sources."""
 
     def __init__(self, spec: PipeSpec, streams, events, sqs, stats: Counter):  # type: ignore[no-untyped-def]
+        from concurrent.futures import ThreadPoolExecutor
+
         self.spec, self.events, self.sqs, self.stats = spec, events, sqs, stats
         self.label = f"Pipe.{spec.name}"
+        slots = max(1, spec.parallelization)
         self.reader = _StreamReader(
-            self.label, spec.source_arn, spec.starting_position, spec.filters, spec.batch_size, 1, streams, stats
+            self.label, spec.source_arn, spec.starting_position, spec.filters, spec.batch_size, slots, streams, stats
         )
         self.bus = spec.target_arn.rsplit("/", 1)[-1]
+        self._puts = ThreadPoolExecutor(max_workers=slots, thread_name_prefix=self.label)
+        self._under_way: list[tuple[_Lane, list[dict[str, Any]], Any]] = []
 
     @property
     def idle(self) -> bool:
-        return self.reader.idle
+        return self.reader.idle  # a batch under way keeps its slot in flight
 
     def pump(self) -> None:
+        for lane, batch, put in [u for u in self._under_way if u[2].done()]:
+            self._under_way.remove((lane, batch, put))
+            self._finish(lane, batch, put.result())
         for lane, batch in self.reader.batches():
-            failed = self._put(batch)
-            lane.inflight = False
-            if not failed:
-                self.reader.checkpoint(lane, len(batch))
-                lane.attempts = 0
-                continue
-            lane.attempts += 1
-            self.stats[f"{self.label}.retries"] += 1
-            if 0 <= self.spec.max_retries < lane.attempts:
-                if self.spec.dead_letter_arn:
-                    self.sqs.send_message(
-                        QueueUrl=_queue_url(self.sqs, self.spec.dead_letter_arn), MessageBody=json.dumps(batch)
-                    )
-                self.reader.checkpoint(lane, len(batch))
-                lane.attempts = 0
+            created = [float(r["dynamodb"].get("ApproximateCreationDateTime", 0)) for r in batch]
+            _note_wait(self.stats, self.label, created, time.time())
+            self._under_way.append((lane, batch, self._puts.submit(self._put, batch)))
 
-    def _put(self, batch: list[dict[str, Any]]) -> bool:
+    def _finish(self, lane: _Lane, batch: list[dict[str, Any]], failed: int | None) -> None:
+        lane.inflight = False
+        if failed == 0:
+            self.stats[f"{self.label}.events"] += len(batch)
+            self.reader.checkpoint(lane, len(batch))
+            lane.attempts = 0
+            return
+        self.stats[f"{self.label}.events"] += len(batch) - (failed or len(batch))
+        lane.attempts += 1
+        self.stats[f"{self.label}.retries"] += 1
+        if 0 <= self.spec.max_retries < lane.attempts:
+            if self.spec.dead_letter_arn:
+                self.sqs.send_message(
+                    QueueUrl=_queue_url(self.sqs, self.spec.dead_letter_arn), MessageBody=json.dumps(batch)
+                )
+            self.reader.checkpoint(lane, len(batch))
+            lane.attempts = 0
+
+    def _put(self, batch: list[dict[str, Any]]) -> int | None:
+        """The entries the bus refused (the whole batch is retried, as the pipe does), or None if it was
+        unavailable."""
         entries = [
             {
                 "Source": self.spec.source,
@@ -871,14 +889,14 @@ class PipeRuntime:
             }
             for record in batch
         ]
-        created = [float(r["dynamodb"].get("ApproximateCreationDateTime", 0)) for r in batch]
-        _note_wait(self.stats, self.label, created, time.time())
         try:
             out = self.events.put_events(Entries=entries)
         except Exception:  # the bus is unavailable: retry the batch
-            return True
-        self.stats[f"{self.label}.events"] += len(batch) - int(out.get("FailedEntryCount", 0))
-        return bool(out.get("FailedEntryCount"))
+            return None
+        return int(out.get("FailedEntryCount", 0))
+
+    def close(self) -> None:
+        self._puts.shutdown(wait=True, cancel_futures=True)
 
 
 class Emulator:
@@ -1028,6 +1046,8 @@ class Emulator:
         return self.run_until(lambda: self.streams_idle and all(p.idle for p in self.pools.values()), timeout=timeout)
 
     def close(self) -> None:
+        for pipe in self.pipes:
+            pipe.close()
         for mapping in self.queue_mappings:
             mapping.close()
         for pool in self.pools.values():

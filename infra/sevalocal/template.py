@@ -71,6 +71,7 @@ class PipeSpec:
     target_arn: str
     starting_position: str = "LATEST"
     batch_size: int = 10
+    parallelization: int = 1  # ParallelizationFactor: concurrent batches per shard (order kept per partition key)
     filters: list[str] = field(default_factory=list)
     max_retries: int = -1
     dead_letter_arn: str | None = None
@@ -396,6 +397,7 @@ def _create(
                 target_arn=props["Target"],
                 starting_position=stream.get("StartingPosition", "LATEST"),
                 batch_size=int(stream.get("BatchSize", 10)),
+                parallelization=int(stream.get("ParallelizationFactor", 1)),
                 filters=[f["Pattern"] for f in (source_params.get("FilterCriteria") or {}).get("Filters") or []],
                 max_retries=int(stream.get("MaximumRetryAttempts", -1)),
                 dead_letter_arn=(stream.get("DeadLetterConfig") or {}).get("Arn"),
