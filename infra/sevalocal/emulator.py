@@ -5,7 +5,7 @@
 - Schedule events (EventBridge ``rate()``), invoked asynchronously with Lambda's async retries and the
   function's ``EventInvokeConfig`` on-failure destination.
 - DynamoDB stream event source mappings: ``StartingPosition``, ``BatchSize``, ``MaximumBatchingWindowInSeconds``,
-  ``ParallelizationFactor`` (concurrent batches per shard, in order per partition key), ``FilterCriteria``
+  ``ParallelizationFactor`` (concurrent batches per shard, in order per item), ``FilterCriteria``
   (EventBridge pattern semantics, moto's matcher), ``BisectBatchOnFunctionError``, ``MaximumRetryAttempts``,
   ``FunctionResponseTypes: ReportBatchItemFailures`` and the on-failure destination.
 - SQS event source mappings: ``BatchSize``, ``MaximumBatchingWindowInSeconds``, ``ScalingConfig.MaximumConcurrency``,
@@ -426,7 +426,7 @@ def to_lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
 
 class _Lane:
     """Records of one shard that are processed in order: the whole shard, or one ParallelizationFactor slot
-    (records of one partition key always share a slot)."""
+    (records of one item always share a slot)."""
 
     def __init__(self, shard_id: str):
         self.shard_id = shard_id
@@ -473,10 +473,6 @@ class _StreamReader:
         self.patterns = [EventPattern.load(p) for p in filters]
         self.shards: list[_Shard] = []
         description = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]
-        # ParallelizationFactor keeps the order of one *partition* key: a table with a sort key (the audit trail)
-        # spreads a complaint's events over slots by its hash key alone
-        schema = description.get("KeySchema") or []
-        self.hash_key = next((k["AttributeName"] for k in schema if k.get("KeyType") == "HASH"), None)
         for shard in description["Shards"]:
             iterator = streams.get_shard_iterator(
                 StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType=starting_position
@@ -505,9 +501,10 @@ class _StreamReader:
             if not self._matches(record):
                 self.stats[f"{self.label}.filtered_out"] += 1
                 continue
-            keys = record["dynamodb"].get("Keys") or {}
-            partition = keys.get(self.hash_key, keys) if self.hash_key else keys
-            lane = shard.lanes[zlib.crc32(json.dumps(partition, sort_keys=True).encode()) % len(shard.lanes)]
+            # With ParallelizationFactor > 1, AWS keeps the order of one *item* (partition and sort key): one
+            # complaint's audit events (one item each) may go to different slots, here too
+            item = record["dynamodb"].get("Keys") or {}
+            lane = shard.lanes[zlib.crc32(json.dumps(item, sort_keys=True).encode()) % len(shard.lanes)]
             if not lane.buffer:
                 lane.first_buffered = now
             lane.buffer.append(record)
@@ -829,7 +826,7 @@ class QueueMapping:
 
 
 class PipeRuntime:
-    """What an EventBridge Pipe does at run time: read the stream in order (per partition key, one batch per
+    """What an EventBridge Pipe does at run time: read the stream in order (per item, one batch per
     ``ParallelizationFactor`` slot at once), filter, put events on the bus. The puts run on threads of their
     own, as the pipe's pollers do in AWS: a slow bus never holds up the event loop's other sources."""
 
@@ -843,14 +840,19 @@ class PipeRuntime:
             self.label, spec.source_arn, spec.starting_position, spec.filters, spec.batch_size, slots, streams, stats
         )
         self.bus = spec.target_arn.rsplit("/", 1)[-1]
-        self._puts = ThreadPoolExecutor(max_workers=slots, thread_name_prefix=self.label)
+        # one thread per slot of every shard: a batch is put the moment its slot has it
+        lanes = sum(len(shard.lanes) for shard in self.reader.shards)
+        self._puts = ThreadPoolExecutor(max_workers=max(1, lanes), thread_name_prefix=self.label)
         self._under_way: list[tuple[_Lane, list[dict[str, Any]], Any]] = []
+        self._closed = False
 
     @property
     def idle(self) -> bool:
         return self.reader.idle  # a batch under way keeps its slot in flight
 
     def pump(self) -> None:
+        if self._closed:
+            return
         for lane, batch, put in [u for u in self._under_way if u[2].done()]:
             self._under_way.remove((lane, batch, put))
             self._finish(lane, batch, put.result())
@@ -896,6 +898,7 @@ class PipeRuntime:
         return int(out.get("FailedEntryCount", 0))
 
     def close(self) -> None:
+        self._closed = True  # an event loop still running hands it no more batches
         self._puts.shutdown(wait=True, cancel_futures=True)
 
 

@@ -10,7 +10,7 @@ from collections import Counter
 from sevalocal.emulator import PipeRuntime
 from sevalocal.template import PipeSpec
 
-from tests.unit.test_local_streams import _insert, _Stream
+from tests.unit.test_local_streams import _insert, _Stream, _version
 
 
 class _Bus:
@@ -79,8 +79,8 @@ def _pump_until(pipe: PipeRuntime, done, timeout: float = 10) -> bool:
 
 
 def test_with_parallelization_factor_3_the_pipe_has_3_puts_under_way_and_the_event_loop_goes_on():
-    # Given a pipe with ParallelizationFactor 3 and a slow bus, and 60 audit events of 12 complaints
-    records = [_insert(f"c{i % 12}", f"2026-12-01T10:00:{i:02d}#{i:03d}") for i in range(60)]
+    # Given a pipe with ParallelizationFactor 3 and a slow bus, and 12 audit items changed 5 times each
+    records = [_version(f"c{n % 4}", f"sk{n % 12}", n) for n in range(60)]
     bus = _Bus()
     pipe = _pipe(records, bus, parallelization=3)
     try:
@@ -93,13 +93,12 @@ def test_with_parallelization_factor_3_the_pipe_has_3_puts_under_way_and_the_eve
         bus.release.set()
         assert _pump_until(pipe, lambda: pipe.idle)
     finally:
+        bus.release.set()
         pipe.close()
-    # Then every event was put once, never more than 3 puts at once, each complaint's events in order
+    # Then every change was put once, never more than 3 puts at once, each item's changes in order
     assert len(bus.events) == 60 and bus.most == 3
-    for c in range(12):
-        mine = [
-            e["dynamodb"]["SequenceNumber"] for e in bus.events if e["dynamodb"]["Keys"]["complaint_id"]["S"] == f"c{c}"
-        ]
+    for item in range(12):
+        mine = [e["dynamodb"]["SequenceNumber"] for e in bus.events if e["dynamodb"]["Keys"]["sk"]["S"] == f"sk{item}"]
         assert mine == sorted(mine) and len(mine) == 5
 
 

@@ -30,26 +30,33 @@ def _insert(complaint: str, sk: str) -> dict:
     return {"eventID": sk, "eventName": "INSERT", "dynamodb": {"Keys": keys, "NewImage": keys, "SequenceNumber": sk}}
 
 
-def test_one_partition_keys_records_share_a_slot_whatever_their_sort_keys():
-    # Given a complaint's 20 audit events among other complaints' events, read with ParallelizationFactor 4
-    records = [_insert(f"c{i % 5}", f"2026-12-01T10:00:{i:02d}#{i}") for i in range(100)]
+def _version(complaint: str, sk: str, sequence: int) -> dict:
+    """A change to one item (its partition and sort key), with its place in the shard."""
+    record = _insert(complaint, sk)
+    record["dynamodb"]["SequenceNumber"] = f"{sequence:06d}"
+    return record
+
+
+def test_an_items_records_share_a_slot_in_order_and_one_partition_keys_items_spread_over_slots():
+    # Given 5 complaints with 4 audit items each, every item changed 5 times, read with ParallelizationFactor 4
+    records = [_version(f"c{n % 5}", f"sk{n % 20}", n) for n in range(100)]
     reader = _StreamReader("test", "arn:stream", "TRIM_HORIZON", [], 100, 4, _Stream(records), Counter())
     # When the reader hands out its batches
     batches = reader.batches()
-    # Then each complaint's events are all in one slot, in order
-    slots = {r["dynamodb"]["Keys"]["complaint_id"]["S"]: [] for r in records}
+    # Then each item's changes are all in one slot, in order (AWS keeps the order of an item: partition and sort key)
+    slot_of: dict[tuple[str, str], set[int]] = {}
     for lane, batch in batches:
         for r in batch:
-            slots[r["dynamodb"]["Keys"]["complaint_id"]["S"]].append(id(lane))
-    assert all(len(set(lanes)) == 1 for lanes in slots.values())
+            keys = r["dynamodb"]["Keys"]
+            slot_of.setdefault((keys["complaint_id"]["S"], keys["sk"]["S"]), set()).add(id(lane))
+    assert len(slot_of) == 20 and all(len(slots) == 1 for slots in slot_of.values())
     for _, batch in batches:
-        for complaint in {r["dynamodb"]["Keys"]["complaint_id"]["S"] for r in batch}:
-            mine = [
-                r["dynamodb"]["SequenceNumber"]
-                for r in batch
-                if r["dynamodb"]["Keys"]["complaint_id"]["S"] == complaint
-            ]
-            assert mine == sorted(mine)
+        for item in {r["dynamodb"]["Keys"]["sk"]["S"] for r in batch}:
+            mine = [r["dynamodb"]["SequenceNumber"] for r in batch if r["dynamodb"]["Keys"]["sk"]["S"] == item]
+            assert mine == sorted(mine) and len(mine) == 5
+    # And a complaint's items are not kept together: nothing may rely on an order AWS does not promise
+    spread = {c: {next(iter(s)) for (cc, _), s in slot_of.items() if cc == c} for c in {c for c, _ in slot_of}}
+    assert any(len(slots) > 1 for slots in spread.values())
 
 
 def test_a_local_pool_smaller_than_the_reserved_concurrency_keeps_each_lanes_share_within_the_pool():
